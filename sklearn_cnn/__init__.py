@@ -1,0 +1,12 @@
+"""sklearn-cnn: convolutional neural networks as scikit-learn estimators.
+
+PyTorch does the math, skorch runs the training loop, torchvision does the
+image operations, scikit-learn defines the contract.
+"""
+
+from ._classifier import CNNClassifier
+from ._network import ConvNet
+
+__version__ = "0.1.0"
+
+__all__ = ["CNNClassifier", "ConvNet", "__version__"]

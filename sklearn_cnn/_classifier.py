@@ -1,0 +1,528 @@
+"""``CNNClassifier``: a scikit-learn classifier that trains a CNN with skorch."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from scipy.special import log_softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import assert_all_finite, column_or_1d
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, ProgressBar
+
+from ._backbone import Backbone
+from ._device import draw_seed, resolve_device, seeded
+from ._layout import check_images
+from ._network import ConvNet, conv_geometry
+from ._params import check_params
+from ._training import HoldoutSplit, make_criterion, make_lr_scheduler, resolve_optimizer
+
+__all__ = ["CNNClassifier"]
+
+
+def _softmax(logits: torch.Tensor) -> torch.Tensor:
+    # A module-level function (not a lambda) so that fitted nets pickle.
+    return torch.softmax(logits, dim=-1)
+
+
+@contextlib.contextmanager
+def _single_pass(net: NeuralNetClassifier, lr: float) -> Iterator[None]:
+    """Let ``net`` train like scikit-learn's ``partial_fit``: one plain pass.
+
+    No hold-out, early stopping or schedule, at the base learning rate; the
+    net's configuration is put back afterwards.
+    """
+    saved_split, saved_callbacks = net.train_split, net.callbacks_
+    net.train_split = None
+    net.callbacks_ = [
+        (name, cb) for name, cb in saved_callbacks
+        if name not in ("lr_schedule", "early_stopping")
+    ]
+    for group in net.optimizer_.param_groups:
+        group["lr"] = lr
+    try:
+        yield
+    finally:
+        net.train_split, net.callbacks_ = saved_split, saved_callbacks
+
+
+class CNNClassifier(ClassifierMixin, BaseEstimator):
+    """A convolutional neural network classifier for images.
+
+    Parameters
+    ----------
+    conv_channels : tuple of int, default=(32, 64)
+        Filters of each conv block (convolution, batch norm, activation,
+        2x2 pooling); its length is the depth.
+    kernel_size : int, default=3
+        Side of the square convolution kernels.
+    padding : {"same", "valid"}, default="same"
+        Convolution padding. "same" keeps small images (8x8 digits) alive
+        through any depth; "valid" is Keras' default.
+    activation : {"relu", "leaky_relu", "elu", "gelu", "silu", "tanh", \
+"sigmoid"}, default="relu"
+        Activation after every convolution and hidden dense layer.
+    pooling : {"max", "avg"}, default="max"
+        Pooling of each conv block.
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution.
+    dense_units : tuple of int, default=(64,)
+        Units of the hidden dense layers between the conv blocks and the
+        output layer.
+    dropout : float, default=0.0
+        Dropout rate after each hidden dense layer, in [0, 1).
+    init : {"auto", "kaiming", "xavier", "orthogonal", "torch"}, default="auto"
+        Weight initialisation; "auto" is Kaiming for ReLU-like activations
+        and Xavier for tanh and sigmoid; "torch" keeps PyTorch's defaults.
+    module : subclass of torch.nn.Module, default=None
+        A network class to train instead of the built-in one. It is built
+        with ``module_kwargs``, plus ``input_shape`` ``(C, H, W)`` and
+        ``n_classes`` when its constructor takes them, and must return one
+        logit per class.
+    module_kwargs : dict, default=None
+        Keyword arguments of ``module``.
+    backbone : str, default=None
+        A torchvision classification model name (e.g. "resnet18") to train
+        instead of the built-in network, with its head replaced.
+    weights : str or os.PathLike, default=None
+        Weights of the backbone: a torchvision weights name or the path of a
+        local state-dict file.
+    freeze_backbone : bool, default=False
+        Train only the backbone's new head.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or optimizer class, \
+default="adam"
+        The optimizer, by name or as a ``torch.optim.Optimizer`` subclass.
+    lr : float or "auto", default="auto"
+        Learning rate (the peak rate of a one-cycle schedule). "auto" is
+        0.002 for Adam and AdamW, 0.001 for RMSprop and other classes, 0.05
+        for SGD.
+    momentum : float, default=0.9
+        Momentum of optimizers that take one (SGD uses Nesterov momentum).
+    weight_decay : float, default=0.0
+        Weight decay of the optimizer.
+    loss : {"cross_entropy", "mse"}, default="cross_entropy"
+        Cross-entropy, or the mean squared error between the softmax
+        probabilities and one-hot targets.
+    label_smoothing : float, default=0.0
+        Share of the target mass spread over all classes, in [0, 1).
+    lr_schedule : {"onecycle", "cosine", "constant"}, default="onecycle"
+        How the learning rate moves over the ``max_epochs`` of one ``fit``.
+    batch_size : int, default=64
+        Samples per training step.
+    max_epochs : int, default=30
+        Passes over the training data in one ``fit``.
+    validation_fraction : float, default=0.1
+        Share of the training data held out (stratified) to measure
+        ``valid_loss`` and ``valid_acc`` every epoch; 0 trains on all of it.
+    early_stopping : bool, default=False
+        Stop when the validation loss (the training loss without a hold-out)
+        has not improved for ``patience`` epochs, and restore the best
+        weights.
+    patience : int, default=5
+        Epochs without improvement before early stopping.
+    augment : None, default=None
+        Training-time augmentation (to come: "light", "standard", or a
+        torchvision v2 transform).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (or ``(name, callback)`` pairs).
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the weights of the previous fit
+        (same classes and image shape) with a fresh optimizer and schedule.
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is; "auto" finds it unless
+        both axes 1 and 3 could hold channels.
+    device : str or torch.device, default="auto"
+        Where to train: "auto" (CUDA when available, else CPU), "cpu",
+        "cuda", "cuda:N".
+    random_state : int, RandomState instance or None, default=None
+        Seed of weight initialisation, shuffling, dropout and the hold-out
+        split. An int gives identical models on the CPU.
+    verbose : int, default=0
+        0 prints nothing; 1 prints a progress bar and a table per epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Values per input image (``C * H * W``).
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the images the model takes.
+    net_ : skorch.NeuralNetClassifier
+        The trained skorch net.
+    module_ : torch.nn.Module
+        The trained network.
+    history_ : skorch.History
+        Per-epoch losses, accuracies and timings.
+    n_iter_ : int
+        Epochs trained, over all calls to ``fit`` and ``partial_fit``.
+    best_epoch_ : int or None
+        The epoch whose weights early stopping restored; None without it.
+    device_ : str
+        The device the model is on.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_cnn import CNNClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = CNNClassifier(max_epochs=2, random_state=0).fit(X[:200], y[:200])
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        conv_channels=(32, 64),
+        kernel_size=3,
+        padding="same",
+        activation="relu",
+        pooling="max",
+        batch_norm=True,
+        dense_units=(64,),
+        dropout=0.0,
+        init="auto",
+        module=None,
+        module_kwargs=None,
+        backbone=None,
+        weights=None,
+        freeze_backbone=False,
+        optimizer="adam",
+        lr="auto",
+        momentum=0.9,
+        weight_decay=0.0,
+        loss="cross_entropy",
+        label_smoothing=0.0,
+        lr_schedule="onecycle",
+        batch_size=64,
+        max_epochs=30,
+        validation_fraction=0.1,
+        early_stopping=False,
+        patience=5,
+        augment=None,
+        class_weight=None,
+        callbacks=None,
+        warm_start=False,
+        image_shape=None,
+        data_format="auto",
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.conv_channels = conv_channels
+        self.kernel_size = kernel_size
+        self.padding = padding
+        self.activation = activation
+        self.pooling = pooling
+        self.batch_norm = batch_norm
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.init = init
+        self.module = module
+        self.module_kwargs = module_kwargs
+        self.backbone = backbone
+        self.weights = weights
+        self.freeze_backbone = freeze_backbone
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.loss = loss
+        self.label_smoothing = label_smoothing
+        self.lr_schedule = lr_schedule
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.augment = augment
+        self.class_weight = class_weight
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.image_shape = image_shape
+        self.data_format = data_format
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y) -> CNNClassifier:
+        """Train the network on images ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images as ``(N, H, W)``, ``(N, H, W, C)``, ``(N, C, H, W)`` or
+            flat ``(N, F)`` (see ``image_shape``); uint8 is scaled to [0, 1].
+        y : array-like of shape (N,)
+            Class labels.
+
+        Returns
+        -------
+        self : CNNClassifier
+        """
+        return self._fit(X, y, classes=None, incremental=False)
+
+    def partial_fit(self, X, y, classes=None) -> CNNClassifier:
+        """Train one epoch on ``X``, ``y``, continuing from the current weights.
+
+        There is no hold-out, early stopping or schedule: each call is one
+        pass at the base learning rate, as in scikit-learn's ``partial_fit``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, as for ``fit``.
+        y : array-like of shape (N,)
+            Class labels.
+        classes : array-like, default=None
+            All labels the model will see; on the first call, defaults to
+            the labels of ``y``.
+
+        Returns
+        -------
+        self : CNNClassifier
+        """
+        return self._fit(X, y, classes=classes, incremental=True)
+
+    def _fit(self, X, y, classes, incremental: bool) -> CNNClassifier:
+        name = type(self).__name__
+        check_params(self.get_params(deep=False), caller_name=name)
+        device = resolve_device(self.device)
+        fitted = hasattr(self, "net_")
+        resume = fitted and (incremental or self.warm_start)
+        expected = self.input_shape_ if resume else None
+        images, layout = check_images(
+            X, image_shape=self.image_shape, data_format=self.data_format,
+            expected=expected, estimator=self,
+        )
+        y = self._check_targets(y, images, classes, resume)
+        classes_ = self.classes_ if resume else np.unique(y if classes is None else classes)
+        if not resume:
+            self._check_geometry(layout.image_shape)
+        y_encoded = np.searchsorted(classes_, y).astype(np.int64)
+
+        seed = draw_seed(self.random_state)
+        with seeded(seed, device):
+            if incremental and fitted:
+                net = self.net_
+            else:
+                net = self._build_net(layout.image_shape, classes_, y, device, seed, len(images))
+                net.initialize()
+                if resume:
+                    self._carry_over(net)
+            X_tensor = torch.from_numpy(images)
+            if incremental:
+                with _single_pass(net, net.lr):
+                    net.partial_fit(X_tensor, y_encoded, epochs=1)
+            else:
+                net.partial_fit(X_tensor, y_encoded)
+
+        self.net_ = net
+        self.classes_ = classes_
+        self.input_shape_ = layout.image_shape
+        self.n_features_in_ = layout.n_features
+        self.device_ = str(device)
+        self.n_iter_ = len(net.history)
+        stopper = dict(net.callbacks_).get("early_stopping")
+        self.best_epoch_ = None if stopper is None or incremental else stopper.best_epoch_
+        return self
+
+    def _check_targets(self, y, images, classes, resume: bool) -> np.ndarray:
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(
+                f"{name} requires y to be passed, but the target y is None."
+            )
+        y = column_or_1d(y, warn=True)
+        assert_all_finite(y, input_name="y", estimator_name=name)
+        check_consistent_length(images, y)
+        check_classification_targets(y)
+        if resume:
+            known = self.classes_
+        elif classes is not None:
+            known = np.unique(column_or_1d(classes))
+        else:
+            known = np.unique(y)
+        if len(known) < 2:
+            raise ValueError(
+                f"{name} needs samples of at least 2 classes to train; got only "
+                f"one class ({known[0]!r})."
+            )
+        unknown = np.setdiff1d(y, known)
+        if len(unknown):
+            raise ValueError(
+                f"y contains labels {unknown.tolist()} that are not in the classes "
+                f"the model knows, {known.tolist()}; pass every label in `classes` "
+                "on the first call to partial_fit, or refit."
+            )
+        return y
+
+    def _check_geometry(self, input_shape) -> None:
+        if self.module is None and self.backbone is None:
+            conv_geometry(input_shape[1:], len(self.conv_channels), self.kernel_size, self.padding)
+
+    def _module_and_kwargs(self, input_shape, n_classes: int):
+        if self.backbone is not None:
+            return Backbone, {
+                "name": self.backbone, "input_shape": input_shape, "n_classes": n_classes,
+                "weights": self.weights, "freeze": self.freeze_backbone,
+            }
+        if self.module is not None:
+            kwargs = dict(self.module_kwargs or {})
+            accepted = inspect.signature(self.module).parameters
+            for key, value in (("input_shape", input_shape), ("n_classes", n_classes)):
+                if key in accepted:
+                    kwargs.setdefault(key, value)
+            return self.module, kwargs
+        return ConvNet, {
+            "input_shape": input_shape, "n_classes": n_classes,
+            "conv_channels": tuple(self.conv_channels), "kernel_size": self.kernel_size,
+            "padding": self.padding, "activation": self.activation,
+            "pooling": self.pooling, "batch_norm": self.batch_norm,
+            "dense_units": tuple(self.dense_units), "dropout": self.dropout,
+            "init": self.init,
+        }
+
+    def _build_net(self, input_shape, classes_, y, device, seed, n_samples) -> NeuralNetClassifier:
+        module, module_kwargs = self._module_and_kwargs(input_shape, len(classes_))
+        weights = None
+        if self.class_weight is not None:
+            weights = compute_class_weight(self.class_weight, classes=classes_, y=y)
+        criterion, criterion_kwargs = make_criterion(self.loss, weights, self.label_smoothing)
+        optimizer, optimizer_kwargs = resolve_optimizer(
+            self.optimizer, self.lr, self.momentum, self.weight_decay
+        )
+        split = None
+        n_train = n_samples
+        if self.validation_fraction > 0:
+            split = HoldoutSplit(self.validation_fraction, seed)
+            n_train -= len(split.indices(y)[1])
+
+        callbacks = []
+        steps_per_epoch = -(-n_train // self.batch_size)
+        scheduler = make_lr_scheduler(self.lr_schedule, self.max_epochs, steps_per_epoch)
+        if scheduler is not None:
+            callbacks.append(("lr_schedule", scheduler))
+        if self.early_stopping:
+            monitor = "valid_loss" if split is not None and n_train < n_samples else "train_loss"
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor=monitor, patience=self.patience, load_best=True)))
+        if self.verbose:
+            callbacks.append(("progress_bar", ProgressBar()))
+        callbacks.extend(copy.deepcopy(list(self.callbacks or [])))
+
+        return NeuralNetClassifier(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=optimizer_kwargs.pop("lr"),
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=split,
+            callbacks=callbacks,
+            classes=list(range(len(classes_))),
+            predict_nonlinearity=_softmax,
+            iterator_train__shuffle=True,
+            device=str(device),
+            verbose=int(self.verbose),
+            **{f"module__{k}": v for k, v in module_kwargs.items()},
+            **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
+            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+        )
+
+    def _carry_over(self, net: NeuralNetClassifier) -> None:
+        """Start ``net`` from this model's weights and history (warm start)."""
+        try:
+            net.module_.load_state_dict(self.net_.module_.state_dict())
+        except RuntimeError as exc:
+            raise ValueError(
+                "warm_start=True continues the previous fit, but the network's "
+                "architecture parameters have changed since; set warm_start=False "
+                "to train the new architecture from scratch."
+            ) from exc
+        net.history = copy.deepcopy(self.net_.history)
+
+    # -------------------------------------------------------------- predict
+
+    def _logits(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        images, _ = check_images(
+            X, image_shape=self.image_shape, data_format=self.data_format,
+            expected=self.input_shape_, estimator=self,
+        )
+        logits = self.net_.forward(torch.from_numpy(images), training=False)
+        return logits.numpy().astype(np.float64)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Log of the class probabilities of each image.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, in the layout used for ``fit``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (N, n_classes)
+        """
+        return log_softmax(self._logits(X), axis=1)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of each image, columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, in the layout used for ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (N, n_classes)
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class of each image.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, in the layout used for ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (N,)
+            Labels from ``classes_``.
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    # ----------------------------------------------------- derived attributes
+
+    @property
+    def module_(self) -> torch.nn.Module:
+        """The trained network (``net_.module_``)."""
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """Per-epoch training history (``net_.history``)."""
+        return self.net_.history
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags

@@ -1,0 +1,82 @@
+"""Where training runs, and reproducible randomness there."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+__all__ = ["resolve_device", "seeded"]
+
+
+def resolve_device(device) -> torch.device:
+    """Turn the ``device`` parameter into an available ``torch.device``.
+
+    Parameters
+    ----------
+    device : "auto", str or torch.device
+        "auto" is CUDA when available, else the CPU; anything else is what
+        ``torch.device`` accepts ("cpu", "cuda", "cuda:1", "mps", ...).
+
+    Returns
+    -------
+    device : torch.device
+
+    Raises
+    ------
+    ValueError
+        If the device is unknown or not available on this machine.
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a device torch knows; use 'auto', 'cpu', "
+            "'cuda' or 'cuda:N'."
+        ) from exc
+    if resolved.type == "cpu":
+        return resolved
+    backend = getattr(torch, resolved.type, None)
+    if resolved.type == "mps":
+        backend = getattr(torch.backends, "mps", None)
+    if backend is None or not backend.is_available():
+        raise ValueError(
+            f"device={device!r} was asked for but no {resolved.type} device is "
+            "available on this machine; use device='auto' to fall back to the "
+            "CPU, or device='cpu'."
+        )
+    count = getattr(backend, "device_count", lambda: 1)()
+    if resolved.index is not None and resolved.index >= count:
+        raise ValueError(
+            f"device={device!r} does not exist: this machine has {count} "
+            f"{resolved.type} device(s), numbered from 0."
+        )
+    return resolved
+
+
+def draw_seed(random_state) -> int | None:
+    """A torch seed drawn from ``random_state`` (None: leave torch unseeded)."""
+    if random_state is None:
+        return None
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None, device: torch.device) -> Iterator[None]:
+    """Run the block with torch's random generators seeded, then restore them.
+
+    Weight initialisation, shuffling and dropout then repeat under the same
+    ``seed`` without changing the caller's global random state.
+    """
+    if seed is None:
+        yield
+        return
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield

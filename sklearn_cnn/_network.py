@@ -1,0 +1,189 @@
+"""The built-in convolutional network and its building blocks.
+
+``ConvNet`` is a plain ``torch.nn.Module``: a stack of conv blocks
+(convolution, optional batch norm, activation, pooling) followed by a dense
+head that outputs one logit per class. With ``padding="valid"``,
+``batch_norm=False`` and ``init="xavier"`` it is layer for layer the Keras
+model of the tutorial this project grew from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from torch import nn
+
+__all__ = ["ACTIVATIONS", "INITS", "ConvNet", "conv_geometry"]
+
+#: Activation name -> (module factory, name understood by ``nn.init.calculate_gain``).
+ACTIVATIONS = {
+    "relu": (nn.ReLU, "relu"),
+    "leaky_relu": (nn.LeakyReLU, "leaky_relu"),
+    "elu": (nn.ELU, "relu"),
+    "gelu": (nn.GELU, "relu"),
+    "silu": (nn.SiLU, "relu"),
+    "tanh": (nn.Tanh, "tanh"),
+    "sigmoid": (nn.Sigmoid, "sigmoid"),
+}
+POOLINGS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
+INITS = ("auto", "kaiming", "xavier", "orthogonal", "torch")
+PADDINGS = ("same", "valid")
+
+
+def _pool_window(size: int) -> int:
+    # Pool only the axes that can still be halved: an 8x8 digit survives any
+    # depth of "same" blocks (8 -> 4 -> 2 -> 1 -> 1), and a one-row image
+    # (1, F) is pooled along its width alone.
+    return 2 if size >= 2 else 1
+
+
+def conv_geometry(
+    image_hw: Sequence[int],
+    n_blocks: int,
+    kernel_size: int,
+    padding: str,
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Pooling window and output size of each conv block.
+
+    Parameters
+    ----------
+    image_hw : (int, int)
+        Height and width of the input images.
+    n_blocks : int
+        Number of conv blocks (``len(conv_channels)``).
+    kernel_size : int
+        Side of the square convolution kernel.
+    padding : {"same", "valid"}
+        Convolution padding.
+
+    Returns
+    -------
+    blocks : list of ((int, int), (int, int))
+        For each block, its pooling window and its output ``(H, W)``.
+
+    Raises
+    ------
+    ValueError
+        If a "valid" convolution would not fit the feature map it is given.
+    """
+    h, w = image_hw
+    blocks = []
+    for block in range(n_blocks):
+        if padding == "valid":
+            if kernel_size > h or kernel_size > w:
+                raise ValueError(
+                    f"Conv block {block + 1} of {n_blocks} gets a {h}x{w} feature "
+                    f"map, too small for kernel_size={kernel_size} with "
+                    "padding='valid'. Use padding='same', a smaller "
+                    "kernel_size, fewer conv_channels, or larger images "
+                    f"(the input is {image_hw[0]}x{image_hw[1]})."
+                )
+            h, w = h - kernel_size + 1, w - kernel_size + 1
+        window = (_pool_window(h), _pool_window(w))
+        h, w = h // window[0], w // window[1]
+        blocks.append((window, (h, w)))
+    return blocks
+
+
+class ConvNet(nn.Module):
+    """A configurable CNN: conv blocks, then a dense head.
+
+    Parameters
+    ----------
+    input_shape : (int, int, int)
+        ``(C, H, W)`` of one input image.
+    n_classes : int
+        Number of output logits.
+    conv_channels : sequence of int, default=(32, 64)
+        Filters of each conv block; its length is the depth.
+    kernel_size : int, default=3
+        Side of the square convolution kernels.
+    padding : {"same", "valid"}, default="same"
+        Convolution padding.
+    activation : str, default="relu"
+        A key of ``ACTIVATIONS``.
+    pooling : {"max", "avg"}, default="max"
+        2x2 pooling after each conv block (1 along an axis of size 1).
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution.
+    dense_units : sequence of int, default=(64,)
+        Units of each hidden dense layer.
+    dropout : float, default=0.0
+        Dropout after each hidden dense layer.
+    init : {"auto", "kaiming", "xavier", "orthogonal", "torch"}, default="auto"
+        Weight initialisation; "auto" is Kaiming for ReLU-like activations
+        and Xavier for tanh and sigmoid, "torch" keeps PyTorch's defaults.
+    """
+
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        n_classes: int,
+        conv_channels: Sequence[int] = (32, 64),
+        kernel_size: int = 3,
+        padding: str = "same",
+        activation: str = "relu",
+        pooling: str = "max",
+        batch_norm: bool = True,
+        dense_units: Sequence[int] = (64,),
+        dropout: float = 0.0,
+        init: str = "auto",
+    ) -> None:
+        super().__init__()
+        in_channels, height, width = input_shape
+        act_cls, self._gain_name = ACTIVATIONS[activation]
+        blocks = conv_geometry((height, width), len(conv_channels), kernel_size, padding)
+
+        layers: list[nn.Module] = []
+        h, w = height, width  # an image with no conv blocks goes straight to the head
+        for out_channels, (window, (h, w)) in zip(conv_channels, blocks):
+            layers.append(
+                nn.Conv2d(in_channels, out_channels, kernel_size,
+                          padding=padding, bias=not batch_norm)
+            )
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(out_channels))
+            layers.append(act_cls())
+            if window != (1, 1):
+                layers.append(POOLINGS[pooling](window))
+            in_channels = out_channels
+        self.features = nn.Sequential(*layers)
+
+        head: list[nn.Module] = [nn.Flatten()]
+        n_in = in_channels * h * w
+        for units in dense_units:
+            head += [nn.Linear(n_in, units), act_cls()]
+            if dropout > 0:
+                head.append(nn.Dropout(dropout))
+            n_in = units
+        head.append(nn.Linear(n_in, n_classes))
+        self.classifier = nn.Sequential(*head)
+        self._initialize(init, activation)
+
+    def _initialize(self, init: str, activation: str) -> None:
+        if init == "torch":
+            return
+        if init == "auto":
+            init = "xavier" if activation in ("tanh", "sigmoid") else "kaiming"
+        weighted = [m for m in self.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        for i, layer in enumerate(weighted):
+            gain_name = "linear" if i == len(weighted) - 1 else self._gain_name
+            if init == "kaiming":
+                # kaiming_normal_ knows only relu-like gains.
+                nonlinearity = gain_name if gain_name in ("relu", "leaky_relu") else "linear"
+                nn.init.kaiming_normal_(layer.weight, nonlinearity=nonlinearity)
+            elif init == "xavier":
+                nn.init.xavier_uniform_(layer.weight, gain=nn.init.calculate_gain(gain_name))
+            else:  # orthogonal
+                nn.init.orthogonal_(layer.weight, gain=nn.init.calculate_gain(gain_name))
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def count_parameters(module: nn.Module) -> int:
+    """Number of trainable parameters of ``module``."""
+    return sum(math.prod(p.shape) for p in module.parameters() if p.requires_grad)
