@@ -20,6 +20,7 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 
 from ._backbone import Backbone
 from ._device import draw_seed, resolve_device, seeded
+from ._inference import predict_logits
 from ._layout import check_images
 from ._network import ConvNet, conv_geometry
 from ._params import check_params
@@ -464,8 +465,7 @@ default="adam"
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=self.input_shape_, estimator=self,
         )
-        logits = self.net_.forward(torch.from_numpy(images), training=False)
-        return logits.numpy().astype(np.float64)
+        return predict_logits(self.module_, torch.from_numpy(images), self.device_)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of the class probabilities of each image.
@@ -508,7 +508,8 @@ default="adam"
         y_pred : ndarray of shape (N,)
             Labels from ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     # ----------------------------------------------------- derived attributes
 

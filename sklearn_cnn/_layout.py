@@ -152,8 +152,8 @@ def resolve_layout(
         f"(N, C, H, W) array; got an array with {ndim} dimension(s) and shape "
         f"{tuple(shape)}."
         + (
-            " A 1-D array is one sample's features: reshape it with "
-            "X.reshape(1, -1) for one sample or X.reshape(-1, 1) for one feature."
+            " Reshape your data with X.reshape(1, -1) if it is one sample, or "
+            "X.reshape(-1, 1) if it is one feature per sample."
             if ndim == 1
             else ""
         )
