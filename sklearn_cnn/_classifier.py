@@ -75,10 +75,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Pooling of each conv block.
     batch_norm : bool, default=True
         Batch normalisation after each convolution.
-    dense_units : tuple of int, default=(64,)
+    dense_units : tuple of int, default=(128,)
         Units of the hidden dense layers between the conv blocks and the
         output layer.
-    dropout : float, default=0.0
+    dropout : float, default=0.3
         Dropout rate after each hidden dense layer, in [0, 1).
     init : {"auto", "kaiming", "xavier", "orthogonal", "torch"}, default="auto"
         Weight initialisation; "auto" is Kaiming for ReLU-like activations
@@ -103,7 +103,7 @@ default="adam"
         The optimizer, by name or as a ``torch.optim.Optimizer`` subclass.
     lr : float or "auto", default="auto"
         Learning rate (the peak rate of a one-cycle schedule). "auto" is
-        0.002 for Adam and AdamW, 0.001 for RMSprop and other classes, 0.05
+        0.005 for Adam and AdamW, 0.001 for RMSprop and other classes, 0.05
         for SGD.
     momentum : float, default=0.9
         Momentum of optimizers that take one (SGD uses Nesterov momentum).
@@ -112,7 +112,7 @@ default="adam"
     loss : {"cross_entropy", "mse"}, default="cross_entropy"
         Cross-entropy, or the mean squared error between the softmax
         probabilities and one-hot targets.
-    label_smoothing : float, default=0.0
+    label_smoothing : float, default=0.1
         Share of the target mass spread over all classes, in [0, 1).
     lr_schedule : {"onecycle", "cosine", "constant"}, default="onecycle"
         How the learning rate moves over the ``max_epochs`` of one ``fit``.
@@ -120,9 +120,10 @@ default="adam"
         Samples per training step.
     max_epochs : int, default=30
         Passes over the training data in one ``fit``.
-    validation_fraction : float, default=0.1
+    validation_fraction : float, default=0.0
         Share of the training data held out (stratified) to measure
-        ``valid_loss`` and ``valid_acc`` every epoch; 0 trains on all of it.
+        ``valid_loss`` and ``valid_acc`` every epoch, in [0, 1); 0 trains on
+        all of it.
     early_stopping : bool, default=False
         Stop when the validation loss (the training loss without a hold-out)
         has not improved for ``patience`` epochs, and restore the best
@@ -192,8 +193,8 @@ default="adam"
         activation="relu",
         pooling="max",
         batch_norm=True,
-        dense_units=(64,),
-        dropout=0.0,
+        dense_units=(128,),
+        dropout=0.3,
         init="auto",
         module=None,
         module_kwargs=None,
@@ -205,11 +206,11 @@ default="adam"
         momentum=0.9,
         weight_decay=0.0,
         loss="cross_entropy",
-        label_smoothing=0.0,
+        label_smoothing=0.1,
         lr_schedule="onecycle",
         batch_size=64,
         max_epochs=30,
-        validation_fraction=0.1,
+        validation_fraction=0.0,
         early_stopping=False,
         patience=5,
         augment=None,

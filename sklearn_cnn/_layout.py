@@ -58,7 +58,7 @@ def _normalize_image_shape(image_shape) -> tuple[int, int, int] | None:
         return None
     try:
         dims = tuple(int(d) for d in image_shape)
-        valid = all(float(d) == float(o) for d, o in zip(dims, image_shape))
+        valid = all(float(d) == float(o) for d, o in zip(dims, image_shape, strict=True))
     except (TypeError, ValueError):
         valid = False
     if not valid or len(dims) not in (2, 3) or min(dims) < 1:

@@ -136,8 +136,7 @@ class ConvNet(nn.Module):
         blocks = conv_geometry((height, width), len(conv_channels), kernel_size, padding)
 
         layers: list[nn.Module] = []
-        h, w = height, width  # an image with no conv blocks goes straight to the head
-        for out_channels, (window, (h, w)) in zip(conv_channels, blocks):
+        for out_channels, (window, _) in zip(conv_channels, blocks, strict=True):
             layers.append(
                 nn.Conv2d(in_channels, out_channels, kernel_size,
                           padding=padding, bias=not batch_norm)
@@ -150,6 +149,7 @@ class ConvNet(nn.Module):
             in_channels = out_channels
         self.features = nn.Sequential(*layers)
 
+        h, w = blocks[-1][1] if blocks else (height, width)
         head: list[nn.Module] = [nn.Flatten()]
         n_in = in_channels * h * w
         for units in dense_units:

@@ -35,7 +35,7 @@ OPTIMIZERS = {
     "rmsprop": torch.optim.RMSprop,
 }
 #: Learning rate used by ``lr="auto"``: each optimizer's usual starting point.
-AUTO_LR = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3, "rmsprop": 1e-3}
+AUTO_LR = {"sgd": 0.05, "adam": 5e-3, "adamw": 5e-3, "rmsprop": 1e-3}
 AUTO_LR_OTHER = 1e-3
 LOSSES = ("cross_entropy", "mse")
 LR_SCHEDULES = ("constant", "onecycle", "cosine")
@@ -140,15 +140,19 @@ class OneCycleLR(torch.optim.lr_scheduler.OneCycleLR):
     """``OneCycleLR`` whose peak is the optimizer's own learning rate.
 
     torch's class needs ``max_lr`` up front; reading it from the optimizer
-    keeps ``lr`` the one place the learning rate is set. Stepping past the
+    keeps ``lr`` the one place the learning rate is set. Momentum is cycled
+    only for optimizers that use it. Stepping past the
     end holds the final rate instead of raising, so a model whose loop runs a
     batch more than planned (a last partial batch) still trains.
     """
 
     def __init__(self, optimizer, total_steps: int, last_epoch: int = -1):
-        max_lr = [group.get("max_lr", group["lr"]) for group in optimizer.param_groups]
+        groups = optimizer.param_groups
+        max_lr = [group.get("max_lr", group["lr"]) for group in groups]
+        # Cycle momentum (beta1 for Adam) where the optimizer has some to cycle.
+        cycle_momentum = all(g.get("momentum", 0) > 0 or "betas" in g for g in groups)
         super().__init__(optimizer, max_lr=max_lr, total_steps=max(total_steps, 2),
-                         last_epoch=last_epoch)
+                         cycle_momentum=cycle_momentum, last_epoch=last_epoch)
 
     def step(self, epoch=None):
         if self.last_epoch + 1 >= self.total_steps:

@@ -1,0 +1,306 @@
+"""CNNClassifier: fitting, prediction, parameters, inputs and errors."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import FAST
+from skorch.callbacks import Callback
+from torch import nn
+
+from sklearn_cnn import CNNClassifier
+
+
+def fit_fast(X, y, **params):
+    return CNNClassifier(**{**FAST, **params}).fit(X, y)
+
+
+# ------------------------------------------------------------------ training
+
+
+def test_learns_digits(digits):
+    X, y = digits
+    clf = fit_fast(X[:300], y[:300], max_epochs=8)
+    assert clf.score(X[300:], y[300:]) > 0.85
+
+
+def test_fitted_attributes(digits):
+    X, y = digits
+    clf = fit_fast(X, y)
+    np.testing.assert_array_equal(clf.classes_, np.arange(10))
+    assert clf.n_features_in_ == 64
+    assert clf.input_shape_ == (1, 8, 8)
+    assert clf.n_iter_ == FAST["max_epochs"] == len(clf.history_)
+    assert clf.device_ == "cpu"
+    assert clf.best_epoch_ is None
+    assert clf.module_ is clf.net_.module_
+    proba = clf.predict_proba(X[:5])
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    np.testing.assert_allclose(clf.predict_log_proba(X[:5]), np.log(proba))
+    np.testing.assert_array_equal(clf.predict(X[:5]), proba.argmax(axis=1))
+
+
+def test_same_random_state_gives_identical_probabilities(digits):
+    X, y = digits
+    a = fit_fast(X, y, validation_fraction=0.2, dropout=0.2).predict_proba(X)
+    b = fit_fast(X, y, validation_fraction=0.2, dropout=0.2).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    c = fit_fast(X, y, validation_fraction=0.2, dropout=0.2, random_state=1).predict_proba(X)
+    assert not np.allclose(a, c)
+
+
+def test_fit_leaves_global_torch_rng_alone(digits):
+    X, y = digits
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    fit_fast(X[:64], y[:64], max_epochs=1)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+def test_string_labels_round_trip(digits):
+    X, y = digits
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
+                      "eight", "nine"])
+    clf = fit_fast(X, names[y])
+    assert set(clf.predict(X)) <= set(names)
+    assert clf.classes_.tolist() == sorted(names)
+    assert clf.score(X, names[y]) > 0.5
+
+
+def test_mixed_label_types_are_refused(digits):
+    X, _ = digits
+    y = np.array([1, "a"] * 5, dtype=object)
+    with pytest.raises((ValueError, TypeError)):
+        fit_fast(X[:10], y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(activation="tanh", pooling="avg", init="xavier", batch_norm=False),
+        dict(activation="gelu", init="orthogonal", dropout=0.5, dense_units=()),
+        dict(activation="leaky_relu", init="torch", conv_channels=(4, 4, 4, 4)),
+        dict(activation="sigmoid", kernel_size=5, conv_channels=()),
+        dict(activation="elu", optimizer="sgd", lr_schedule="cosine"),
+        dict(activation="silu", optimizer="rmsprop", lr_schedule="constant", lr=1e-3),
+        dict(optimizer="adamw", weight_decay=0.01, label_smoothing=0.2),
+        dict(optimizer=torch.optim.Adagrad, lr=0.05),
+        dict(loss="mse", class_weight="balanced"),
+    ],
+)
+def test_parameter_combinations_train(digits, params):
+    X, y = digits
+    clf = fit_fast(X, y, max_epochs=6, **params)
+    assert clf.score(X, y) > 0.5
+    assert np.isfinite(clf.history_[:, "train_loss"]).all()
+
+
+def test_optimizer_gets_its_arguments(digits):
+    X, y = digits
+    clf = fit_fast(X[:64], y[:64], max_epochs=1, optimizer="sgd", lr=0.03, momentum=0.5,
+                   weight_decay=0.01, lr_schedule="constant")
+    group = clf.net_.optimizer_.param_groups[0]
+    assert isinstance(clf.net_.optimizer_, torch.optim.SGD)
+    assert (group["lr"], group["momentum"], group["weight_decay"]) == (0.03, 0.5, 0.01)
+
+
+def test_onecycle_schedule_moves_the_learning_rate(digits):
+    X, y = digits
+    clf = fit_fast(X, y, lr_schedule="onecycle", lr=0.01)
+    lrs = [b["event_lr"] for epoch in clf.history_ for b in epoch["batches"]]
+    assert max(lrs) == pytest.approx(0.01, rel=0.05)
+    assert lrs[0] < 0.001 and lrs[-1] < 0.001
+
+
+def test_class_weight_shifts_predictions(digits):
+    X, y = digits
+    weights = {k: 1e-3 for k in range(10)} | {3: 1000.0}
+    clf = fit_fast(X, y, class_weight=weights)
+    assert np.mean(clf.predict(X) == 3) > 0.5
+
+
+def test_validation_and_early_stopping(digits):
+    X, y = digits
+    clf = fit_fast(X, y, validation_fraction=0.2, early_stopping=True, patience=2,
+                   max_epochs=40, lr_schedule="constant", lr=0.05)
+    history = clf.history_
+    assert "valid_acc" in history[-1] and "valid_loss" in history[-1]
+    assert clf.n_iter_ < 40  # stopped early
+    assert clf.best_epoch_ == history[int(np.argmin(history[:, "valid_loss"])), "epoch"]
+
+
+def test_extra_callbacks_run_and_are_not_mutated(digits):
+    class Count(Callback):
+        def initialize(self):
+            self.epochs_ = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs_ += 1
+
+    X, y = digits
+    counter = Count()
+    clf = fit_fast(X[:64], y[:64], max_epochs=3, callbacks=[("count", counter)])
+    assert dict(clf.net_.callbacks_)["count"].epochs_ == 3
+    assert not hasattr(counter, "epochs_")
+
+
+def test_verbose_zero_prints_nothing(digits, capsys):
+    X, y = digits
+    fit_fast(X[:64], y[:64], max_epochs=2, verbose=0)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_verbose_one_prints_epoch_table_and_progress_bar(digits, capsys):
+    X, y = digits
+    clf = fit_fast(X[:64], y[:64], max_epochs=2, verbose=1)
+    captured = capsys.readouterr()
+    assert "train_loss" in captured.out and "epoch" in captured.out
+    assert dict(clf.net_.callbacks_)["progress_bar"].__class__.__name__ == "ProgressBar"
+
+
+# ------------------------------------------------------ partial_fit / warm_start
+
+
+def test_partial_fit_trains_one_epoch_per_call(digits):
+    X, y = digits
+    clf = CNNClassifier(**FAST)
+    clf.partial_fit(X[:100], y[:100], classes=np.arange(10))
+    first = clf.predict_proba(X)
+    clf.partial_fit(X[100:200], y[100:200])
+    assert clf.n_iter_ == 2
+    assert not np.allclose(first, clf.predict_proba(X))
+
+
+def test_partial_fit_needs_every_class_up_front(digits):
+    X, y = digits
+    clf = CNNClassifier(**FAST).partial_fit(X[y < 5], y[y < 5])
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X[y >= 5], y[y >= 5])
+
+
+def test_warm_start_continues_from_previous_weights(digits):
+    X, y = digits
+    clf = fit_fast(X, y, max_epochs=2, warm_start=True)
+    loss_after_first = clf.history_[-1, "train_loss"]
+    clf.fit(X, y)
+    assert clf.n_iter_ == 4
+    # A continued fit starts where the first ended, not from scratch.
+    assert clf.history_[2, "train_loss"] < clf.history_[0, "train_loss"]
+    assert clf.history_[-1, "train_loss"] < loss_after_first
+
+
+def test_without_warm_start_fit_restarts(digits):
+    X, y = digits
+    clf = fit_fast(X, y, max_epochs=2)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 2
+
+
+def test_warm_start_with_new_architecture_is_refused(digits):
+    X, y = digits
+    clf = fit_fast(X, y, max_epochs=1, warm_start=True)
+    clf.set_params(conv_channels=(4,))
+    with pytest.raises(ValueError, match="warm_start"):
+        clf.fit(X, y)
+
+
+# ------------------------------------------------------------ custom networks
+
+
+class TinyNet(nn.Module):
+    def __init__(self, input_shape, n_classes, hidden=16):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(int(np.prod(input_shape)), hidden), nn.ReLU(),
+            nn.Linear(hidden, n_classes),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def test_custom_module_gets_shape_classes_and_kwargs(digits):
+    X, y = digits
+    clf = fit_fast(X, y, module=TinyNet, module_kwargs={"hidden": 24})
+    assert isinstance(clf.module_, TinyNet)
+    assert clf.module_.net[1].out_features == 24
+    assert clf.score(X, y) > 0.5
+
+
+def test_backbone_from_local_weights(tmp_path, digit_images):
+    torchvision = pytest.importorskip("torchvision")
+    path = tmp_path / "resnet18.pt"
+    reference = torchvision.models.resnet18(weights=None)
+    torch.save(reference.state_dict(), path)
+    X, y = digit_images
+    clf = CNNClassifier(backbone="resnet18", weights=path, freeze_backbone=True,
+                        max_epochs=1, batch_size=64, random_state=0).fit(X[:128], y[:128])
+    model = clf.module_.model
+    torch.testing.assert_close(model.conv1.weight, reference.conv1.weight)
+    assert model.fc.out_features == 10 and model.fc.weight.requires_grad
+    assert not model.conv1.weight.requires_grad
+    assert clf.predict_proba(X[:3]).shape == (3, 10)
+
+
+# ------------------------------------------------------------------ inputs
+
+
+@pytest.mark.parametrize("layout", ["flat", "nhw", "nhwc", "nchw", "list"])
+def test_every_layout_gives_the_same_model(digits, layout):
+    X, y = digits
+    images = X.reshape(-1, 8, 8)
+    converted = {
+        "flat": X,
+        "nhw": images,
+        "nhwc": images[..., None],
+        "nchw": images[:, None],
+        "list": images.tolist(),
+    }[layout]
+    reference = fit_fast(X, y, max_epochs=1)
+    clf = fit_fast(converted, y, max_epochs=1)
+    assert clf.input_shape_ == (1, 8, 8)
+    np.testing.assert_array_equal(clf.predict_proba(converted), reference.predict_proba(X))
+
+
+def test_uint8_pixels_are_read_as_unit_range(digit_images):
+    X, y = digit_images
+    from_uint8 = fit_fast(X, y, max_epochs=1)
+    from_float = fit_fast(X.astype(np.float32) / 255, y, max_epochs=1)
+    np.testing.assert_allclose(
+        from_uint8.predict_proba(X), from_float.predict_proba(X / 255), atol=1e-6
+    )
+
+
+def test_rgb_channels_last_and_image_shape(digits):
+    X, y = digits
+    rgb = np.repeat(X.reshape(-1, 8, 8, 1), 3, axis=3)
+    clf = fit_fast(rgb, y, max_epochs=1)
+    assert clf.input_shape_ == (3, 8, 8)
+    flat = rgb.transpose(0, 3, 1, 2).reshape(len(X), -1)
+    clf_flat = fit_fast(flat, y, max_epochs=1, image_shape=(3, 8, 8))
+    np.testing.assert_array_equal(clf.predict_proba(rgb), clf_flat.predict_proba(flat))
+
+
+def test_seed_keras_geometry_on_small_images_does_not_crash(digits):
+    X, y = digits
+    clf = fit_fast(X, y, conv_channels=(32, 64), kernel_size=3, max_epochs=1)
+    assert clf.predict(X[:2]).shape == (2,)
+
+
+def test_impossible_geometry_names_the_parameters(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="kernel_size=3.*padding='valid'"):
+        fit_fast(X, y, padding="valid", conv_channels=(8, 8, 8))
+
+
+def test_predict_on_wrong_shape_or_channels(digits):
+    X, y = digits
+    clf = fit_fast(X, y, max_epochs=1)
+    with pytest.raises(ValueError, match="channel"):
+        clf.predict(np.zeros((2, 8, 8, 3)))
+    with pytest.raises(ValueError, match="fitted on"):
+        clf.predict(np.zeros((2, 9, 9)))
+    with pytest.raises(ValueError, match="expecting 64 features"):
+        clf.predict(np.zeros((2, 10)))
