@@ -4,9 +4,9 @@ import os
 # support is switched on, which must happen before SciPy is first imported.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
 
 #: A small network and a short fit: enough to learn digits, fast on 2 cores.
 FAST = dict(

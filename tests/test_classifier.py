@@ -291,7 +291,7 @@ def test_seed_keras_geometry_on_small_images_does_not_crash(digits):
 
 def test_impossible_geometry_names_the_parameters(digits):
     X, y = digits
-    with pytest.raises(ValueError, match="kernel_size=3.*padding='valid'"):
+    with pytest.raises(ValueError, match=r"kernel_size=3.*padding='valid'"):
         fit_fast(X, y, padding="valid", conv_channels=(8, 8, 8))
 
 

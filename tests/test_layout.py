@@ -32,7 +32,7 @@ def test_three_d_is_one_channel():
 
 def test_flat_perfect_square_becomes_square_image():
     X = RNG.random((4, 64))
-    images, layout = check_images(X)
+    images, _ = check_images(X)
     assert images.shape == (4, 1, 8, 8)
     np.testing.assert_allclose(images.reshape(4, 64), X, rtol=1e-6)
 
