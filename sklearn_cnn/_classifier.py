@@ -401,9 +401,7 @@ default="adam"
 
     def _build_net(self, input_shape, classes_, y, device, seed, n_samples) -> NeuralNetClassifier:
         module, module_kwargs = self._module_and_kwargs(input_shape, len(classes_))
-        weights = None
-        if self.class_weight is not None:
-            weights = compute_class_weight(self.class_weight, classes=classes_, y=y)
+        weights = self._class_weights(classes_, y)
         criterion, criterion_kwargs = make_criterion(self.loss, weights, self.label_smoothing)
         optimizer, optimizer_kwargs = resolve_optimizer(
             self.optimizer, self.lr, self.momentum, self.weight_decay
@@ -445,6 +443,18 @@ default="adam"
             **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
+
+    def _class_weights(self, classes_, y) -> np.ndarray | None:
+        if self.class_weight is None:
+            return None
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(classes_.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {unknown} that are not classes of y "
+                    f"({classes_.tolist()}); use the labels of y as its keys."
+                )
+        return compute_class_weight(self.class_weight, classes=classes_, y=y)
 
     def _carry_over(self, net: NeuralNetClassifier) -> None:
         """Start ``net`` from this model's weights and history (warm start)."""
