@@ -23,7 +23,7 @@ from ._device import draw_seed, resolve_device, seeded
 from ._inference import predict_logits
 from ._layout import check_images
 from ._network import ConvNet, conv_geometry
-from ._params import check_params
+from ._params import as_units, check_params
 from ._training import HoldoutSplit, make_criterion, make_lr_scheduler, resolve_optimizer
 
 __all__ = ["CNNClassifier"]
@@ -62,7 +62,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     ----------
     conv_channels : tuple of int, default=(32, 64)
         Filters of each conv block (convolution, batch norm, activation,
-        2x2 pooling); its length is the depth.
+        2x2 pooling); its length is the depth. An int is one block.
     kernel_size : int, default=3
         Side of the square convolution kernels.
     padding : {"same", "valid"}, default="same"
@@ -77,7 +77,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Batch normalisation after each convolution.
     dense_units : tuple of int, default=(128,)
         Units of the hidden dense layers between the conv blocks and the
-        output layer.
+        output layer. An int is one layer; () is none.
     dropout : float, default=0.3
         Dropout rate after each hidden dense layer, in [0, 1).
     init : {"auto", "kaiming", "xavier", "orthogonal", "torch"}, default="auto"
@@ -375,7 +375,8 @@ default="adam"
 
     def _check_geometry(self, input_shape) -> None:
         if self.module is None and self.backbone is None:
-            conv_geometry(input_shape[1:], len(self.conv_channels), self.kernel_size, self.padding)
+            n_blocks = len(as_units(self.conv_channels))
+            conv_geometry(input_shape[1:], n_blocks, self.kernel_size, self.padding)
 
     def _module_and_kwargs(self, input_shape, n_classes: int):
         if self.backbone is not None:
@@ -392,10 +393,10 @@ default="adam"
             return self.module, kwargs
         return ConvNet, {
             "input_shape": input_shape, "n_classes": n_classes,
-            "conv_channels": tuple(self.conv_channels), "kernel_size": self.kernel_size,
+            "conv_channels": as_units(self.conv_channels), "kernel_size": self.kernel_size,
             "padding": self.padding, "activation": self.activation,
             "pooling": self.pooling, "batch_norm": self.batch_norm,
-            "dense_units": tuple(self.dense_units), "dropout": self.dropout,
+            "dense_units": as_units(self.dense_units), "dropout": self.dropout,
             "init": self.init,
         }
 

@@ -25,18 +25,18 @@ from ._layout import DATA_FORMATS, _normalize_image_shape
 from ._network import ACTIVATIONS, INITS, PADDINGS, POOLINGS
 from ._training import LOSSES, LR_SCHEDULES, OPTIMIZERS
 
-__all__ = ["PARAMETER_CONSTRAINTS", "check_params"]
+__all__ = ["PARAMETER_CONSTRAINTS", "as_units", "check_params"]
 
 AUGMENT_PRESETS = ("light", "standard")
 
 PARAMETER_CONSTRAINTS = {
-    "conv_channels": [tuple, list],
+    "conv_channels": [tuple, list, Interval(Integral, 1, None, closed="left")],
     "kernel_size": [Interval(Integral, 1, None, closed="left")],
     "padding": [StrOptions(set(PADDINGS))],
     "activation": [StrOptions(set(ACTIVATIONS))],
     "pooling": [StrOptions(set(POOLINGS))],
     "batch_norm": ["boolean"],
-    "dense_units": [tuple, list],
+    "dense_units": [tuple, list, Interval(Integral, 1, None, closed="left")],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "init": [StrOptions(set(INITS))],
     "module": [None, type],
@@ -68,7 +68,14 @@ PARAMETER_CONSTRAINTS = {
 }
 
 
+def as_units(value) -> tuple[int, ...]:
+    """``conv_channels`` / ``dense_units`` as a tuple (an int is one layer)."""
+    return (int(value),) if isinstance(value, Integral) else tuple(value)
+
+
 def _check_units(name: str, value) -> None:
+    if isinstance(value, Integral):
+        return
     if not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in value):
         raise ValueError(
             f"{name} must be a tuple of positive ints (units per layer); got {value!r}."

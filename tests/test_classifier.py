@@ -79,7 +79,8 @@ def test_mixed_label_types_are_refused(digits):
     [
         dict(activation="tanh", pooling="avg", init="xavier", batch_norm=False),
         dict(activation="gelu", init="orthogonal", dropout=0.5, dense_units=()),
-        dict(activation="leaky_relu", init="torch", conv_channels=(4, 4, 4, 4)),
+        dict(activation="leaky_relu", init="torch", conv_channels=[4, 4, 4, 4]),
+        dict(conv_channels=8, dense_units=16),
         dict(activation="sigmoid", kernel_size=5, conv_channels=()),
         dict(activation="elu", optimizer="sgd", lr_schedule="cosine"),
         dict(activation="silu", optimizer="rmsprop", lr_schedule="constant", lr=1e-3),
