@@ -2,57 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import inspect
-from collections.abc import Iterator
-
 import numpy as np
 import torch
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import assert_all_finite, column_or_1d
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
-from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, ProgressBar
 
-from ._backbone import Backbone
 from ._device import draw_seed, resolve_device, seeded
 from ._inference import predict_logits
 from ._layout import check_images
-from ._network import ConvNet, conv_geometry
-from ._params import as_units, check_params
-from ._training import HoldoutSplit, make_criterion, make_lr_scheduler, resolve_optimizer
+from ._net import build_net, carry_over, check_geometry, single_pass
+from ._params import check_params
 
 __all__ = ["CNNClassifier"]
-
-
-def _softmax(logits: torch.Tensor) -> torch.Tensor:
-    # A module-level function (not a lambda) so that fitted nets pickle.
-    return torch.softmax(logits, dim=-1)
-
-
-@contextlib.contextmanager
-def _single_pass(net: NeuralNetClassifier, lr: float) -> Iterator[None]:
-    """Let ``net`` train like scikit-learn's ``partial_fit``: one plain pass.
-
-    No hold-out, early stopping or schedule, at the base learning rate; the
-    net's configuration is put back afterwards.
-    """
-    saved_split, saved_callbacks = net.train_split, net.callbacks_
-    net.train_split = None
-    net.callbacks_ = [
-        (name, cb) for name, cb in saved_callbacks
-        if name not in ("lr_schedule", "early_stopping")
-    ]
-    for group in net.optimizer_.param_groups:
-        group["lr"] = lr
-    try:
-        yield
-    finally:
-        net.train_split, net.callbacks_ = saved_split, saved_callbacks
 
 
 class CNNClassifier(ClassifierMixin, BaseEstimator):
@@ -301,8 +265,8 @@ default="adam"
         return self._fit(X, y, classes=classes, incremental=True)
 
     def _fit(self, X, y, classes, incremental: bool) -> CNNClassifier:
-        name = type(self).__name__
-        check_params(self.get_params(deep=False), caller_name=name)
+        params = self.get_params(deep=False)
+        check_params(params, caller_name=type(self).__name__)
         device = resolve_device(self.device)
         fitted = hasattr(self, "net_")
         resume = fitted and (incremental or self.warm_start)
@@ -311,10 +275,9 @@ default="adam"
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=expected, estimator=self,
         )
-        y = self._check_targets(y, images, classes, resume)
-        classes_ = self.classes_ if resume else np.unique(y if classes is None else classes)
+        y, classes_ = self._check_targets(y, images, classes, resume)
         if not resume:
-            self._check_geometry(layout.image_shape)
+            check_geometry(params, layout.image_shape)
         y_encoded = np.searchsorted(classes_, y).astype(np.int64)
 
         seed = draw_seed(self.random_state)
@@ -322,13 +285,13 @@ default="adam"
             if incremental and fitted:
                 net = self.net_
             else:
-                net = self._build_net(layout.image_shape, classes_, y, device, seed, len(images))
+                net = build_net(params, layout.image_shape, classes_, y, device, seed)
                 net.initialize()
                 if resume:
-                    self._carry_over(net)
+                    carry_over(self.net_, net)
             X_tensor = torch.from_numpy(images)
             if incremental:
-                with _single_pass(net, net.lr):
+                with single_pass(net):
                     net.partial_fit(X_tensor, y_encoded, epochs=1)
             else:
                 net.partial_fit(X_tensor, y_encoded)
@@ -343,7 +306,8 @@ default="adam"
         self.best_epoch_ = None if stopper is None or incremental else stopper.best_epoch_
         return self
 
-    def _check_targets(self, y, images, classes, resume: bool) -> np.ndarray:
+    def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Validated labels, and the sorted classes the model knows."""
         name = type(self).__name__
         if y is None:
             raise ValueError(
@@ -355,6 +319,11 @@ default="adam"
         check_classification_targets(y)
         if resume:
             known = self.classes_
+            if classes is not None and not np.array_equal(np.unique(classes), known):
+                raise ValueError(
+                    f"classes={list(classes)!r} differs from the classes the model "
+                    f"was fitted with, {known.tolist()}; refit to change them."
+                )
         elif classes is not None:
             known = np.unique(column_or_1d(classes))
         else:
@@ -371,103 +340,7 @@ default="adam"
                 f"the model knows, {known.tolist()}; pass every label in `classes` "
                 "on the first call to partial_fit, or refit."
             )
-        return y
-
-    def _check_geometry(self, input_shape) -> None:
-        if self.module is None and self.backbone is None:
-            n_blocks = len(as_units(self.conv_channels))
-            conv_geometry(input_shape[1:], n_blocks, self.kernel_size, self.padding)
-
-    def _module_and_kwargs(self, input_shape, n_classes: int):
-        if self.backbone is not None:
-            return Backbone, {
-                "name": self.backbone, "input_shape": input_shape, "n_classes": n_classes,
-                "weights": self.weights, "freeze": self.freeze_backbone,
-            }
-        if self.module is not None:
-            kwargs = dict(self.module_kwargs or {})
-            accepted = inspect.signature(self.module).parameters
-            for key, value in (("input_shape", input_shape), ("n_classes", n_classes)):
-                if key in accepted:
-                    kwargs.setdefault(key, value)
-            return self.module, kwargs
-        return ConvNet, {
-            "input_shape": input_shape, "n_classes": n_classes,
-            "conv_channels": as_units(self.conv_channels), "kernel_size": self.kernel_size,
-            "padding": self.padding, "activation": self.activation,
-            "pooling": self.pooling, "batch_norm": self.batch_norm,
-            "dense_units": as_units(self.dense_units), "dropout": self.dropout,
-            "init": self.init,
-        }
-
-    def _build_net(self, input_shape, classes_, y, device, seed, n_samples) -> NeuralNetClassifier:
-        module, module_kwargs = self._module_and_kwargs(input_shape, len(classes_))
-        weights = self._class_weights(classes_, y)
-        criterion, criterion_kwargs = make_criterion(self.loss, weights, self.label_smoothing)
-        optimizer, optimizer_kwargs = resolve_optimizer(
-            self.optimizer, self.lr, self.momentum, self.weight_decay
-        )
-        split = None
-        n_train = n_samples
-        if self.validation_fraction > 0:
-            split = HoldoutSplit(self.validation_fraction, seed)
-            n_train -= len(split.indices(y)[1])
-
-        callbacks = []
-        steps_per_epoch = -(-n_train // self.batch_size)
-        scheduler = make_lr_scheduler(self.lr_schedule, self.max_epochs, steps_per_epoch)
-        if scheduler is not None:
-            callbacks.append(("lr_schedule", scheduler))
-        if self.early_stopping:
-            monitor = "valid_loss" if split is not None and n_train < n_samples else "train_loss"
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor=monitor, patience=self.patience, load_best=True)))
-        if self.verbose:
-            callbacks.append(("progress_bar", ProgressBar()))
-        callbacks.extend(copy.deepcopy(list(self.callbacks or [])))
-
-        return NeuralNetClassifier(
-            module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=optimizer_kwargs.pop("lr"),
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            train_split=split,
-            callbacks=callbacks,
-            classes=list(range(len(classes_))),
-            predict_nonlinearity=_softmax,
-            iterator_train__shuffle=True,
-            device=str(device),
-            verbose=int(self.verbose),
-            **{f"module__{k}": v for k, v in module_kwargs.items()},
-            **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-        )
-
-    def _class_weights(self, classes_, y) -> np.ndarray | None:
-        if self.class_weight is None:
-            return None
-        if isinstance(self.class_weight, dict):
-            unknown = [k for k in self.class_weight if k not in set(classes_.tolist())]
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels {unknown} that are not classes of y "
-                    f"({classes_.tolist()}); use the labels of y as its keys."
-                )
-        return compute_class_weight(self.class_weight, classes=classes_, y=y)
-
-    def _carry_over(self, net: NeuralNetClassifier) -> None:
-        """Start ``net`` from this model's weights and history (warm start)."""
-        try:
-            net.module_.load_state_dict(self.net_.module_.state_dict())
-        except RuntimeError as exc:
-            raise ValueError(
-                "warm_start=True continues the previous fit, but the network's "
-                "architecture parameters have changed since; set warm_start=False "
-                "to train the new architecture from scratch."
-            ) from exc
-        net.history = copy.deepcopy(self.net_.history)
+        return y, known
 
     # -------------------------------------------------------------- predict
 

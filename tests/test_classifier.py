@@ -179,6 +179,8 @@ def test_partial_fit_needs_every_class_up_front(digits):
     clf = CNNClassifier(**FAST).partial_fit(X[y < 5], y[y < 5])
     with pytest.raises(ValueError, match="classes"):
         clf.partial_fit(X[y >= 5], y[y >= 5])
+    with pytest.raises(ValueError, match="differs from the classes"):
+        clf.partial_fit(X[y < 5], y[y < 5], classes=np.arange(10))
 
 
 def test_warm_start_continues_from_previous_weights(digits):

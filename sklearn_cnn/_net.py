@@ -1,0 +1,189 @@
+"""The skorch net behind a ``CNNClassifier``, assembled from its parameters.
+
+``build_net`` turns the estimator's flat parameters into a skorch
+``NeuralNetClassifier``: the network, criterion, optimizer, hold-out split
+and callbacks. The estimator calls it in ``fit``; skorch runs the loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from sklearn.utils.class_weight import compute_class_weight
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, ProgressBar
+
+from ._backbone import Backbone
+from ._network import ConvNet, conv_geometry
+from ._params import as_units
+from ._training import HoldoutSplit, make_criterion, make_lr_scheduler, resolve_optimizer
+
+__all__ = ["build_net", "carry_over", "check_geometry", "single_pass"]
+
+
+def softmax(logits: torch.Tensor) -> torch.Tensor:
+    """skorch's ``predict_nonlinearity``: a module-level function so nets pickle."""
+    return torch.softmax(logits, dim=-1)
+
+
+def check_geometry(params: dict, input_shape) -> None:
+    """Raise a ValueError if the built-in network cannot take ``input_shape``."""
+    if params["module"] is None and params["backbone"] is None:
+        n_blocks = len(as_units(params["conv_channels"]))
+        conv_geometry(input_shape[1:], n_blocks, params["kernel_size"], params["padding"])
+
+
+def module_spec(params: dict, input_shape, n_classes: int) -> tuple[type, dict]:
+    """The network class to train and its keyword arguments."""
+    if params["backbone"] is not None:
+        return Backbone, {
+            "name": params["backbone"], "input_shape": input_shape, "n_classes": n_classes,
+            "weights": params["weights"], "freeze": params["freeze_backbone"],
+        }
+    if params["module"] is not None:
+        kwargs = dict(params["module_kwargs"] or {})
+        accepted = inspect.signature(params["module"]).parameters
+        for key, value in (("input_shape", input_shape), ("n_classes", n_classes)):
+            if key in accepted:
+                kwargs.setdefault(key, value)
+        return params["module"], kwargs
+    return ConvNet, {
+        "input_shape": input_shape, "n_classes": n_classes,
+        "conv_channels": as_units(params["conv_channels"]),
+        "dense_units": as_units(params["dense_units"]),
+        **{key: params[key] for key in (
+            "kernel_size", "padding", "activation", "pooling", "batch_norm", "dropout", "init"
+        )},
+    }
+
+
+def class_weights(class_weight, classes_: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """Weight of each class in the loss, as scikit-learn computes it."""
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, dict):
+        unknown = [k for k in class_weight if k not in set(classes_.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {unknown} that are not classes of y "
+                f"({classes_.tolist()}); use the labels of y as its keys."
+            )
+    return compute_class_weight(class_weight, classes=classes_, y=y)
+
+
+def _callbacks(params: dict, has_holdout: bool, steps_per_epoch: int) -> list:
+    callbacks = []
+    scheduler = make_lr_scheduler(params["lr_schedule"], params["max_epochs"], steps_per_epoch)
+    if scheduler is not None:
+        callbacks.append(("lr_schedule", scheduler))
+    if params["early_stopping"]:
+        monitor = "valid_loss" if has_holdout else "train_loss"
+        callbacks.append(("early_stopping", EarlyStopping(
+            monitor=monitor, patience=params["patience"], load_best=True)))
+    if params["verbose"]:
+        callbacks.append(("progress_bar", ProgressBar()))
+    # A copy: fitting must not change the callbacks the user passed.
+    callbacks.extend(copy.deepcopy(list(params["callbacks"] or [])))
+    return callbacks
+
+
+def build_net(
+    params: dict,
+    input_shape: tuple[int, int, int],
+    classes_: np.ndarray,
+    y: np.ndarray,
+    device: torch.device,
+    seed: int | None,
+) -> NeuralNetClassifier:
+    """The skorch net for one ``fit``, not yet initialised.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's validated ``get_params(deep=False)``.
+    input_shape : (int, int, int)
+        ``(C, H, W)`` of the training images.
+    classes_ : ndarray
+        The sorted class labels; the net sees their indices.
+    y : ndarray
+        The training labels (for class weights and the hold-out).
+    device : torch.device
+        Where to train.
+    seed : int or None
+        Seed of the hold-out split.
+
+    Returns
+    -------
+    net : skorch.NeuralNetClassifier
+    """
+    module, module_kwargs = module_spec(params, input_shape, len(classes_))
+    weights = class_weights(params["class_weight"], classes_, y)
+    criterion, criterion_kwargs = make_criterion(params["loss"], weights,
+                                                 params["label_smoothing"])
+    optimizer, optimizer_kwargs = resolve_optimizer(
+        params["optimizer"], params["lr"], params["momentum"], params["weight_decay"]
+    )
+    split = None
+    n_valid = 0
+    if params["validation_fraction"] > 0:
+        split = HoldoutSplit(params["validation_fraction"], seed)
+        n_valid = len(split.indices(y)[1])
+    steps_per_epoch = -(-(len(y) - n_valid) // params["batch_size"])
+
+    return NeuralNetClassifier(
+        module,
+        criterion=criterion,
+        optimizer=optimizer,
+        lr=optimizer_kwargs.pop("lr"),
+        max_epochs=params["max_epochs"],
+        batch_size=params["batch_size"],
+        train_split=split,
+        callbacks=_callbacks(params, n_valid > 0, steps_per_epoch),
+        classes=list(range(len(classes_))),
+        predict_nonlinearity=softmax,
+        iterator_train__shuffle=True,
+        device=str(device),
+        verbose=int(params["verbose"]),
+        **{f"module__{k}": v for k, v in module_kwargs.items()},
+        **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
+        **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+    )
+
+
+def carry_over(source: NeuralNetClassifier, net: NeuralNetClassifier) -> None:
+    """Start the initialised ``net`` from ``source``'s weights and history."""
+    try:
+        net.module_.load_state_dict(source.module_.state_dict())
+    except RuntimeError as exc:
+        raise ValueError(
+            "warm_start=True continues the previous fit, but the network's "
+            "architecture parameters have changed since; set warm_start=False "
+            "to train the new architecture from scratch."
+        ) from exc
+    net.history = copy.deepcopy(source.history)
+
+
+@contextlib.contextmanager
+def single_pass(net: NeuralNetClassifier) -> Iterator[None]:
+    """Let ``net`` train like scikit-learn's ``partial_fit``: one plain pass.
+
+    No hold-out, early stopping or schedule, at the base learning rate
+    ``net.lr``; the net's configuration is put back afterwards.
+    """
+    saved_split, saved_callbacks = net.train_split, net.callbacks_
+    net.train_split = None
+    net.callbacks_ = [
+        (name, cb) for name, cb in saved_callbacks
+        if name not in ("lr_schedule", "early_stopping")
+    ]
+    for group in net.optimizer_.param_groups:
+        group["lr"] = net.lr
+    try:
+        yield
+    finally:
+        net.train_split, net.callbacks_ = saved_split, saved_callbacks
