@@ -23,7 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.validation import check_array
 
-__all__ = ["ImageLayout", "check_images", "resolve_layout"]
+__all__ = [
+    "ImageLayout",
+    "check_images",
+    "resolve_layout",
+    "to_float_nchw",
+    "validate_images",
+]
 
 #: Number of channels an image may have for its channel axis to be found
 #: automatically (gray, gray + alpha, RGB, RGBA).
@@ -160,20 +166,68 @@ def resolve_layout(
     )
 
 
-def _to_nchw(X: np.ndarray, layout: ImageLayout) -> np.ndarray:
+def to_float_nchw(X: np.ndarray, layout: ImageLayout) -> np.ndarray:
+    """Validated images (any slice of them) as a new float32 ``(N, C, H, W)`` array.
+
+    uint8 pixels become [0, 1], as torchvision's ``to_dtype(scale=True)``
+    reads them; every other dtype keeps its values. The result is always a
+    fresh, writable, C-contiguous array, so ``torch.from_numpy`` may share it
+    even when ``X`` is a read-only memmap.
+    """
     n = X.shape[0]
     if layout.source == "channels_last":
         X = X.transpose(0, 3, 1, 2)
-    return X.reshape(n, *layout.image_shape)
-
-
-def _to_float32(X: np.ndarray) -> np.ndarray:
-    """uint8 pixels become [0, 1]; every other dtype keeps its values."""
+    X = X.reshape(n, *layout.image_shape)
     if X.dtype == np.uint8:
         return np.multiply(X, np.float32(1 / 255), dtype=np.float32)
-    # Always a fresh, writable, C-contiguous array: torch.from_numpy then
-    # shares it safely, even when the caller's array is a read-only memmap.
     return np.array(X, dtype=np.float32, order="C", copy=True)
+
+
+def validate_images(
+    X,
+    *,
+    image_shape=None,
+    data_format: str = "auto",
+    expected: Sequence[int] | None = None,
+    estimator=None,
+) -> tuple[np.ndarray, ImageLayout]:
+    """Validate images without converting them.
+
+    Parameters are those of :func:`check_images`.
+
+    Returns
+    -------
+    X : ndarray
+        The input as a numeric numpy array, in its own layout and dtype.
+    layout : ImageLayout
+        How ``X`` holds its images; :func:`to_float_nchw` converts them.
+    """
+    name = type(estimator).__name__ if estimator is not None else "the estimator"
+    # check_array gives scikit-learn's own errors (and wording) for sparse,
+    # complex, object, empty and non-finite input.
+    X = check_array(
+        X,
+        accept_sparse=False,
+        dtype="numeric",
+        allow_nd=True,
+        ensure_2d=False,
+        ensure_all_finite=True,
+        estimator=estimator,
+        input_name="X",
+    )
+    if X.ndim < 2:
+        resolve_layout(X.shape)  # raises the rank error
+    layout = resolve_layout(
+        X.shape, image_shape=image_shape, data_format=data_format, expected=expected
+    )
+    if min(layout.image_shape) == 0:
+        raise ValueError(
+            f"Images of shape (C, H, W) = {layout.image_shape} hold no pixels; "
+            "every dimension must be at least 1."
+        )
+    if expected is not None:
+        _check_expected(layout, tuple(expected), X.shape, name)
+    return X, layout
 
 
 def check_images(
@@ -207,32 +261,11 @@ def check_images(
     layout : ImageLayout
         The layout the input was read in.
     """
-    name = type(estimator).__name__ if estimator is not None else "the estimator"
-    # check_array gives scikit-learn's own errors (and wording) for sparse,
-    # complex, object, empty and non-finite input.
-    X = check_array(
-        X,
-        accept_sparse=False,
-        dtype="numeric",
-        allow_nd=True,
-        ensure_2d=False,
-        ensure_all_finite=True,
+    X, layout = validate_images(
+        X, image_shape=image_shape, data_format=data_format, expected=expected,
         estimator=estimator,
-        input_name="X",
     )
-    if X.ndim < 2:
-        resolve_layout(X.shape)  # raises the rank error
-    layout = resolve_layout(
-        X.shape, image_shape=image_shape, data_format=data_format, expected=expected
-    )
-    if min(layout.image_shape) == 0:
-        raise ValueError(
-            f"Images of shape (C, H, W) = {layout.image_shape} hold no pixels; "
-            "every dimension must be at least 1."
-        )
-    if expected is not None:
-        _check_expected(layout, tuple(expected), X.shape, name)
-    return _to_float32(_to_nchw(X, layout)), layout
+    return to_float_nchw(X, layout), layout
 
 
 def _check_expected(layout: ImageLayout, expected, shape, name: str) -> None:

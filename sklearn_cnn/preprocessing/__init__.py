@@ -1,0 +1,30 @@
+"""Image transformers: scikit-learn transformers over torchvision ops.
+
+Each takes images in any layout ``CNNClassifier`` takes and returns float32
+``(N, C, H, W)``, so any chain of them feeds the classifier directly::
+
+    make_pipeline(Resize((32, 32)), ChannelStandardizer(), CNNClassifier())
+
+Random augmentation is not a pipeline step (a pipeline transforms the same way
+at fit and predict): it is ``CNNClassifier(augment=...)``.
+"""
+
+from ._base import ImageTransformer
+from ._color import Grayscale
+from ._convert import Rescale, ToImage
+from ._geometry import CenterCrop, Pad, Resize, Rotate
+from ._loader import ImageFileLoader
+from ._standardize import ChannelStandardizer
+
+__all__ = [
+    "CenterCrop",
+    "ChannelStandardizer",
+    "Grayscale",
+    "ImageFileLoader",
+    "ImageTransformer",
+    "Pad",
+    "Rescale",
+    "Resize",
+    "Rotate",
+    "ToImage",
+]

@@ -1,0 +1,127 @@
+"""What every image transformer shares: validation, chunking, the fitted shape."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import StrOptions  # as scikit-learn's own estimators
+from sklearn.utils.validation import check_is_fitted
+
+from .._layout import (
+    DATA_FORMATS,
+    ImageLayout,
+    _normalize_image_shape,
+    to_float_nchw,
+    validate_images,
+)
+
+__all__ = ["CHUNK_BYTES", "ImageTransformer"]
+
+#: Float32 input bytes converted and transformed at a time: a transformer
+#: needs the caller's array, its output, and about this much more.
+CHUNK_BYTES = 64 * 2**20
+
+COMMON_CONSTRAINTS = {
+    "image_shape": [None, tuple, list],
+    "data_format": [StrOptions(set(DATA_FORMATS))],
+}
+
+
+class ImageTransformer(TransformerMixin, BaseEstimator):
+    """Base class of the image transformers.
+
+    A subclass declares its parameters in ``__init__`` (``image_shape`` and
+    ``data_format`` among them), adds their constraints to
+    ``_parameter_constraints``, and implements :meth:`_transform_tensor`, a
+    batched op on a float32 ``(N, C, H, W)`` tensor. It may override
+    :meth:`_fit_images` to learn from the images.
+
+    Every transformer takes any layout the classifier takes and returns
+    float32 ``(N, C, H, W)``, converting and transforming in chunks of about
+    ``CHUNK_BYTES``.
+    """
+
+    _parameter_constraints: dict = COMMON_CONSTRAINTS
+
+    def fit(self, X, y=None):
+        """Check the images and learn their shape (and any statistics).
+
+        Parameters
+        ----------
+        X : array-like
+            Images as ``(N, H, W)``, ``(N, H, W, C)``, ``(N, C, H, W)`` or
+            flat ``(N, F)`` (see ``image_shape``).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        _normalize_image_shape(self.image_shape)
+        X, layout = self._validate(X, expected=None)
+        self._check_input_shape(layout.image_shape)
+        self._fit_images(X, layout)
+        self.input_shape_ = layout.image_shape
+        self.n_features_in_ = layout.n_features
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Transform the images.
+
+        Parameters
+        ----------
+        X : array-like
+            Images of the shape seen in ``fit``, in any accepted layout.
+
+        Returns
+        -------
+        images : ndarray of shape (N, C, H, W), dtype float32
+        """
+        check_is_fitted(self)
+        X, layout = self._validate(X, expected=self.input_shape_)
+        return self._transform_in_chunks(X, layout)
+
+    # ------------------------------------------------------------ for subclasses
+
+    def _validate(self, X, expected):
+        return validate_images(
+            X, image_shape=self.image_shape, data_format=self.data_format,
+            expected=expected, estimator=self,
+        )
+
+    def _check_input_shape(self, input_shape: tuple[int, int, int]) -> None:
+        """Raise a ValueError if the transformer cannot take these images."""
+
+    def _fit_images(self, X: np.ndarray, layout: ImageLayout) -> None:
+        """Learn from the validated images (stateless transformers learn nothing)."""
+
+    def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ helpers
+
+    def _chunks(self, X: np.ndarray, layout: ImageLayout):
+        """Float32 ``(n, C, H, W)`` tensors of consecutive images of ``X``."""
+        step = max(1, CHUNK_BYTES // (4 * math.prod(layout.image_shape)))
+        for start in range(0, len(X), step):
+            yield start, torch.from_numpy(to_float_nchw(X[start:start + step], layout))
+
+    def _transform_in_chunks(self, X: np.ndarray, layout: ImageLayout) -> np.ndarray:
+        out = None
+        for start, chunk in self._chunks(X, layout):
+            result = self._transform_tensor(chunk).numpy()
+            if out is None:
+                out = np.empty((len(X), *result.shape[1:]), dtype=np.float32)
+            out[start:start + len(result)] = result
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags

@@ -1,0 +1,97 @@
+"""Conversion and value scaling: ``ToImage`` and ``Rescale``."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import torch
+
+from ._base import COMMON_CONSTRAINTS, ImageTransformer
+
+__all__ = ["Rescale", "ToImage"]
+
+
+class ToImage(ImageTransformer):
+    """Convert images in any accepted layout to float32 ``(N, C, H, W)``.
+
+    Parameters
+    ----------
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is.
+
+    Attributes
+    ----------
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the images seen in ``fit``.
+    n_features_in_ : int
+        Values per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_cnn.preprocessing import ToImage
+    >>> ToImage().fit_transform(np.zeros((2, 28, 28, 3), dtype=np.uint8)).shape
+    (2, 3, 28, 28)
+    """
+
+    def __init__(self, *, image_shape=None, data_format="auto"):
+        self.image_shape = image_shape
+        self.data_format = data_format
+
+    def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        return images
+
+
+class Rescale(ImageTransformer):
+    """Scale pixel values: ``x * scale + offset``.
+
+    uint8 input is already read as [0, 1] by every estimator here (as
+    torchvision's ``to_dtype(scale=True)`` does); ``Rescale`` is for float
+    pixels in another range, such as 0-255 floats (the default maps them to
+    [0, 1]) or the 0-16 of scikit-learn's digits (``scale=1/16``).
+
+    Parameters
+    ----------
+    scale : float, default=1/255
+        Factor applied to every value.
+    offset : float, default=0.0
+        Added after scaling (``scale=2/255, offset=-1`` maps 0-255 to [-1, 1]).
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is.
+
+    Attributes
+    ----------
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the images seen in ``fit``.
+    n_features_in_ : int
+        Values per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_cnn.preprocessing import Rescale
+    >>> Rescale().fit_transform(np.full((1, 2, 2), 255.0)).max()
+    np.float32(1.0)
+    """
+
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "scale": [Real],
+        "offset": [Real],
+    }
+
+    def __init__(self, scale=1 / 255, offset=0.0, *, image_shape=None, data_format="auto"):
+        self.scale = scale
+        self.offset = offset
+        self.image_shape = image_shape
+        self.data_format = data_format
+
+    def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        # An affine map of the values; torchvision's normalize would need
+        # 1/scale as a std and could not express scale=0.
+        return images * self.scale + self.offset
+

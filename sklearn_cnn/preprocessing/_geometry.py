@@ -1,0 +1,259 @@
+"""Geometric transformers: ``Resize``, ``CenterCrop``, ``Pad``, ``Rotate``.
+
+Each is a thin layer over the ``torchvision.transforms.v2.functional`` op of
+the same name, applied to whole chunks of images at once.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from torchvision.transforms import InterpolationMode
+from torchvision.transforms.v2 import functional as F
+
+from ._base import COMMON_CONSTRAINTS, ImageTransformer
+
+__all__ = ["CenterCrop", "Pad", "Resize", "Rotate"]
+
+INTERPOLATIONS = {mode.value for mode in InterpolationMode}
+PADDING_MODES = {"constant", "edge", "reflect", "symmetric"}
+
+
+def _size_pair(size, name: str) -> list[int]:
+    """``size`` as ``[H, W]`` (an int is a square)."""
+    pair = [size, size] if isinstance(size, Integral) else list(size)
+    if len(pair) != 2 or not all(isinstance(v, Integral) and v >= 1 for v in pair):
+        raise ValueError(f"{name} must be an int or (height, width) of positive ints; "
+                         f"got {size!r}.")
+    return [int(v) for v in pair]
+
+
+class Resize(ImageTransformer):
+    """Resize images to ``size`` with torchvision's ``resize``.
+
+    Parameters
+    ----------
+    size : int or (int, int), default=(32, 32)
+        Output ``(height, width)``; an int gives a square.
+    interpolation : str, default="bilinear"
+        A ``torchvision.transforms.InterpolationMode`` value: "nearest",
+        "bilinear", "bicubic", ...
+    antialias : bool, default=True
+        Low-pass filter when shrinking.
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is.
+
+    Attributes
+    ----------
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the images seen in ``fit``.
+    n_features_in_ : int
+        Values per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_cnn.preprocessing import Resize
+    >>> Resize((16, 16)).fit_transform(np.zeros((2, 8, 8))).shape
+    (2, 1, 16, 16)
+    """
+
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "size": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "interpolation": [StrOptions(INTERPOLATIONS)],
+        "antialias": ["boolean"],
+    }
+
+    def __init__(self, size=(32, 32), interpolation="bilinear", antialias=True, *,
+                 image_shape=None, data_format="auto"):
+        self.size = size
+        self.interpolation = interpolation
+        self.antialias = antialias
+        self.image_shape = image_shape
+        self.data_format = data_format
+
+    def _check_input_shape(self, input_shape) -> None:
+        _size_pair(self.size, "size")
+
+    def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        return F.resize(images, _size_pair(self.size, "size"),
+                        interpolation=InterpolationMode(self.interpolation),
+                        antialias=self.antialias)
+
+
+class CenterCrop(ImageTransformer):
+    """Crop the centre of the images with torchvision's ``center_crop``.
+
+    A crop larger than the image pads it with zeros.
+
+    Parameters
+    ----------
+    size : int or (int, int), default=(28, 28)
+        Output ``(height, width)``; an int gives a square.
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is.
+
+    Attributes
+    ----------
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the images seen in ``fit``.
+    n_features_in_ : int
+        Values per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_cnn.preprocessing import CenterCrop
+    >>> CenterCrop(4).fit_transform(np.zeros((2, 8, 8))).shape
+    (2, 1, 4, 4)
+    """
+
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "size": [Interval(Integral, 1, None, closed="left"), tuple, list],
+    }
+
+    def __init__(self, size=(28, 28), *, image_shape=None, data_format="auto"):
+        self.size = size
+        self.image_shape = image_shape
+        self.data_format = data_format
+
+    def _check_input_shape(self, input_shape) -> None:
+        _size_pair(self.size, "size")
+
+    def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        return F.center_crop(images, _size_pair(self.size, "size"))
+
+
+class Pad(ImageTransformer):
+    """Pad the borders of the images with torchvision's ``pad``.
+
+    Parameters
+    ----------
+    padding : int or tuple of int, default=2
+        Pixels added: one int for every side, ``(left/right, top/bottom)``,
+        or ``(left, top, right, bottom)``.
+    fill : float, default=0.0
+        Value of the new pixels when ``padding_mode="constant"``.
+    padding_mode : {"constant", "edge", "reflect", "symmetric"}, default="constant"
+        How the border is filled.
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is.
+
+    Attributes
+    ----------
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the images seen in ``fit``.
+    n_features_in_ : int
+        Values per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_cnn.preprocessing import Pad
+    >>> Pad(2).fit_transform(np.zeros((1, 28, 28))).shape
+    (1, 1, 32, 32)
+    """
+
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "padding": [Interval(Integral, 0, None, closed="left"), tuple, list],
+        "fill": [Real],
+        "padding_mode": [StrOptions(PADDING_MODES)],
+    }
+
+    def __init__(self, padding=2, fill=0.0, padding_mode="constant", *, image_shape=None,
+                 data_format="auto"):
+        self.padding = padding
+        self.fill = fill
+        self.padding_mode = padding_mode
+        self.image_shape = image_shape
+        self.data_format = data_format
+
+    def _padding(self) -> list[int]:
+        padding = [self.padding] if isinstance(self.padding, Integral) else list(self.padding)
+        if len(padding) not in (1, 2, 4) or not all(
+            isinstance(p, Integral) and p >= 0 for p in padding
+        ):
+            raise ValueError("padding must be an int or a tuple of 2 or 4 non-negative ints; "
+                             f"got {self.padding!r}.")
+        return [int(p) for p in padding]
+
+    def _check_input_shape(self, input_shape) -> None:
+        padding = self._padding()
+        if self.padding_mode == "reflect" and max(padding) >= min(input_shape[1:]):
+            raise ValueError(
+                f"padding_mode='reflect' needs padding smaller than the image side; got "
+                f"padding={self.padding!r} for {input_shape[1]}x{input_shape[2]} images."
+            )
+
+    def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        return F.pad(images, self._padding(), fill=self.fill, padding_mode=self.padding_mode)
+
+
+class Rotate(ImageTransformer):
+    """Rotate the images by a fixed angle with torchvision's ``rotate``.
+
+    (Random rotations belong to training-time augmentation:
+    ``CNNClassifier(augment=...)``.)
+
+    Parameters
+    ----------
+    angle : float, default=90.0
+        Counter-clockwise angle in degrees.
+    interpolation : str, default="nearest"
+        A ``torchvision.transforms.InterpolationMode`` value.
+    expand : bool, default=False
+        Grow the output to hold the whole rotated image.
+    fill : float, default=0.0
+        Value of the pixels that come from outside the image.
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is.
+
+    Attributes
+    ----------
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the images seen in ``fit``.
+    n_features_in_ : int
+        Values per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_cnn.preprocessing import Rotate
+    >>> Rotate(90, expand=True).fit_transform(np.zeros((1, 4, 6))).shape
+    (1, 1, 6, 4)
+    """
+
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "angle": [Real],
+        "interpolation": [StrOptions({"nearest", "bilinear"})],
+        "expand": ["boolean"],
+        "fill": [Real],
+    }
+
+    def __init__(self, angle=90.0, interpolation="nearest", expand=False, fill=0.0, *,
+                 image_shape=None, data_format="auto"):
+        self.angle = angle
+        self.interpolation = interpolation
+        self.expand = expand
+        self.fill = fill
+        self.image_shape = image_shape
+        self.data_format = data_format
+
+    def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        return F.rotate(images, float(self.angle),
+                        interpolation=InterpolationMode(self.interpolation),
+                        expand=self.expand, fill=self.fill)

@@ -1,0 +1,151 @@
+"""Reading image files: ``ImageFileLoader``."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from torchvision.transforms.v2 import functional as F
+
+from .._files import (
+    CHANNELS,
+    check_paths,
+    common_mode,
+    decode_images,
+    is_path_array,
+    mode_for_channels,
+    read_headers,
+)
+from .._layout import ImageLayout, to_float_nchw
+from ._base import COMMON_CONSTRAINTS, ImageTransformer
+from ._geometry import _size_pair
+
+__all__ = ["ImageFileLoader"]
+
+
+class ImageFileLoader(ImageTransformer):
+    """Load image files (paths) into float32 ``(N, C, H, W)`` arrays with Pillow.
+
+    Pixels are read as [0, 1]. Arrays of pixels, in any layout the other
+    transformers take, pass through converted (and resized to ``size``), so
+    one pipeline serves both files and arrays.
+
+    Parameters
+    ----------
+    size : int or (int, int), default=None
+        ``(height, width)`` every image is resized to (bilinear,
+        antialiased). None keeps the files' own size, which must then be the
+        same for all of them.
+    mode : {"L", "RGB", "RGBA"}, default=None
+        Colour mode the files are converted to; None reads them as gray
+        ("L") when all are gray, else as "RGB".
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` array input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D array input is.
+
+    Attributes
+    ----------
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the images read in ``fit`` (after ``size``, for files).
+    mode_ : str
+        The PIL mode files are decoded in.
+    n_features_in_ : int
+        Values per image; set when ``fit`` got an array rather than paths.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from PIL import Image
+    >>> from sklearn_cnn.preprocessing import ImageFileLoader
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = [os.path.join(folder, f"{i}.png") for i in range(3)]
+    >>> for p in paths:
+    ...     Image.fromarray(np.zeros((20, 30), dtype=np.uint8)).save(p)
+    >>> ImageFileLoader(size=(28, 28)).fit_transform(paths).shape
+    (3, 1, 28, 28)
+    """
+
+    _parameter_constraints = {
+        **COMMON_CONSTRAINTS,
+        "size": [None, Interval(Integral, 1, None, closed="left"), tuple, list],
+        "mode": [None, StrOptions({"L", "RGB", "RGBA"})],
+    }
+
+    def __init__(self, size=None, mode=None, *, image_shape=None, data_format="auto"):
+        self.size = size
+        self.mode = mode
+        self.image_shape = image_shape
+        self.data_format = data_format
+
+    def _size(self) -> tuple[int, int] | None:
+        return None if self.size is None else tuple(_size_pair(self.size, "size"))
+
+    def fit(self, X, y=None):
+        """Read the files' headers (or check the array) to fix mode and size.
+
+        Parameters
+        ----------
+        X : 1-D array-like of str or os.PathLike, or array-like of images
+            Image files, or pixels in any accepted layout.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ImageFileLoader
+        """
+        if not is_path_array(X):
+            super().fit(X, y)
+            channels = self.input_shape_[0]
+            self.mode_ = mode_for_channels(channels) if channels in CHANNELS.values() else None
+            return self
+        self._validate_params()
+        size = self._size()
+        sizes, modes = read_headers(check_paths(X))
+        mode = self.mode or common_mode(modes)
+        if size is None and len(set(sizes)) > 1:
+            examples = ", ".join(f"{h}x{w}" for h, w in sorted(set(sizes))[:5])
+            raise ValueError(
+                f"The image files have {len(set(sizes))} different sizes ({examples}, ...); "
+                "pass size=(height, width) to resize them all to one."
+            )
+        self.mode_ = mode
+        self.input_shape_ = (CHANNELS[mode], *(size or sizes[0]))
+        if hasattr(self, "n_features_in_"):
+            del self.n_features_in_
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Decode the files (or convert the array) to float32 ``(N, C, H, W)``.
+
+        Parameters
+        ----------
+        X : 1-D array-like of str or os.PathLike, or array-like of images
+            Image files, or pixels in the shape seen in ``fit``.
+
+        Returns
+        -------
+        images : ndarray of shape (N, C, H, W), dtype float32
+        """
+        check_is_fitted(self, "input_shape_")
+        if not is_path_array(X):
+            return super().transform(X)
+        if self.mode_ is None:
+            raise ValueError(
+                f"This ImageFileLoader was fitted on {self.input_shape_[0]}-channel "
+                "arrays, which no image file mode has; fit it on files instead."
+            )
+        size = self._size() or self.input_shape_[1:]
+        pixels = decode_images(check_paths(X), self.mode_, size)
+        _, height, width, channels = pixels.shape
+        return to_float_nchw(pixels, ImageLayout("channels_last", (channels, height, width)))
+
+    def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        size = self._size()
+        if size is None or tuple(images.shape[-2:]) == size:
+            return images
+        return F.resize(images, list(size), antialias=True)

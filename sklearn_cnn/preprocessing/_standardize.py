@@ -1,0 +1,75 @@
+"""Per-channel standardisation: ``ChannelStandardizer``."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torchvision.transforms.v2 import functional as F
+
+from .._layout import ImageLayout
+from ._base import COMMON_CONSTRAINTS, ImageTransformer
+
+__all__ = ["ChannelStandardizer"]
+
+
+class ChannelStandardizer(ImageTransformer):
+    """Standardise each channel to zero mean and unit variance.
+
+    ``fit`` learns one mean and one standard deviation per channel, over all
+    images and pixels (streamed in chunks, accumulated in float64);
+    ``transform`` applies torchvision's ``normalize``. A constant channel
+    keeps a scale of 1, as in scikit-learn's ``StandardScaler``.
+
+    Parameters
+    ----------
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (C,)
+        Mean of each channel.
+    scale_ : ndarray of shape (C,)
+        Standard deviation of each channel (1 where it is 0).
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the images seen in ``fit``.
+    n_features_in_ : int
+        Values per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_cnn.preprocessing import ChannelStandardizer
+    >>> X = np.random.default_rng(0).integers(0, 255, (10, 8, 8, 3), dtype=np.uint8)
+    >>> Z = ChannelStandardizer().fit_transform(X)
+    >>> np.allclose(Z.mean(axis=(0, 2, 3)), 0, atol=1e-5)
+    True
+    """
+
+    _parameter_constraints = {**COMMON_CONSTRAINTS}
+
+    def __init__(self, *, image_shape=None, data_format="auto"):
+        self.image_shape = image_shape
+        self.data_format = data_format
+
+    def _fit_images(self, X: np.ndarray, layout: ImageLayout) -> None:
+        n_channels = layout.image_shape[0]
+        total = np.zeros(n_channels)
+        squares = np.zeros(n_channels)
+        count = 0
+        for _, chunk in self._chunks(X, layout):
+            values = chunk.double().transpose(0, 1).reshape(n_channels, -1)
+            total += values.sum(dim=1).numpy()
+            squares += values.square().sum(dim=1).numpy()
+            count += values.shape[1]
+        self.mean_ = total / count
+        variance = np.maximum(squares / count - self.mean_**2, 0.0)
+        std = np.sqrt(variance)
+        # Constant channels (and float noise around 0) keep a unit scale.
+        self.scale_ = np.where(std < 10 * np.finfo(np.float32).eps * np.maximum(
+            1.0, np.abs(self.mean_)), 1.0, std)
+
+    def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
+        return F.normalize(images, mean=self.mean_.tolist(), std=self.scale_.tolist())
