@@ -86,7 +86,7 @@ def mode_for_channels(n_channels: int) -> str:
 
 
 def decode_images(
-    paths: list[str], mode: str, size: tuple[int, int] | None
+    paths: list[str], mode: str, size: tuple[int, int] | None, resize: bool = True
 ) -> np.ndarray:
     """Decode files to a uint8 ``(N, H, W, C)`` array.
 
@@ -97,14 +97,16 @@ def decode_images(
     mode : {"L", "LA", "RGB", "RGBA"}
         PIL mode every image is converted to.
     size : (int, int) or None
-        ``(height, width)`` to resize to (bilinear, antialiased); None
-        requires every image to have the size of the first.
+        ``(height, width)`` of the output; None is the first image's size.
+    resize : bool, default=True
+        Resize images of another size (bilinear, antialiased); when False,
+        such images are an error.
 
     Raises
     ------
     ValueError
         Listing every file that could not be decoded, or that has another
-        size than the others when ``size`` is None.
+        size than expected when not resized.
     """
     out = None
     failures = []
@@ -112,7 +114,7 @@ def decode_images(
         try:
             with Image.open(path) as image:
                 image = image.convert(mode)
-                if size is not None and (image.height, image.width) != tuple(size):
+                if resize and size is not None and (image.height, image.width) != tuple(size):
                     image = F.resize(image, list(size), InterpolationMode.BILINEAR,
                                      antialias=True)
                 pixels = np.asarray(image, dtype=np.uint8).reshape(
@@ -121,10 +123,11 @@ def decode_images(
             failures.append((path, _reason(exc)))
             continue
         if out is None:
-            out = np.empty((len(paths), *pixels.shape), dtype=np.uint8)
+            shape = pixels.shape if size is None else (*size, pixels.shape[2])
+            out = np.empty((len(paths), *shape), dtype=np.uint8)
         if pixels.shape != out.shape[1:]:
             failures.append((path, f"{pixels.shape[0]}x{pixels.shape[1]} pixels where "
-                                   f"the others have {out.shape[1]}x{out.shape[2]}; pass "
+                                   f"{out.shape[1]}x{out.shape[2]} are expected; pass "
                                    "a size to resize them all"))
             continue
         out[i] = pixels

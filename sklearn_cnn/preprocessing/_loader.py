@@ -139,8 +139,9 @@ class ImageFileLoader(ImageTransformer):
                 f"This ImageFileLoader was fitted on {self.input_shape_[0]}-channel "
                 "arrays, which no image file mode has; fit it on files instead."
             )
-        size = self._size() or self.input_shape_[1:]
-        pixels = decode_images(check_paths(X), self.mode_, size)
+        size = self._size()
+        pixels = decode_images(check_paths(X), self.mode_, size or self.input_shape_[1:],
+                               resize=size is not None)
         _, height, width, channels = pixels.shape
         return to_float_nchw(pixels, ImageLayout("channels_last", (channels, height, width)))
 
