@@ -63,7 +63,7 @@ def test_mixed_sizes_need_a_size(tmp_path, gray_files):
     assert out.shape == (6, 1, 16, 16)
     # Fitted without a size, a file of another size at transform is named.
     loader = ImageFileLoader().fit(paths)
-    with pytest.raises(ValueError, match="big.png"):
+    with pytest.raises(ValueError, match=r"big\.png"):
         loader.transform([paths[0], big])
 
 
@@ -88,7 +88,7 @@ def test_truncated_file_is_named_at_transform(tmp_path, gray_files):
     truncated = tmp_path / "truncated.png"
     truncated.write_bytes(data[: len(data) // 2])
     loader = ImageFileLoader().fit(paths)
-    with pytest.raises(ValueError, match="truncated.png"):
+    with pytest.raises(ValueError, match=r"truncated\.png"):
         loader.transform([paths[0], truncated])
 
 

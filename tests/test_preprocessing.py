@@ -19,8 +19,8 @@ from sklearn_cnn.preprocessing import (
     Resize,
     Rotate,
     ToImage,
+    _base,
 )
-from sklearn_cnn.preprocessing import _base
 
 RNG = np.random.default_rng(0)
 RGB = RNG.integers(0, 256, (6, 10, 12, 3), dtype=np.uint8)  # channels last, like PIL
@@ -71,7 +71,7 @@ def test_chain_feeds_the_next_transformer():
 
 
 def test_grayscale_drops_alpha_and_passes_gray():
-    rgba = np.concatenate([RGB, np.full(RGB.shape[:3] + (1,), 255, np.uint8)], axis=3)
+    rgba = np.concatenate([RGB, np.full((*RGB.shape[:3], 1), 255, np.uint8)], axis=3)
     np.testing.assert_allclose(Grayscale().fit_transform(rgba), Grayscale().fit_transform(RGB))
     gray = RGB[..., 0]
     np.testing.assert_allclose(Grayscale().fit_transform(gray), ToImage().fit_transform(gray))
