@@ -4,9 +4,10 @@ PyTorch does the math, skorch runs the training loop, torchvision does the
 image operations, scikit-learn defines the contract.
 """
 
+from ._augment import BatchAugment
 from ._classifier import CNNClassifier
 from ._network import ConvNet
 
 __version__ = "0.1.0"
 
-__all__ = ["CNNClassifier", "ConvNet", "__version__"]
+__all__ = ["BatchAugment", "CNNClassifier", "ConvNet", "__version__"]

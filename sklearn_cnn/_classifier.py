@@ -94,9 +94,16 @@ default="adam"
         weights.
     patience : int, default=5
         Epochs without improvement before early stopping.
-    augment : None, default=None
-        Training-time augmentation (to come: "light", "standard", or a
-        torchvision v2 transform).
+    augment : {"light", "standard"}, BatchAugment, callable or None, default=None
+        Random augmentation of the training images, drawn per image and
+        fresh every epoch, on the training device; never at prediction.
+        "light": rotation up to 10 degrees, shift up to 10 % of the side,
+        zoom up to 10 %. "standard": rotation up to 15 degrees, shift up to
+        10 %, zoom up to 15 %, brightness and contrast up to 20 %. No flips:
+        they turn digits into other digits. A ``BatchAugment`` sets its own
+        amounts; any other callable on one ``(C, H, W)`` tensor, such as a
+        torchvision v2 transform, is applied image by image. Augmentation
+        pays off with more epochs (see docs/augmentation.md).
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn.
     callbacks : list of skorch callbacks, default=None

@@ -17,13 +17,48 @@ import torch
 from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.dataset import unpack_data
+from skorch.utils import to_device
 
+from ._augment import resolve_augment
 from ._backbone import Backbone
 from ._network import ConvNet, conv_geometry
 from ._params import as_units
 from ._training import HoldoutSplit, make_criterion, make_lr_scheduler, resolve_optimizer
 
-__all__ = ["build_net", "carry_over", "check_geometry", "single_pass"]
+__all__ = ["ImageNet", "build_net", "carry_over", "check_geometry", "single_pass"]
+
+
+class ImageNet(NeuralNetClassifier):
+    """skorch's ``NeuralNetClassifier`` with training-time augmentation.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Those of ``NeuralNetClassifier``.
+    augment : {"light", "standard"}, BatchAugment, callable or None, default=None
+        The ``augment`` parameter of ``CNNClassifier``. Its module,
+        ``augment_``, is built with the network (so skorch moves it to the
+        device and pickles it) and applied to every training batch on the
+        training device; never at evaluation or prediction.
+    """
+
+    def __init__(self, *args, augment=None, **kwargs):
+        # Set before skorch's __init__: afterwards skorch only lets
+        # initialize_* methods set attributes holding torch modules.
+        self.augment = augment
+        super().__init__(*args, **kwargs)
+
+    def initialize_module(self):
+        super().initialize_module()
+        self.augment_ = resolve_augment(self.augment)
+        return self
+
+    def train_step_single(self, batch, **fit_params):
+        if self.augment_ is not None:
+            Xi, yi = unpack_data(batch)
+            batch = (self.augment_(to_device(Xi, self.device)), yi)
+        return super().train_step_single(batch, **fit_params)
 
 
 def softmax(logits: torch.Tensor) -> torch.Tensor:
@@ -99,7 +134,7 @@ def build_net(
     y: np.ndarray,
     device: torch.device,
     seed: int | None,
-) -> NeuralNetClassifier:
+) -> ImageNet:
     """The skorch net for one ``fit``, not yet initialised.
 
     Parameters
@@ -119,7 +154,8 @@ def build_net(
 
     Returns
     -------
-    net : skorch.NeuralNetClassifier
+    net : ImageNet
+        A skorch ``NeuralNetClassifier``.
     """
     module, module_kwargs = module_spec(params, input_shape, len(classes_))
     weights = class_weights(params["class_weight"], classes_, y)
@@ -135,8 +171,9 @@ def build_net(
         n_valid = len(split.indices(y)[1])
     steps_per_epoch = -(-(len(y) - n_valid) // params["batch_size"])
 
-    return NeuralNetClassifier(
+    return ImageNet(
         module,
+        augment=params["augment"],
         criterion=criterion,
         optimizer=optimizer,
         lr=optimizer_kwargs.pop("lr"),

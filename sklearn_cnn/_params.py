@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import (  # the API scikit-learn's own esti
 )
 from torch import nn
 
+from ._augment import AUGMENT_PRESETS
 from ._backbone import check_backbone
 from ._layout import DATA_FORMATS, _normalize_image_shape
 from ._network import ACTIVATIONS, INITS, PADDINGS, POOLINGS
@@ -27,7 +28,6 @@ from ._training import LOSSES, LR_SCHEDULES, OPTIMIZERS
 
 __all__ = ["PARAMETER_CONSTRAINTS", "as_units", "check_params"]
 
-AUGMENT_PRESETS = ("light", "standard")
 
 PARAMETER_CONSTRAINTS = {
     "conv_channels": [tuple, list, Interval(Integral, 1, None, closed="left")],
@@ -123,9 +123,4 @@ def check_params(params: dict, caller_name: str) -> None:
         raise ValueError(
             "module_kwargs are passed to a custom module; set module to an "
             "nn.Module class, or leave module_kwargs=None."
-        )
-    if params["augment"] is not None:
-        # TODO(issue 4): training-time augmentation.
-        raise ValueError(
-            f"augment={params['augment']!r} is not supported yet; use augment=None."
         )

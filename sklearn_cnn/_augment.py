@@ -1,0 +1,158 @@
+"""Training-time augmentation: random transforms drawn per sample, per batch.
+
+torchvision's v2 transforms draw one set of random parameters per call, so a
+batch tensor gets the same rotation for every image. ``BatchAugment`` draws
+parameters per image and applies them to the whole batch at once on its
+device: one ``affine_grid``/``grid_sample`` (PyTorch's resampler) for the
+geometry, elementwise ops for brightness, contrast and erasing. Any other
+transform (a torchvision v2 transform, any callable on one image) runs image
+by image through ``PerSample``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["AUGMENT_PRESETS", "BatchAugment", "PerSample", "resolve_augment"]
+
+
+def _uniform(n: int, low: float, high: float, device) -> torch.Tensor:
+    return torch.empty(n, device=device).uniform_(low, high)
+
+
+class BatchAugment(nn.Module):
+    """Random affine, photometric jitter and erasing, drawn for every image.
+
+    Parameters
+    ----------
+    degrees : float, default=0.0
+        Rotation drawn from ``[-degrees, degrees]``.
+    translate : float, default=0.0
+        Shift drawn from ``[-translate, translate]`` times the image side.
+    scale : float, default=0.0
+        Zoom factor drawn from ``[1 - scale, 1 + scale]``.
+    shear : float, default=0.0
+        Horizontal shear angle drawn from ``[-shear, shear]`` degrees.
+    brightness : float, default=0.0
+        Factor drawn from ``[1 - brightness, 1 + brightness]`` multiplying
+        the pixels.
+    contrast : float, default=0.0
+        Factor drawn from ``[1 - contrast, 1 + contrast]`` stretching the
+        pixels around the image mean.
+    erase : float, default=0.0
+        Probability of zeroing a random rectangle covering 20-40 % of each
+        side of the image.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_cnn import BatchAugment
+    >>> BatchAugment(degrees=15, translate=0.1)(torch.rand(8, 1, 28, 28)).shape
+    torch.Size([8, 1, 28, 28])
+    """
+
+    def __init__(self, degrees: float = 0.0, translate: float = 0.0, scale: float = 0.0,
+                 shear: float = 0.0, brightness: float = 0.0, contrast: float = 0.0,
+                 erase: float = 0.0) -> None:
+        super().__init__()
+        self.degrees = degrees
+        self.translate = translate
+        self.scale = scale
+        self.shear = shear
+        self.brightness = brightness
+        self.contrast = contrast
+        self.erase = erase
+
+    def extra_repr(self) -> str:
+        names = ("degrees", "translate", "scale", "shear", "brightness", "contrast", "erase")
+        return ", ".join(f"{k}={getattr(self, k)}" for k in names if getattr(self, k))
+
+    def _affine(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        dev = x.device
+        angle = torch.deg2rad(_uniform(n, -self.degrees, self.degrees, dev))
+        shear = torch.tan(torch.deg2rad(_uniform(n, -self.shear, self.shear, dev)))
+        zoom = _uniform(n, 1 - self.scale, 1 + self.scale, dev)
+        cos, sin = angle.cos() / zoom, angle.sin() / zoom
+        # Rotation after shear, in pixel units, then rescaled to the [-1, 1]
+        # coordinates of affine_grid (whose x and y units differ when h != w).
+        theta = torch.stack([
+            torch.stack([cos, (cos * shear - sin) * h / w,
+                         _uniform(n, -2 * self.translate, 2 * self.translate, dev)], 1),
+            torch.stack([sin * w / h, sin * shear + cos,
+                         _uniform(n, -2 * self.translate, 2 * self.translate, dev)], 1),
+        ], 1)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros",
+                             align_corners=False)
+
+    def _erase(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = x.shape
+        dev = x.device
+        box_h = (h * _uniform(n, 0.2, 0.4, dev)).ceil()
+        box_w = (w * _uniform(n, 0.2, 0.4, dev)).ceil()
+        top = (torch.rand(n, device=dev) * (h - box_h + 1)).floor()
+        left = (torch.rand(n, device=dev) * (w - box_w + 1)).floor()
+        rows = torch.arange(h, device=dev)[None, :]
+        cols = torch.arange(w, device=dev)[None, :]
+        in_rows = (rows >= top[:, None]) & (rows < (top + box_h)[:, None])
+        in_cols = (cols >= left[:, None]) & (cols < (left + box_w)[:, None])
+        chosen = torch.rand(n, device=dev) < self.erase
+        box = in_rows[:, :, None] & in_cols[:, None, :] & chosen[:, None, None]
+        return x.masked_fill(box[:, None], 0.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0]
+        if self.degrees or self.translate or self.scale or self.shear:
+            x = self._affine(x)
+        if self.brightness:
+            x = x * _uniform(n, 1 - self.brightness, 1 + self.brightness, x.device).view(
+                n, 1, 1, 1)
+        if self.contrast:
+            mean = x.mean(dim=(1, 2, 3), keepdim=True)
+            factor = _uniform(n, 1 - self.contrast, 1 + self.contrast, x.device)
+            x = (x - mean) * factor.view(n, 1, 1, 1) + mean
+        if self.erase:
+            x = self._erase(x)
+        return x
+
+
+class PerSample(nn.Module):
+    """Apply a one-image transform (e.g. a torchvision v2 transform) to each image.
+
+    Parameters
+    ----------
+    transform : callable
+        Takes and returns one ``(C, H, W)`` tensor; its random parameters are
+        drawn anew for every image.
+    """
+
+    def __init__(self, transform: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.transform = transform
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([self.transform(image) for image in x])
+
+
+#: What ``augment="light"`` and ``augment="standard"`` are.
+AUGMENT_PRESETS = {
+    "light": dict(degrees=10.0, translate=0.1, scale=0.1),
+    "standard": dict(degrees=15.0, translate=0.1, scale=0.15, brightness=0.2, contrast=0.2),
+}
+
+
+def resolve_augment(augment) -> nn.Module | None:
+    """The batch transform for the ``augment`` parameter (None: no augmentation)."""
+    if augment is None:
+        return None
+    if isinstance(augment, str):
+        return BatchAugment(**AUGMENT_PRESETS[augment])
+    if isinstance(augment, BatchAugment):
+        return augment
+    return PerSample(augment)
+
