@@ -16,3 +16,17 @@ def test_seed_keras_model_example(capsys):
     assert "parameters: 121,930 (Keras: 121,930)" in out
     accuracy = float(out.rsplit("accuracy:", 1)[1])
     assert accuracy > 0.95
+
+
+def test_pipeline_rgb_example(capsys):
+    runpy.run_path(str(EXAMPLES / "pipeline_rgb.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "network input (3, 32, 32)" in out
+    assert float(out.rsplit("accuracy:", 1)[1]) > 0.9
+
+
+def test_augmentation_example(capsys):
+    runpy.run_path(str(EXAMPLES / "augmentation_small_data.py"), run_name="__main__")
+    lines = capsys.readouterr().out.strip().splitlines()
+    none, standard = (float(line.rsplit(":", 1)[1]) for line in lines)
+    assert standard > none

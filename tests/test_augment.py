@@ -1,0 +1,137 @@
+"""Training-time augmentation (sklearn_cnn._augment and CNNClassifier(augment=...))."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import FAST
+from torch import nn
+from torchvision.transforms import v2
+
+from sklearn_cnn import BatchAugment, CNNClassifier
+from sklearn_cnn._augment import AUGMENT_PRESETS, PerSample, resolve_augment
+from sklearn_cnn._inference import predict_logits
+
+
+class Recorder(nn.Module):
+    """A tiny network that keeps every batch it trains on."""
+
+    def __init__(self, input_shape, n_classes):
+        super().__init__()
+        self.linear = nn.Linear(int(np.prod(input_shape)), n_classes)
+        self.seen = []
+
+    def forward(self, x):
+        if self.training:
+            self.seen.append(x.detach().clone())
+        return self.linear(x.flatten(1))
+
+
+def digit_pair(digits):
+    """The same image twice, with two labels: every difference is augmentation."""
+    X, _ = digits
+    return np.stack([X[0], X[0]]), np.array([0, 1])
+
+
+@pytest.mark.parametrize("augment", ["light", "standard", BatchAugment(degrees=30),
+                                     v2.RandomAffine(degrees=(30, 60))])
+def test_batches_are_drawn_per_sample_and_fresh_every_epoch(digits, augment):
+    X, y = digit_pair(digits)
+    clf = CNNClassifier(module=Recorder, augment=augment, max_epochs=3, batch_size=2,
+                        validation_fraction=0.0, random_state=0).fit(X, y)
+    batches = clf.module_.seen
+    assert len(batches) == 3
+    raw = torch.from_numpy(X[:1].reshape(1, 1, 8, 8).astype(np.float32))
+    for batch in batches:
+        assert not torch.equal(batch[0], batch[1])  # each image its own draw
+        assert not torch.equal(batch[0], raw[0])
+    assert not torch.equal(batches[0], batches[1]) and not torch.equal(batches[1], batches[2])
+
+
+def test_no_augmentation_trains_on_the_images_as_given(digits):
+    X, y = digit_pair(digits)
+    clf = CNNClassifier(module=Recorder, max_epochs=2, batch_size=2,
+                        validation_fraction=0.0, random_state=0).fit(X, y)
+    assert all(torch.equal(b[0], b[1]) for b in clf.module_.seen)
+
+
+def test_prediction_is_not_augmented(digits):
+    X, y = digits
+    clf = CNNClassifier(**{**FAST, "augment": "standard"}).fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(proba, clf.predict_proba(X))
+    images = torch.from_numpy(X.reshape(-1, 1, 8, 8).astype(np.float32))
+    logits = predict_logits(clf.module_, images, "cpu")
+    np.testing.assert_allclose(proba, torch.softmax(torch.from_numpy(logits), 1).numpy())
+
+
+def test_augmented_fit_repeats_under_random_state(digits):
+    X, y = digits
+    params = {**FAST, "augment": "standard", "max_epochs": 2}
+    a = CNNClassifier(**params).fit(X, y).predict_proba(X)
+    b = CNNClassifier(**params).fit(X, y).predict_proba(X)
+    c = CNNClassifier(**{**params, "random_state": 1}).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_augmentation_changes_what_is_learned(digits):
+    X, y = digits
+    plain = CNNClassifier(**FAST).fit(X, y).predict_proba(X)
+    augmented = CNNClassifier(**{**FAST, "augment": "light"}).fit(X, y).predict_proba(X)
+    assert not np.allclose(plain, augmented)
+
+
+def test_batch_augment_keeps_shape_dtype_and_device():
+    x = torch.rand(16, 3, 10, 14)
+    for name in AUGMENT_PRESETS:
+        out = resolve_augment(name)(x)
+        assert out.shape == x.shape and out.dtype == x.dtype and out.device == x.device
+
+
+def test_batch_augment_with_nothing_to_do_is_the_identity():
+    x = torch.rand(4, 1, 8, 8)
+    assert torch.equal(BatchAugment()(x), x)
+
+
+def test_zero_angle_affine_resamples_exactly():
+    # A draw of "no rotation, no shift, no zoom" must not blur the image.
+    x = torch.rand(4, 2, 9, 7)
+    torch.testing.assert_close(BatchAugment(degrees=1e-9)(x), x, atol=1e-5, rtol=0)
+
+
+def test_translation_moves_pixels_within_bounds():
+    x = torch.zeros(64, 1, 20, 20)
+    x[:, :, 10, 10] = 1.0
+    out = BatchAugment(translate=0.2)(x)
+    rows = out[:, 0].sum(dim=2).argmax(dim=1)
+    cols = out[:, 0].sum(dim=1).argmax(dim=1)
+    assert (rows - 10).abs().max() <= 5 and (cols - 10).abs().max() <= 5
+    assert len(set(zip(rows.tolist(), cols.tolist(), strict=True))) > 10  # per-sample shifts
+
+
+def test_erase_zeroes_a_rectangle_in_the_chosen_images():
+    x = torch.ones(200, 1, 10, 10)
+    out = BatchAugment(erase=0.5)(x)
+    erased = (out == 0).flatten(1).any(dim=1)
+    assert 0.3 < erased.float().mean() < 0.7
+    zeros = (out[erased] == 0).flatten(1).sum(dim=1)
+    assert zeros.min() >= 4 and zeros.max() <= 16  # 2x2 to 4x4 of a 10x10 image
+
+
+def test_brightness_and_contrast_are_per_image():
+    x = torch.rand(32, 3, 6, 6)
+    out = BatchAugment(brightness=0.5)(x)
+    ratios = (out / x).flatten(1)
+    torch.testing.assert_close(ratios.min(1).values, ratios.max(1).values)  # one factor an image
+    assert ratios[:, 0].std() > 0.05  # differing between images
+    out = BatchAugment(contrast=0.5)(x)
+    torch.testing.assert_close(out.mean((1, 2, 3)), x.mean((1, 2, 3)), atol=1e-5, rtol=0)
+
+
+def test_resolve_augment():
+    assert resolve_augment(None) is None
+    custom = BatchAugment(degrees=5)
+    assert resolve_augment(custom) is custom
+    wrapped = resolve_augment(v2.RandomHorizontalFlip())
+    assert isinstance(wrapped, PerSample)
+    assert wrapped(torch.rand(3, 1, 4, 4)).shape == (3, 1, 4, 4)
