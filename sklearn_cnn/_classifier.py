@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from scipy.special import log_softmax
@@ -11,7 +13,15 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ._device import draw_seed, resolve_device, seeded
-from ._inference import predict_logits
+from ._files import (
+    ImageFileDataset,
+    check_paths,
+    file_input_shape,
+    is_path_array,
+    iter_file_batches,
+    mode_for_channels,
+)
+from ._inference import INFERENCE_BATCH_SIZE, predict_logits
 from ._layout import check_images
 from ._net import build_net, carry_over, check_geometry, single_pass
 from ._params import check_params
@@ -112,7 +122,8 @@ default="adam"
         When True, ``fit`` continues from the weights of the previous fit
         (same classes and image shape) with a fresh optimizer and schedule.
     image_shape : tuple of int, default=None
-        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input; for image
+        files, the size (and channels: 1 gray, 3 RGB) they are read in.
     data_format : {"auto", "channels_first", "channels_last"}, default="auto"
         Where the channel axis of 4-D input is; "auto" finds it unless
         both axes 1 and 3 could hold channels.
@@ -240,6 +251,9 @@ default="adam"
         X : array-like
             Images as ``(N, H, W)``, ``(N, H, W, C)``, ``(N, C, H, W)`` or
             flat ``(N, F)`` (see ``image_shape``); uint8 is scaled to [0, 1].
+            Or a 1-D array of image file paths, decoded lazily batch by
+            batch (a folder larger than memory trains in flat memory) and
+            resized to ``image_shape`` (default: the first image's size).
         y : array-like of shape (N,)
             Class labels.
 
@@ -277,41 +291,50 @@ default="adam"
         device = resolve_device(self.device)
         fitted = hasattr(self, "net_")
         resume = fitted and (incremental or self.warm_start)
-        expected = self.input_shape_ if resume else None
-        images, layout = check_images(
-            X, image_shape=self.image_shape, data_format=self.data_format,
-            expected=expected, estimator=self,
-        )
-        y, classes_ = self._check_targets(y, images, classes, resume)
+        data, input_shape = self._training_data(X, self.input_shape_ if resume else None)
+        y, classes_ = self._check_targets(y, data, classes, resume)
         if not resume:
-            check_geometry(params, layout.image_shape)
+            check_geometry(params, input_shape)
         y_encoded = np.searchsorted(classes_, y).astype(np.int64)
+        if isinstance(data, list):  # image files, decoded batch by batch
+            data = ImageFileDataset(data, y_encoded, mode_for_channels(input_shape[0]),
+                                    input_shape[1:])
 
         seed = draw_seed(self.random_state)
         with seeded(seed, device):
             if incremental and fitted:
                 net = self.net_
             else:
-                net = build_net(params, layout.image_shape, classes_, y, device, seed)
+                net = build_net(params, input_shape, classes_, y, device, seed)
                 net.initialize()
                 if resume:
                     carry_over(self.net_, net)
-            X_tensor = torch.from_numpy(images)
             if incremental:
                 with single_pass(net):
-                    net.partial_fit(X_tensor, y_encoded, epochs=1)
+                    net.partial_fit(data, y_encoded, epochs=1)
             else:
-                net.partial_fit(X_tensor, y_encoded)
+                net.partial_fit(data, y_encoded)
 
         self.net_ = net
         self.classes_ = classes_
-        self.input_shape_ = layout.image_shape
-        self.n_features_in_ = layout.n_features
+        self.input_shape_ = input_shape
+        self.n_features_in_ = math.prod(input_shape)
         self.device_ = str(device)
         self.n_iter_ = len(net.history)
         stopper = dict(net.callbacks_).get("early_stopping")
         self.best_epoch_ = None if stopper is None or incremental else stopper.best_epoch_
         return self
+
+    def _training_data(self, X, expected):
+        """Images as a float32 tensor, or file paths; and their ``(C, H, W)``."""
+        if is_path_array(X):
+            paths = check_paths(X)
+            return paths, file_input_shape(paths, self.image_shape, expected)[1]
+        images, layout = check_images(
+            X, image_shape=self.image_shape, data_format=self.data_format,
+            expected=expected, estimator=self,
+        )
+        return torch.from_numpy(images), layout.image_shape
 
     def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
         """Validated labels, and the sorted classes the model knows."""
@@ -353,6 +376,12 @@ default="adam"
 
     def _logits(self, X) -> np.ndarray:
         check_is_fitted(self)
+        if is_path_array(X):
+            mode, shape = mode_for_channels(self.input_shape_[0]), self.input_shape_
+            batches = iter_file_batches(check_paths(X), mode, shape[1:], INFERENCE_BATCH_SIZE)
+            return np.concatenate(
+                [predict_logits(self.module_, batch, self.device_) for batch in batches]
+            )
         images, _ = check_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=self.input_shape_, estimator=self,

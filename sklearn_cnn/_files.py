@@ -11,11 +11,21 @@ import os
 from collections.abc import Sequence
 
 import numpy as np
+import torch
 from PIL import Image, UnidentifiedImageError
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as F
 
-__all__ = ["check_paths", "decode_images", "is_path_array", "mode_for_channels", "read_headers"]
+__all__ = [
+    "ImageFileDataset",
+    "check_paths",
+    "decode_images",
+    "file_input_shape",
+    "is_path_array",
+    "iter_file_batches",
+    "mode_for_channels",
+    "read_headers",
+]
 
 #: PIL modes read as one gray channel; every other mode is read as RGB.
 GRAY_MODES = {"1", "L", "LA", "P;L", "I", "I;16", "I;16B", "I;16L", "F"}
@@ -134,3 +144,78 @@ def decode_images(
     if failures:
         raise ValueError(_failure_message(failures, "decode"))
     return out
+
+
+def file_input_shape(
+    paths: list[str], image_shape=None, expected: Sequence[int] | None = None
+) -> tuple[str, tuple[int, int, int]]:
+    """The PIL mode and ``(C, H, W)`` that image files are read in.
+
+    Parameters
+    ----------
+    paths : list of str
+        Image files; their headers are read (missing or unreadable files
+        raise a ValueError naming them).
+    image_shape : (H, W) or (C, H, W), default=None
+        Size to resize to (and channels: 1 gray, 3 RGB); None is the first
+        image's size and "L" if every image is gray, else "RGB".
+    expected : (C, H, W), default=None
+        The shape of a fitted model, which wins over everything else.
+
+    Returns
+    -------
+    mode : str
+    input_shape : (int, int, int)
+    """
+    sizes, modes = read_headers(paths)
+    if expected is not None:
+        return mode_for_channels(expected[0]), tuple(expected)
+    shape = tuple(image_shape) if image_shape is not None else ()
+    if len(shape) == 3:
+        if shape[0] not in (1, 3):
+            raise ValueError(
+                f"image_shape={image_shape!r} asks image files for {shape[0]} channels; "
+                "files are read as 1 (gray) or 3 (RGB) channels."
+            )
+        mode = mode_for_channels(shape[0])
+    else:
+        mode = common_mode(modes)
+    size = shape[-2:] if shape else sizes[0]
+    return mode, (CHANNELS[mode], *size)
+
+
+class ImageFileDataset(torch.utils.data.Dataset):
+    """Image files decoded one at a time, for a DataLoader.
+
+    Parameters
+    ----------
+    paths : list of str
+        Image files.
+    y : ndarray
+        Encoded labels, one per file.
+    mode : str
+        PIL mode to read in.
+    size : (int, int)
+        ``(height, width)`` every image is resized to.
+    """
+
+    def __init__(self, paths: list[str], y: np.ndarray, mode: str, size: tuple[int, int]):
+        self.paths = paths
+        self.y = y
+        self.mode = mode
+        self.size = size
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int):
+        pixels = decode_images([self.paths[i]], self.mode, self.size)[0]
+        image = torch.from_numpy(pixels).permute(2, 0, 1).float().div_(255)
+        return image, self.y[i]
+
+
+def iter_file_batches(paths: list[str], mode: str, size, batch_size: int):
+    """Float32 ``(n, C, H, W)`` tensors of consecutive files, ``batch_size`` at a time."""
+    for start in range(0, len(paths), batch_size):
+        pixels = decode_images(paths[start:start + batch_size], mode, size)
+        yield torch.from_numpy(pixels).permute(0, 3, 1, 2).float().div_(255)

@@ -1,0 +1,62 @@
+"""CNNClassifier on image files: paths in, decoded lazily, batch by batch."""
+
+import numpy as np
+import pytest
+from conftest import FAST
+from PIL import Image
+
+from sklearn_cnn import CNNClassifier, _files
+from sklearn_cnn.preprocessing import ImageFileLoader
+
+
+@pytest.fixture
+def digit_files(tmp_path, digit_images):
+    images, y = digit_images
+    paths = []
+    for i, image in enumerate(images[:200]):
+        path = tmp_path / f"{i}.png"
+        side = 12 if i % 3 == 2 else 8  # two sizes, as in a real folder
+        Image.fromarray(image).resize((side, side), Image.Resampling.NEAREST).save(path)
+        paths.append(str(path))
+    return np.array(paths), y[:200]
+
+
+def test_fit_and_predict_on_paths(digit_files):
+    paths, y = digit_files
+    clf = CNNClassifier(**{**FAST, "max_epochs": 8}).fit(paths[:150], y[:150])
+    assert clf.input_shape_ == (1, 8, 8)  # the first image's size; the others resized
+    assert clf.score(paths[150:], y[150:]) > 0.7
+    # The same images as an array give the same probabilities.
+    pixels = ImageFileLoader(size=(8, 8)).fit_transform(paths[150:])
+    np.testing.assert_allclose(clf.predict_proba(paths[150:]), clf.predict_proba(pixels),
+                               atol=1e-6)
+
+
+def test_image_shape_sets_the_size_and_channels(digit_files):
+    paths, y = digit_files
+    clf = CNNClassifier(**{**FAST, "max_epochs": 1, "image_shape": (3, 16, 16)})
+    clf.fit(paths[:64], y[:64])
+    assert clf.input_shape_ == (3, 16, 16)
+    assert clf.predict(paths[:5]).shape == (5,)
+
+
+def test_files_are_decoded_lazily_one_at_a_time(digit_files, monkeypatch):
+    paths, y = digit_files
+    calls = []
+    original = _files.decode_images
+
+    def counting(batch, *args, **kwargs):
+        calls.append(len(batch))
+        return original(batch, *args, **kwargs)
+
+    monkeypatch.setattr(_files, "decode_images", counting)
+    CNNClassifier(**{**FAST, "max_epochs": 2}).fit(paths[:64], y[:64])
+    assert calls == [1] * 128  # every file once an epoch, never all at once
+
+
+def test_missing_files_are_named_before_training(digit_files, tmp_path):
+    paths, y = digit_files
+    broken = paths[:20].tolist()
+    broken[3] = str(tmp_path / "gone.png")
+    with pytest.raises(ValueError, match=r"gone\.png"):
+        CNNClassifier(**FAST).fit(broken, y[:20])
