@@ -380,13 +380,17 @@ default="adam"
             mode, shape = mode_for_channels(self.input_shape_[0]), self.input_shape_
             batches = iter_file_batches(check_paths(X), mode, shape[1:], INFERENCE_BATCH_SIZE)
             return np.concatenate(
-                [predict_logits(self.module_, batch, self.device_) for batch in batches]
+                [self._predict_logits(batch) for batch in batches]
             )
         images, _ = check_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=self.input_shape_, estimator=self,
         )
-        return predict_logits(self.module_, torch.from_numpy(images), self.device_)
+        return self._predict_logits(torch.from_numpy(images))
+
+    def _predict_logits(self, images: torch.Tensor) -> np.ndarray:
+        return predict_logits(self.module_, images, self.device_,
+                              memory_format=self.net_.memory_format)
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Log of the class probabilities of each image.

@@ -18,6 +18,7 @@ def predict_logits(
     images: torch.Tensor,
     device: torch.device | str,
     batch_size: int = INFERENCE_BATCH_SIZE,
+    memory_format: torch.memory_format = torch.contiguous_format,
 ) -> np.ndarray:
     """Logits of ``module`` on ``images``, in evaluation mode, as float64.
 
@@ -36,6 +37,8 @@ def predict_logits(
         Where ``module`` is.
     batch_size : int, default=INFERENCE_BATCH_SIZE
         Images per forward pass.
+    memory_format : torch.memory_format, default=torch.contiguous_format
+        Memory format ``module`` expects its input in.
 
     Returns
     -------
@@ -51,5 +54,6 @@ def predict_logits(
         if n_real < step:
             pad = batch.new_zeros((step - n_real, *batch.shape[1:]))
             batch = torch.cat([batch, pad])
+        batch = batch.contiguous(memory_format=memory_format)
         outputs.append(module(batch)[:n_real].float().cpu())
     return torch.cat(outputs).numpy().astype(np.float64)

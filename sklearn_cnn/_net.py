@@ -22,15 +22,20 @@ from skorch.utils import to_device
 
 from ._augment import resolve_augment
 from ._backbone import Backbone
+from ._batches import TensorBatches
+from ._device import bfloat16_is_fast
 from ._network import ConvNet, conv_geometry
 from ._params import as_units
 from ._training import HoldoutSplit, make_criterion, make_lr_scheduler, resolve_optimizer
 
-__all__ = ["ImageNet", "build_net", "carry_over", "check_geometry", "single_pass"]
+__all__ = ["CNNNet", "build_net", "carry_over", "check_geometry", "single_pass"]
 
 
-class ImageNet(NeuralNetClassifier):
-    """skorch's ``NeuralNetClassifier`` with training-time augmentation.
+class CNNNet(NeuralNetClassifier):
+    """skorch's ``NeuralNetClassifier`` with the training path of CNNClassifier.
+
+    Three small overrides, each off by default: augmentation of training
+    batches, channels-last memory format, and bfloat16 autocast.
 
     Parameters
     ----------
@@ -41,18 +46,42 @@ class ImageNet(NeuralNetClassifier):
         ``augment_``, is built with the network (so skorch moves it to the
         device and pickles it) and applied to every training batch on the
         training device; never at evaluation or prediction.
+    channels_last : bool, default=False
+        Keep the network and its input batches in channels-last memory
+        format (faster convolutions on the CPU: see docs/benchmarks.md).
+    amp : bool, default=False
+        Run forward passes under bfloat16 autocast on the net's device
+        (weights, gradients, optimizer state and the loss stay float32).
     """
 
-    def __init__(self, *args, augment=None, **kwargs):
+    def __init__(self, *args, augment=None, channels_last=False, amp=False, **kwargs):
         # Set before skorch's __init__: afterwards skorch only lets
         # initialize_* methods set attributes holding torch modules.
         self.augment = augment
+        self.channels_last = channels_last
+        self.amp = amp
         super().__init__(*args, **kwargs)
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        """The memory format of the network's 4-D tensors."""
+        return torch.channels_last if self.channels_last else torch.contiguous_format
 
     def initialize_module(self):
         super().initialize_module()
+        self.module_.to(memory_format=self.memory_format)
         self.augment_ = resolve_augment(self.augment)
         return self
+
+    def infer(self, x, **fit_params):
+        x = to_device(x, self.device)
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=self.memory_format)
+        device_type = torch.device(self.device).type
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.amp):
+            y_pred = super().infer(x, **fit_params)
+        # The loss, scores and history take float32 logits.
+        return y_pred.float() if isinstance(y_pred, torch.Tensor) else y_pred
 
     def train_step_single(self, batch, **fit_params):
         if self.augment_ is not None:
@@ -134,7 +163,7 @@ def build_net(
     y: np.ndarray,
     device: torch.device,
     seed: int | None,
-) -> ImageNet:
+) -> CNNNet:
     """The skorch net for one ``fit``, not yet initialised.
 
     Parameters
@@ -154,7 +183,7 @@ def build_net(
 
     Returns
     -------
-    net : ImageNet
+    net : CNNNet
         A skorch ``NeuralNetClassifier``.
     """
     module, module_kwargs = module_spec(params, input_shape, len(classes_))
@@ -162,7 +191,8 @@ def build_net(
     criterion, criterion_kwargs = make_criterion(params["loss"], weights,
                                                  params["label_smoothing"])
     optimizer, optimizer_kwargs = resolve_optimizer(
-        params["optimizer"], params["lr"], params["momentum"], params["weight_decay"]
+        params["optimizer"], params["lr"], params["momentum"], params["weight_decay"],
+        device_type=device.type,
     )
     split = None
     n_valid = 0
@@ -171,9 +201,14 @@ def build_net(
         n_valid = len(split.indices(y)[1])
     steps_per_epoch = -(-(len(y) - n_valid) // params["batch_size"])
 
-    return ImageNet(
+    return CNNNet(
         module,
         augment=params["augment"],
+        # Measured faster on the CPU for the built-in and torchvision networks
+        # (docs/benchmarks.md); a custom module may reshape with .view(),
+        # which channels-last input would break.
+        channels_last=device.type == "cpu" and module in (ConvNet, Backbone),
+        amp=bfloat16_is_fast(device),
         criterion=criterion,
         optimizer=optimizer,
         lr=optimizer_kwargs.pop("lr"),
@@ -183,6 +218,8 @@ def build_net(
         callbacks=_callbacks(params, n_valid > 0, steps_per_epoch),
         classes=list(range(len(classes_))),
         predict_nonlinearity=softmax,
+        iterator_train=TensorBatches,
+        iterator_valid=TensorBatches,
         iterator_train__shuffle=True,
         device=str(device),
         verbose=int(params["verbose"]),

@@ -41,7 +41,8 @@ LOSSES = ("cross_entropy", "mse")
 LR_SCHEDULES = ("constant", "onecycle", "cosine")
 
 
-def resolve_optimizer(optimizer, lr, momentum: float, weight_decay: float):
+def resolve_optimizer(optimizer, lr, momentum: float, weight_decay: float,
+                      device_type: str = "cpu"):
     """The optimizer class and the keyword arguments to build it with.
 
     Parameters
@@ -54,6 +55,10 @@ def resolve_optimizer(optimizer, lr, momentum: float, weight_decay: float):
         Passed to optimizers that take a ``momentum`` argument.
     weight_decay : float
         Passed to every optimizer that takes it.
+    device_type : str, default="cpu"
+        Where the parameters live: the named optimizers use their fused
+        implementation on the CPU and CUDA (one kernel for all parameters,
+        same results as the per-parameter loop up to rounding).
 
     Returns
     -------
@@ -74,6 +79,8 @@ def resolve_optimizer(optimizer, lr, momentum: float, weight_decay: float):
         kwargs["weight_decay"] = weight_decay
     if cls is torch.optim.SGD and momentum > 0:
         kwargs["nesterov"] = True
+    if isinstance(optimizer, str) and "fused" in accepted and device_type in ("cpu", "cuda"):
+        kwargs["fused"] = True
     return cls, kwargs
 
 

