@@ -13,10 +13,11 @@ Run: python benchmarks/throughput.py [--runs 3] [--epochs 2] [--device cpu]
 """
 
 import argparse
+import time
 
 import numpy as np
 import torch
-from _common import fresh_copy, median, mnist_split, raw_fit, report
+from _common import fresh_copy, mnist_split, raw_fit, report
 from torch import nn
 
 from sklearn_cnn import CNNClassifier
@@ -42,8 +43,6 @@ def main() -> None:
             clf = CNNClassifier(batch_size=batch_size, max_epochs=args.epochs,
                                 lr_schedule="constant", validation_fraction=0.0,
                                 augment=None, device=args.device, random_state=run)
-            import time
-
             start = time.perf_counter()
             clf.fit(X_train, y_train)
             ours.append(n / (time.perf_counter() - start))
