@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import torch
-from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
@@ -21,7 +20,7 @@ from ._files import (
     iter_file_batches,
     mode_for_channels,
 )
-from ._inference import INFERENCE_BATCH_SIZE, predict_logits
+from ._inference import INFERENCE_BATCH_SIZE, log_softmax, predict_logits
 from ._layout import check_images
 from ._net import build_net, carry_over, check_geometry, single_pass
 from ._params import check_params
@@ -389,7 +388,7 @@ default="adam"
         return self._predict_logits(torch.from_numpy(images))
 
     def _predict_logits(self, images: torch.Tensor) -> np.ndarray:
-        return predict_logits(self.module_, images, self.device_,
+        return predict_logits(self.net_.inference_module(), images, self.device_,
                               memory_format=self.net_.memory_format)
 
     def predict_log_proba(self, X) -> np.ndarray:
@@ -404,7 +403,7 @@ default="adam"
         -------
         log_proba : ndarray of shape (N, n_classes)
         """
-        return log_softmax(self._logits(X), axis=1)
+        return log_softmax(self._logits(X))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities of each image, columns ordered as ``classes_``.

@@ -24,6 +24,7 @@ from ._augment import resolve_augment
 from ._backbone import Backbone
 from ._batches import TensorBatches
 from ._device import bfloat16_is_fast
+from ._inference import fold_batch_norm
 from ._network import ConvNet, conv_geometry
 from ._params import as_units
 from ._training import HoldoutSplit, make_criterion, make_lr_scheduler, resolve_optimizer
@@ -71,7 +72,26 @@ class CNNNet(NeuralNetClassifier):
         super().initialize_module()
         self.module_.to(memory_format=self.memory_format)
         self.augment_ = resolve_augment(self.augment)
+        self.inference_cache_ = {}
         return self
+
+    def inference_module(self) -> torch.nn.Module:
+        """``module_`` for prediction: batch norm folded into the convolutions.
+
+        Built on first use after each training run and kept until the next.
+        """
+        if "module" not in self.inference_cache_:
+            self.inference_cache_["module"] = fold_batch_norm(self.module_)
+        return self.inference_cache_["module"]
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.inference_cache_ = {}  # training changes the weights it was built from
+        return super().on_train_begin(net, X=X, y=y, **kwargs)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["inference_cache_"] = {}  # rebuilt on demand, on the device it loads on
+        return state
 
     def infer(self, x, **fit_params):
         x = to_device(x, self.device)

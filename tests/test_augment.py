@@ -61,7 +61,9 @@ def test_prediction_is_not_augmented(digits):
     np.testing.assert_array_equal(proba, clf.predict_proba(X))
     images = torch.from_numpy(X.reshape(-1, 1, 8, 8).astype(np.float32))
     logits = predict_logits(clf.module_, images, "cpu")
-    np.testing.assert_allclose(proba, torch.softmax(torch.from_numpy(logits), 1).numpy())
+    # rtol: prediction runs batch norm folded into the convolutions.
+    np.testing.assert_allclose(proba, torch.softmax(torch.from_numpy(logits), 1).numpy(),
+                               rtol=1e-5)
 
 
 def test_augmented_fit_repeats_under_random_state(digits):
