@@ -11,7 +11,7 @@ from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from ._device import draw_seed, resolve_device, seeded
+from ._device import draw_seed, place_data, resolve_device, seeded
 from ._files import (
     ImageFileDataset,
     check_paths,
@@ -298,6 +298,8 @@ default="adam"
         if isinstance(data, list):  # image files, decoded batch by batch
             data = ImageFileDataset(data, y_encoded, mode_for_channels(input_shape[0]),
                                     input_shape[1:])
+        else:
+            data = place_data(data, device)
 
         seed = draw_seed(self.random_state)
         with seeded(seed, device):

@@ -9,7 +9,13 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-__all__ = ["bfloat16_is_fast", "draw_seed", "resolve_device", "seeded"]
+__all__ = [
+    "bfloat16_is_fast",
+    "draw_seed",
+    "place_data",
+    "resolve_device",
+    "seeded",
+]
 
 
 def resolve_device(device) -> torch.device:
@@ -97,3 +103,22 @@ def bfloat16_is_fast(device: torch.device) -> bool:
         # A private probe, the only one torch has; absent, assume no AMX.
         return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
     return False
+
+
+#: Share of the free memory of a GPU that training data may take there.
+DEVICE_DATA_SHARE = 0.25
+
+
+def place_data(images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``images`` on ``device`` when it is a GPU with room for them, else as given.
+
+    Data kept on the GPU is sliced there batch by batch (no host-to-device
+    copy per step); data that would take more than ``DEVICE_DATA_SHARE`` of
+    the free GPU memory stays on the host and moves one batch at a time.
+    """
+    if device.type != "cuda":
+        return images
+    free, _ = torch.cuda.mem_get_info(device)
+    if images.element_size() * images.nelement() > DEVICE_DATA_SHARE * free:
+        return images
+    return images.to(device)

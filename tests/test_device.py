@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from sklearn_cnn._device import draw_seed, resolve_device, seeded
+from sklearn_cnn._device import draw_seed, place_data, resolve_device, seeded
 
 
 def test_auto_picks_cuda_when_available(monkeypatch):
@@ -50,3 +50,20 @@ def test_draw_seed():
     assert draw_seed(None) is None
     assert draw_seed(0) == draw_seed(0)
     assert draw_seed(0) != draw_seed(1)
+
+
+def test_data_stays_on_the_host_for_the_cpu():
+    images = torch.zeros(4, 1, 2, 2)
+    assert place_data(images, torch.device("cpu")) is images
+
+
+def test_data_goes_to_the_gpu_only_when_it_fits(monkeypatch):
+    moved = []
+    images = torch.zeros(100, 1, 10, 10)  # 40,000 bytes
+    monkeypatch.setattr(torch.Tensor, "to", lambda self, device: moved.append(device) or self)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (100_000, 10**9))
+    place_data(images, torch.device("cuda"))
+    assert moved == []  # 40 kB > 25 % of 100 kB free
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (10**9, 10**9))
+    place_data(images, torch.device("cuda"))
+    assert moved == [torch.device("cuda")]

