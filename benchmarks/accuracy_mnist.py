@@ -20,8 +20,8 @@ import time
 import numpy as np
 import torch
 from _common import mnist_split, report
-from skorch import NeuralNetClassifier
 from sklearn.svm import SVC
+from skorch import NeuralNetClassifier
 from torch import nn
 
 from sklearn_cnn import CNNClassifier
@@ -41,10 +41,12 @@ def seed_keras_module() -> nn.Module:
     return net
 
 
-def timed(fit, score):
+def timed(model, X_fit, y_fit, X_eval, y_eval):
+    """Held-out accuracy and fit seconds of ``model``."""
     start = time.perf_counter()
-    fit()
-    return score(), time.perf_counter() - start
+    model.fit(X_fit, y_fit)
+    seconds = time.perf_counter() - start
+    return float((model.predict(X_eval) == y_eval).mean()), seconds
 
 
 def main() -> None:
@@ -60,9 +62,7 @@ def main() -> None:
     results = {"SVC()": ([], []), "seed Keras CNN in skorch, 10 epochs": ([], []),
                "CNNClassifier(random_state=run)": ([], [])}
     for run in range(args.runs):
-        svc = SVC()
-        acc, sec = timed(lambda: svc.fit(flat_train, y_train),
-                         lambda: svc.score(flat_test, y_test))
+        acc, sec = timed(SVC(), flat_train, y_train, flat_test, y_test)
         results["SVC()"][0].append(acc)
         results["SVC()"][1].append(sec)
 
@@ -72,13 +72,11 @@ def main() -> None:
             lr=0.001, batch_size=32, max_epochs=10, train_split=None,
             iterator_train__shuffle=True, verbose=0,
         )
-        acc, sec = timed(lambda: seed.fit(t_train, y_train),
-                         lambda: float((seed.predict(t_test) == y_test).mean()))
+        acc, sec = timed(seed, t_train, y_train, t_test, y_test)
         results["seed Keras CNN in skorch, 10 epochs"][0].append(acc)
         results["seed Keras CNN in skorch, 10 epochs"][1].append(sec)
 
-        clf = CNNClassifier(random_state=run)
-        acc, sec = timed(lambda: clf.fit(X_train, y_train), lambda: clf.score(X_test, y_test))
+        acc, sec = timed(CNNClassifier(random_state=run), X_train, y_train, X_test, y_test)
         results["CNNClassifier(random_state=run)"][0].append(acc)
         results["CNNClassifier(random_state=run)"][1].append(sec)
         print(f"run {run}: " + ", ".join(
