@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from ._network import ConvNet
+
 __all__ = ["INFERENCE_BATCH_SIZE", "fold_batch_norm", "log_softmax", "predict_logits"]
 
 #: Images per forward pass at predict time (fewer when fewer are given).
@@ -69,8 +71,10 @@ def fold_batch_norm(module: nn.Module) -> nn.Module:
     Every ``Conv2d`` directly followed by a ``BatchNorm2d`` in an
     ``nn.Sequential`` becomes one ``Conv2d`` (torch's ``fuse_conv_bn_eval``),
     the BatchNorm an ``Identity``: the same function in evaluation mode, one
-    pass over the feature map fewer. A module with no such pair is returned
-    as it is, not copied.
+    pass over the feature map fewer. The built-in ``ConvNet`` becomes one flat
+    ``nn.Sequential`` without its identities and dropouts (each module call
+    costs microseconds that one-image predictions feel). A module with no
+    such pair is returned as it is, not copied.
     """
     pairs = [
         (seq, i) for seq in module.modules() if isinstance(seq, nn.Sequential)
@@ -89,6 +93,10 @@ def fold_batch_norm(module: nn.Module) -> nn.Module:
                          else torch.contiguous_format)
         target[i] = fused.to(memory_format=memory_format)
         target[i + 1] = nn.Identity()
+    if isinstance(folded, ConvNet):
+        layers = [*folded.features, *folded.classifier]
+        folded = nn.Sequential(*(m for m in layers if not isinstance(m, (nn.Identity,
+                                                                       nn.Dropout))))
     return folded.requires_grad_(False)
 
 
