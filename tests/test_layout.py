@@ -141,3 +141,22 @@ def test_mismatch_at_predict_is_explained():
         check_images(np.zeros((2, 9, 9)), expected=(1, 8, 8))
     with pytest.raises(ValueError, match="X has 10 features, but the estimator is expecting 64"):
         check_images(np.zeros((2, 10)), expected=(1, 8, 8))
+
+
+def test_fast_path_takes_only_plainly_valid_arrays():
+    from sklearn_cnn._layout import _plainly_valid
+
+    assert _plainly_valid(np.zeros((2, 8, 8), np.uint8))
+    assert _plainly_valid(np.zeros((2, 64)))
+    for X in (np.zeros(4), np.zeros((0, 4)), np.array([[np.nan]]), np.array([[1j]]),
+              np.zeros((2, 2), dtype=object), [[1.0, 2.0]], np.zeros((1, 1, 1, 1, 1))):
+        assert not _plainly_valid(X)
+    memmap_like = np.zeros((2, 4)).view(np.recarray)
+    assert not _plainly_valid(memmap_like)  # subclasses go through check_array
+
+
+def test_fast_path_and_check_array_agree():
+    X = RNG.random((3, 5, 5)) * 10
+    fast, _ = check_images(X)
+    slow, _ = check_images(X.tolist())  # a list: check_array's path
+    np.testing.assert_array_equal(fast, slow)
