@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from string import Template
 
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from .._layout import (
     validate_images,
 )
 
-__all__ = ["CHUNK_BYTES", "ImageTransformer"]
+__all__ = ["CHUNK_BYTES", "ImageTransformer", "shared_docs"]
 
 #: Float32 input bytes converted and transformed at a time: a transformer
 #: needs the caller's array, its output, and about this much more.
@@ -28,6 +29,28 @@ COMMON_CONSTRAINTS = {
     "image_shape": [None, tuple, list],
     "data_format": [StrOptions(set(DATA_FORMATS))],
 }
+
+
+_SHARED_DOCS = {
+    "layout_parameters": """image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is.""",
+    "layout_attributes": """input_shape_ : tuple of int
+        ``(C, H, W)`` of the images seen in ``fit``.
+    n_features_in_ : int
+        Values per image.""",
+}
+
+
+def shared_docs(cls: type) -> type:
+    """Fill ``$layout_parameters`` and ``$layout_attributes`` in a class docstring.
+
+    Every transformer has the same two layout parameters and two fitted
+    attributes; their text is written once, here.
+    """
+    cls.__doc__ = Template(cls.__doc__).safe_substitute(_SHARED_DOCS)
+    return cls
 
 
 class ImageTransformer(TransformerMixin, BaseEstimator):

@@ -8,11 +8,12 @@ import torch
 from sklearn.utils._param_validation import Options
 from torchvision.transforms.v2 import functional as F
 
-from ._base import COMMON_CONSTRAINTS, ImageTransformer
+from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["Grayscale"]
 
 
+@shared_docs
 class Grayscale(ImageTransformer):
     """Convert images to gray with torchvision's ``rgb_to_grayscale``.
 
@@ -24,17 +25,11 @@ class Grayscale(ImageTransformer):
     ----------
     num_output_channels : {1, 3}, default=1
         1 for one gray channel; 3 repeats it, for networks that want RGB.
-    image_shape : tuple of int, default=None
-        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
-    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
-        Where the channel axis of 4-D input is.
+    $layout_parameters
 
     Attributes
     ----------
-    input_shape_ : tuple of int
-        ``(C, H, W)`` of the images seen in ``fit``.
-    n_features_in_ : int
-        Values per image.
+    $layout_attributes
 
     Examples
     --------

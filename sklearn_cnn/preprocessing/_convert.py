@@ -6,27 +6,22 @@ from numbers import Real
 
 import torch
 
-from ._base import COMMON_CONSTRAINTS, ImageTransformer
+from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["Rescale", "ToImage"]
 
 
+@shared_docs
 class ToImage(ImageTransformer):
     """Convert images in any accepted layout to float32 ``(N, C, H, W)``.
 
     Parameters
     ----------
-    image_shape : tuple of int, default=None
-        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
-    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
-        Where the channel axis of 4-D input is.
+    $layout_parameters
 
     Attributes
     ----------
-    input_shape_ : tuple of int
-        ``(C, H, W)`` of the images seen in ``fit``.
-    n_features_in_ : int
-        Values per image.
+    $layout_attributes
 
     Examples
     --------
@@ -44,6 +39,7 @@ class ToImage(ImageTransformer):
         return images
 
 
+@shared_docs
 class Rescale(ImageTransformer):
     """Scale pixel values: ``x * scale + offset``.
 
@@ -58,17 +54,11 @@ class Rescale(ImageTransformer):
         Factor applied to every value.
     offset : float, default=0.0
         Added after scaling (``scale=2/255, offset=-1`` maps 0-255 to [-1, 1]).
-    image_shape : tuple of int, default=None
-        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
-    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
-        Where the channel axis of 4-D input is.
+    $layout_parameters
 
     Attributes
     ----------
-    input_shape_ : tuple of int
-        ``(C, H, W)`` of the images seen in ``fit``.
-    n_features_in_ : int
-        Values per image.
+    $layout_attributes
 
     Examples
     --------

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as F
 
-from ._base import COMMON_CONSTRAINTS, ImageTransformer
+from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["CenterCrop", "Pad", "Resize", "Rotate"]
 
@@ -30,6 +30,7 @@ def _size_pair(size, name: str) -> list[int]:
     return [int(v) for v in pair]
 
 
+@shared_docs
 class Resize(ImageTransformer):
     """Resize images to ``size`` with torchvision's ``resize``.
 
@@ -42,17 +43,11 @@ class Resize(ImageTransformer):
         "bilinear", "bicubic", ...
     antialias : bool, default=True
         Low-pass filter when shrinking.
-    image_shape : tuple of int, default=None
-        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
-    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
-        Where the channel axis of 4-D input is.
+    $layout_parameters
 
     Attributes
     ----------
-    input_shape_ : tuple of int
-        ``(C, H, W)`` of the images seen in ``fit``.
-    n_features_in_ : int
-        Values per image.
+    $layout_attributes
 
     Examples
     --------
@@ -86,6 +81,7 @@ class Resize(ImageTransformer):
                         antialias=self.antialias)
 
 
+@shared_docs
 class CenterCrop(ImageTransformer):
     """Crop the centre of the images with torchvision's ``center_crop``.
 
@@ -95,17 +91,11 @@ class CenterCrop(ImageTransformer):
     ----------
     size : int or (int, int), default=(28, 28)
         Output ``(height, width)``; an int gives a square.
-    image_shape : tuple of int, default=None
-        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
-    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
-        Where the channel axis of 4-D input is.
+    $layout_parameters
 
     Attributes
     ----------
-    input_shape_ : tuple of int
-        ``(C, H, W)`` of the images seen in ``fit``.
-    n_features_in_ : int
-        Values per image.
+    $layout_attributes
 
     Examples
     --------
@@ -132,6 +122,7 @@ class CenterCrop(ImageTransformer):
         return F.center_crop(images, _size_pair(self.size, "size"))
 
 
+@shared_docs
 class Pad(ImageTransformer):
     """Pad the borders of the images with torchvision's ``pad``.
 
@@ -144,17 +135,11 @@ class Pad(ImageTransformer):
         Value of the new pixels when ``padding_mode="constant"``.
     padding_mode : {"constant", "edge", "reflect", "symmetric"}, default="constant"
         How the border is filled.
-    image_shape : tuple of int, default=None
-        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
-    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
-        Where the channel axis of 4-D input is.
+    $layout_parameters
 
     Attributes
     ----------
-    input_shape_ : tuple of int
-        ``(C, H, W)`` of the images seen in ``fit``.
-    n_features_in_ : int
-        Values per image.
+    $layout_attributes
 
     Examples
     --------
@@ -200,6 +185,7 @@ class Pad(ImageTransformer):
         return F.pad(images, self._padding(), fill=self.fill, padding_mode=self.padding_mode)
 
 
+@shared_docs
 class Rotate(ImageTransformer):
     """Rotate the images by a fixed angle with torchvision's ``rotate``.
 
@@ -216,17 +202,11 @@ class Rotate(ImageTransformer):
         Grow the output to hold the whole rotated image.
     fill : float, default=0.0
         Value of the pixels that come from outside the image.
-    image_shape : tuple of int, default=None
-        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
-    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
-        Where the channel axis of 4-D input is.
+    $layout_parameters
 
     Attributes
     ----------
-    input_shape_ : tuple of int
-        ``(C, H, W)`` of the images seen in ``fit``.
-    n_features_in_ : int
-        Values per image.
+    $layout_attributes
 
     Examples
     --------

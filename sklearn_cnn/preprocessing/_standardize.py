@@ -7,11 +7,12 @@ import torch
 from torchvision.transforms.v2 import functional as F
 
 from .._layout import ImageLayout
-from ._base import COMMON_CONSTRAINTS, ImageTransformer
+from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["ChannelStandardizer"]
 
 
+@shared_docs
 class ChannelStandardizer(ImageTransformer):
     """Standardise each channel to zero mean and unit variance.
 
@@ -22,10 +23,7 @@ class ChannelStandardizer(ImageTransformer):
 
     Parameters
     ----------
-    image_shape : tuple of int, default=None
-        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
-    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
-        Where the channel axis of 4-D input is.
+    $layout_parameters
 
     Attributes
     ----------
@@ -33,10 +31,7 @@ class ChannelStandardizer(ImageTransformer):
         Mean of each channel.
     scale_ : ndarray of shape (C,)
         Standard deviation of each channel (1 where it is 0).
-    input_shape_ : tuple of int
-        ``(C, H, W)`` of the images seen in ``fit``.
-    n_features_in_ : int
-        Values per image.
+    $layout_attributes
 
     Examples
     --------
