@@ -22,8 +22,14 @@ def mnist_split(random_state: int = 0):
 
 
 def raw_fit(module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int,
-            optimizer_cls, optimizer_kwargs: dict, criterion, seed: int = 0) -> float:
-    """The hand-written PyTorch loop: shuffle by index, slice, step. Returns seconds."""
+            optimizer_cls, optimizer_kwargs: dict, criterion, seed: int = 0,
+            memory_format: torch.memory_format = torch.contiguous_format,
+            amp: bool = False) -> float:
+    """The hand-written PyTorch loop: shuffle by index, slice, step. Returns seconds.
+
+    ``memory_format`` and ``amp`` (bfloat16 autocast of the forward pass) are
+    off unless an ablation turns them on.
+    """
     torch.manual_seed(seed)
     module.train()
     optimizer = optimizer_cls(module.parameters(), **optimizer_kwargs)
@@ -33,7 +39,9 @@ def raw_fit(module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size
         for i in range(0, len(X), batch_size):
             idx = order[i:i + batch_size]
             optimizer.zero_grad()
-            loss = criterion(module(X[idx]), y[idx])
+            with torch.autocast(X.device.type, dtype=torch.bfloat16, enabled=amp):
+                logits = module(X[idx].contiguous(memory_format=memory_format))
+            loss = criterion(logits.float(), y[idx])
             loss.backward()
             optimizer.step()
     return time.perf_counter() - start

@@ -10,11 +10,10 @@ Run: python benchmarks/ablation.py [--runs 2]
 """
 
 import argparse
-import time
 
 import numpy as np
 import torch
-from _common import mnist_split, report
+from _common import mnist_split, raw_fit, report
 from torch import nn
 
 from sklearn_cnn import ConvNet
@@ -32,19 +31,12 @@ def run(X, y, batch_size, *, fused, channels_last, amp, epochs=2):
     torch.manual_seed(0)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     module = ConvNet((1, 28, 28), 10, dense_units=(128,), dropout=0.3).to(memory_format=fmt)
-    optimizer = torch.optim.Adam(module.parameters(), lr=5e-3, fused=fused)
-    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        order = torch.randperm(len(X))
-        for i in range(0, len(X), batch_size):
-            idx = order[i:i + batch_size]
-            optimizer.zero_grad()
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
-                logits = module(X[idx].contiguous(memory_format=fmt))
-            criterion(logits.float(), y[idx]).backward()
-            optimizer.step()
-    return len(X) * epochs / (time.perf_counter() - start)
+    seconds = raw_fit(module, X, y, epochs=epochs, batch_size=batch_size,
+                      optimizer_cls=torch.optim.Adam,
+                      optimizer_kwargs={"lr": 5e-3, "fused": fused},
+                      criterion=nn.CrossEntropyLoss(label_smoothing=0.1),
+                      memory_format=fmt, amp=amp)
+    return len(X) * epochs / seconds
 
 
 def main() -> None:

@@ -218,7 +218,7 @@ def build_net(
     n_valid = 0
     if params["validation_fraction"] > 0:
         split = HoldoutSplit(params["validation_fraction"], seed)
-        n_valid = len(split.indices(y)[1])
+        n_valid = split.n_valid(len(y))
     steps_per_epoch = -(-(len(y) - n_valid) // params["batch_size"])
 
     return CNNNet(

@@ -187,16 +187,20 @@ class HoldoutSplit:
         self.fraction = fraction
         self.random_state = random_state
 
+    def n_valid(self, n: int) -> int:
+        """How many of ``n`` samples are held out (0: too few to hold any out)."""
+        n_valid = math.ceil(self.fraction * n)
+        return 0 if n - n_valid < 2 or n_valid < 1 else n_valid
+
     def indices(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Train and validation indices into ``y``."""
-        n = len(y)
-        idx = np.arange(n)
-        n_valid = math.ceil(self.fraction * n)
-        if n - n_valid < 2 or n_valid < 1:
+        idx = np.arange(len(y))
+        n_valid = self.n_valid(len(y))
+        if n_valid == 0:
             return idx, idx[:0]
         classes, counts = np.unique(y, return_counts=True)
         stratify = (
-            y if counts.min() >= 2 and min(n_valid, n - n_valid) >= len(classes) else None
+            y if counts.min() >= 2 and min(n_valid, len(y) - n_valid) >= len(classes) else None
         )
         return train_test_split(
             idx, test_size=n_valid, stratify=stratify, random_state=self.random_state

@@ -118,3 +118,10 @@ def test_holdout_as_skorch_train_split():
     train, valid = HoldoutSplit(0.2, random_state=0)(Dataset(X, y), y)
     assert len(train) == 8 and len(valid) == 2
     assert HoldoutSplit(0.5, 0)(Dataset(X[:2], y[:2]), y[:2])[1] is None
+
+
+def test_holdout_size_matches_the_split():
+    split = HoldoutSplit(0.15, random_state=None)
+    for n in (2, 3, 10, 57, 400):
+        y = np.arange(n) % 3
+        assert split.n_valid(n) == len(split.indices(y)[1])
