@@ -51,6 +51,7 @@ seed_keras = CNNClassifier(
     label_smoothing=0.0,
     batch_size=32,            # Keras' default batch size
     max_epochs=10,            # epochs=10
+    augment=None,             # the tutorial trains on the images as given
     validation_fraction=0.0,
     random_state=0,
 )

@@ -103,11 +103,14 @@ default="adam"
         weights.
     patience : int, default=5
         Epochs without improvement before early stopping.
-    augment : {"light", "standard"}, BatchAugment, callable or None, default=None
+    augment : {"auto", "light", "standard"}, BatchAugment, callable or None, \
+            default="auto"
         Random augmentation of the training images, drawn per image and
         fresh every epoch, on the training device; never at prediction.
-        "light": rotation up to 10 degrees, shift up to 10 % of the side,
-        zoom up to 10 %. "standard": rotation up to 15 degrees, shift up to
+        "auto": "light" for images at least 8 pixels high and wide, none
+        for narrower input (such as one-row tabular data). "light":
+        rotation up to 10 degrees, shift up to 10 % of the side, zoom up
+        to 10 %. "standard": rotation up to 15 degrees, shift up to
         10 %, zoom up to 15 %, brightness and contrast up to 20 %. No flips:
         they turn digits into other digits. A ``BatchAugment`` sets its own
         amounts; any other callable on one ``(C, H, W)`` tensor, such as a
@@ -194,7 +197,7 @@ default="adam"
         validation_fraction=0.0,
         early_stopping=False,
         patience=5,
-        augment=None,
+        augment="auto",
         class_weight=None,
         callbacks=None,
         warm_start=False,

@@ -20,7 +20,7 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
-from ._augment import resolve_augment
+from ._augment import resolve_augment, settle_augment
 from ._backbone import Backbone
 from ._batches import TensorBatches
 from ._device import bfloat16_is_fast
@@ -223,7 +223,7 @@ def build_net(
 
     return CNNNet(
         module,
-        augment=params["augment"],
+        augment=settle_augment(params["augment"], input_shape),
         # Measured faster on the CPU for the built-in and torchvision networks
         # (docs/benchmarks.md); a custom module may reshape with .view(),
         # which channels-last input would break.

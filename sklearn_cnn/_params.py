@@ -56,7 +56,7 @@ PARAMETER_CONSTRAINTS = {
     "validation_fraction": [Interval(Real, 0, 1, closed="left")],
     "early_stopping": ["boolean"],
     "patience": [Interval(Integral, 1, None, closed="left")],
-    "augment": [None, StrOptions(set(AUGMENT_PRESETS)), callable],
+    "augment": [None, StrOptions({"auto", *AUGMENT_PRESETS}), callable],
     "class_weight": [None, StrOptions({"balanced"}), dict],
     "callbacks": [None, list, tuple],
     "warm_start": ["boolean"],

@@ -9,9 +9,11 @@ import pytest
 from sklearn.datasets import load_digits
 
 #: A small network and a short fit: enough to learn digits, fast on 2 cores.
+#: No augmentation: it pays off only over many epochs (tests of augment="auto"
+#: and the presets set it themselves).
 FAST = dict(
     conv_channels=(8, 16), dense_units=(32,), max_epochs=4, batch_size=32, lr=0.01, dropout=0.0,
-    validation_fraction=0.0, random_state=0,
+    validation_fraction=0.0, augment=None, random_state=0,
 )
 
 

@@ -8,7 +8,7 @@ from torch import nn
 from torchvision.transforms import v2
 
 from sklearn_cnn import BatchAugment, CNNClassifier
-from sklearn_cnn._augment import AUGMENT_PRESETS, PerSample, resolve_augment
+from sklearn_cnn._augment import AUGMENT_PRESETS, PerSample, resolve_augment, settle_augment
 from sklearn_cnn._inference import predict_logits
 
 
@@ -49,9 +49,35 @@ def test_batches_are_drawn_per_sample_and_fresh_every_epoch(digits, augment):
 
 def test_no_augmentation_trains_on_the_images_as_given(digits):
     X, y = digit_pair(digits)
-    clf = CNNClassifier(module=Recorder, max_epochs=2, batch_size=2,
+    clf = CNNClassifier(module=Recorder, max_epochs=2, batch_size=2, augment=None,
                         validation_fraction=0.0, random_state=0).fit(X, y)
     assert all(torch.equal(b[0], b[1]) for b in clf.module_.seen)
+
+
+def test_default_augments_images_but_not_rows(digits):
+    X, y = digit_pair(digits)
+    images = CNNClassifier(module=Recorder, max_epochs=2, batch_size=2, random_state=0).fit(X, y)
+    assert not any(torch.equal(b[0], b[1]) for b in images.module_.seen)
+    rows = CNNClassifier(module=Recorder, max_epochs=2, batch_size=2, image_shape=(1, 64),
+                         random_state=0).fit(X, y)
+    assert all(torch.equal(b[0], b[1]) for b in rows.module_.seen)
+
+
+@pytest.mark.parametrize(("augment", "input_shape", "expected"), [
+    ("auto", (1, 8, 8), "light"),
+    ("auto", (3, 224, 224), "light"),
+    ("auto", (1, 1, 64), None),
+    ("auto", (3, 7, 30), None),
+    ("standard", (1, 1, 64), "standard"),
+    (None, (1, 28, 28), None),
+])
+def test_auto_augment_is_settled_by_image_size(augment, input_shape, expected):
+    assert settle_augment(augment, input_shape) == expected
+
+
+def test_auto_augment_leaves_modules_alone():
+    augment = BatchAugment(degrees=5)
+    assert settle_augment(augment, (1, 1, 4)) is augment
 
 
 def test_prediction_is_not_augmented(digits):
