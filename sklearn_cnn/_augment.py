@@ -67,9 +67,14 @@ class BatchAugment(nn.Module):
         self.contrast = contrast
         self.erase = erase
 
+    _names = ("degrees", "translate", "scale", "shear", "brightness", "contrast", "erase")
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The amounts, as scikit-learn estimators give their parameters (for ``save``)."""
+        return {k: getattr(self, k) for k in self._names}
+
     def extra_repr(self) -> str:
-        names = ("degrees", "translate", "scale", "shear", "brightness", "contrast", "erase")
-        return ", ".join(f"{k}={getattr(self, k)}" for k in names if getattr(self, k))
+        return ", ".join(f"{k}={v}" for k, v in self.get_params().items() if v)
 
     def _affine(self, x: torch.Tensor) -> torch.Tensor:
         n, _, h, w = x.shape

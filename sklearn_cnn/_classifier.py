@@ -452,6 +452,45 @@ default="adam"
         """Per-epoch training history (``net_.history``)."""
         return self.net_.history
 
+    # ---------------------------------------------------- persistence, export
+
+    def save(self, path) -> None:
+        """Write the model to ``path`` without pickle (see ``sklearn_cnn.load``).
+
+        Weights go in safetensors, everything else in JSON; loading executes
+        nothing from the file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write, conventionally ``*.safetensors``.
+        """
+        from ._persistence import save
+
+        save(self, path)
+
+    def to_onnx(self, path, *, opset_version: int | None = None) -> None:
+        """Export the fitted network, with a softmax, to an ONNX file.
+
+        See ``sklearn_cnn.export.to_onnx``; needs the ``export`` extra.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.onnx`` file to write.
+        opset_version : int, default=None
+            ONNX opset; None: the exporter's default.
+        """
+        from .export import to_onnx
+
+        to_onnx(self, path, opset_version=opset_version)
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        if "net_" in state:
+            # skorch maps a CUDA-trained net to the CPU where CUDA is missing.
+            self.device_ = str(self.net_.device)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import EarlyStopping, LoadInitState, ProgressBar
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
@@ -27,7 +27,13 @@ from ._device import bfloat16_is_fast
 from ._inference import fold_batch_norm
 from ._network import ConvNet, conv_geometry
 from ._params import as_units
-from ._training import HoldoutSplit, make_criterion, make_lr_scheduler, resolve_optimizer
+from ._training import (
+    HoldoutSplit,
+    make_criterion,
+    make_lr_scheduler,
+    resume_lr_schedule,
+    resolve_optimizer,
+)
 
 __all__ = ["CNNNet", "build_net", "carry_over", "check_geometry", "single_pass"]
 
@@ -92,6 +98,21 @@ class CNNNet(NeuralNetClassifier):
         state = super().__getstate__()
         state["inference_cache_"] = {}  # rebuilt on demand, on the device it loads on
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)  # skorch maps CUDA to the CPU where CUDA is missing
+        self.amp = self.amp and bfloat16_is_fast(torch.device(self.device))
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # After skorch's LoadInitState restored a checkpoint, train only the
+        # epochs that remain: an interrupted fit resumes instead of starting over.
+        callbacks = dict(self.callbacks_)
+        restored = any(isinstance(cb, LoadInitState) for cb in callbacks.values())
+        if epochs is None and restored and len(self.history):
+            epochs = max(self.max_epochs - len(self.history), 0)
+            if "lr_schedule" in callbacks:
+                resume_lr_schedule(callbacks["lr_schedule"], self.history)
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def infer(self, x, **fit_params):
         x = to_device(x, self.device)
@@ -161,7 +182,10 @@ def class_weights(class_weight, classes_: np.ndarray, y: np.ndarray) -> np.ndarr
 
 
 def _callbacks(params: dict, has_holdout: bool, steps_per_epoch: int) -> list:
-    callbacks = []
+    # The user's callbacks first: a LoadInitState restores the history before
+    # the learning-rate schedule reads from it where to resume.
+    # A copy: fitting must not change the callbacks the user passed.
+    callbacks = copy.deepcopy(list(params["callbacks"] or []))
     scheduler = make_lr_scheduler(params["lr_schedule"], params["max_epochs"], steps_per_epoch)
     if scheduler is not None:
         callbacks.append(("lr_schedule", scheduler))
@@ -171,8 +195,6 @@ def _callbacks(params: dict, has_holdout: bool, steps_per_epoch: int) -> list:
             monitor=monitor, patience=params["patience"], load_best=True)))
     if params["verbose"]:
         callbacks.append(("progress_bar", ProgressBar()))
-    # A copy: fitting must not change the callbacks the user passed.
-    callbacks.extend(copy.deepcopy(list(params["callbacks"] or [])))
     return callbacks
 
 

@@ -128,7 +128,8 @@ def make_lr_scheduler(schedule: str, epochs: int, steps_per_epoch: int) -> LRSch
 
     ``last_epoch=-1`` makes every ``fit`` start its schedule afresh: skorch
     would otherwise resume from the epoch count in the history, which runs a
-    one-cycle schedule past its end on a warm start.
+    one-cycle schedule past its end on a warm start. A fit resumed from a
+    checkpoint continues its schedule through ``resume_lr_schedule``.
     """
     if schedule == "constant":
         return None
@@ -141,6 +142,22 @@ def make_lr_scheduler(schedule: str, epochs: int, steps_per_epoch: int) -> LRSch
         policy=OneCycleLR,
         total_steps=epochs * steps_per_epoch, last_epoch=-1, step_every="batch",
     )
+
+
+def resume_lr_schedule(callback: LRScheduler, history) -> None:
+    """Move the scheduler of ``callback`` to where the restored ``history`` left it.
+
+    For a fit resumed from a checkpoint (skorch's ``LoadInitState``), after
+    ``on_train_begin`` built the scheduler at its start. The restored
+    optimizer carries the schedule's ``initial_lr``/``max_lr``, as torch's
+    schedulers require when given ``last_epoch``.
+    """
+    if callback.step_every == "batch":
+        done = sum(history[:, "train_batch_count"])
+    else:
+        done = len(history)
+    callback.lr_scheduler_ = callback.policy_(
+        callback.lr_scheduler_.optimizer, **{**callback.kwargs, "last_epoch": done - 1})
 
 
 class OneCycleLR(torch.optim.lr_scheduler.OneCycleLR):

@@ -1,0 +1,62 @@
+"""ONNX export (sklearn_cnn.export); skipped only where the export extra is missing."""
+
+import sys
+
+import numpy as np
+import pytest
+from conftest import FAST
+from sklearn.exceptions import NotFittedError
+
+from sklearn_cnn import CNNClassifier
+from sklearn_cnn.export import to_onnx
+from sklearn_cnn.preprocessing import ToImage
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxscript")
+
+
+def session(path):
+    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+@pytest.mark.parametrize("batch", [1, 37, 197])
+def test_onnx_matches_predict_proba_on_real_digits(digits, tmp_path, batch):
+    X, y = digits
+    clf = CNNClassifier(**FAST).fit(X[:200], y[:200])
+    clf.to_onnx(tmp_path / "digits.onnx")
+    onnx_model = session(tmp_path / "digits.onnx")
+    (inp,), (out,) = onnx_model.get_inputs(), onnx_model.get_outputs()
+    assert (inp.name, out.name) == ("images", "probabilities")
+    assert inp.shape[1:] == [1, 8, 8] and not isinstance(inp.shape[0], int)  # free batch
+    images = ToImage().fit_transform(X[200:200 + batch])
+    proba = onnx_model.run(None, {"images": images})[0]
+    assert proba.shape == (batch, 10)
+    np.testing.assert_allclose(proba, clf.predict_proba(X[200:200 + batch]), atol=1e-5)
+
+
+def test_onnx_of_rgb_uint8_photos(tmp_path):
+    from sklearn.datasets import load_sample_images
+
+    rng = np.random.default_rng(0)
+    photos = np.stack(load_sample_images().images)  # (2, 427, 640, 3) uint8
+    patches = np.stack([p[r:r + 24, c:c + 24] for p in photos
+                        for r, c in rng.integers(0, 400, size=(40, 2))])
+    labels = np.repeat([0, 1], 40)
+    clf = CNNClassifier(**FAST).fit(patches, labels)
+    to_onnx(clf, tmp_path / "photos.onnx")
+    proba = session(tmp_path / "photos.onnx").run(
+        None, {"images": ToImage().fit_transform(patches)})[0]
+    np.testing.assert_allclose(proba, clf.predict_proba(patches), atol=1e-5)
+
+
+def test_unfitted_model_is_refused(tmp_path):
+    with pytest.raises(NotFittedError):
+        CNNClassifier().to_onnx(tmp_path / "m.onnx")
+
+
+def test_missing_extra_says_how_to_install_it(digits, tmp_path, monkeypatch):
+    X, y = digits
+    clf = CNNClassifier(**FAST).fit(X[:100], y[:100])
+    monkeypatch.setitem(sys.modules, "onnxscript", None)
+    with pytest.raises(ImportError, match=r"sklearn-cnn\[export\]"):
+        clf.to_onnx(tmp_path / "m.onnx")

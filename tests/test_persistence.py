@@ -1,0 +1,273 @@
+"""save/load without pickle (sklearn_cnn._persistence), and pickle across devices."""
+
+import json
+import pickle
+import sys
+
+import numpy as np
+import pytest
+import safetensors.torch
+import torch
+from conftest import FAST
+from safetensors import safe_open
+from skorch.callbacks import EpochScoring
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+from torchvision.transforms import v2
+
+import sklearn_cnn
+from sklearn_cnn import BatchAugment, CNNClassifier, load, save
+from sklearn_cnn._persistence import FORMAT, FORMAT_VERSION
+from sklearn_cnn.preprocessing import ChannelStandardizer, Resize
+
+
+class SmallNet(nn.Module):
+    """A custom network, importable from this test module."""
+
+    def __init__(self, input_shape, n_classes, hidden=16):
+        super().__init__()
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(int(np.prod(input_shape)), hidden),
+                                  nn.ReLU(), nn.Linear(hidden, n_classes))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def read_header(path):
+    with safe_open(str(path), framework="pt") as f:
+        return json.loads(f.metadata()[FORMAT]), {k: f.get_tensor(k) for k in f.keys()}
+
+
+def rewrite(path, header, tensors):
+    safetensors.torch.save_file(tensors, str(path), metadata={FORMAT: json.dumps(header)})
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    X, y = digits
+    return CNNClassifier(**FAST).fit(X[:300], y[:300])
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"class_weight": "balanced", "optimizer": torch.optim.Adagrad, "lr": 0.05},
+    {"validation_fraction": 0.2, "early_stopping": True, "patience": 2},
+    {"augment": BatchAugment(degrees=10, erase=0.2), "conv_channels": [8], "dense_units": ()},
+    {"augment": "standard", "callbacks": [("acc", EpochScoring("accuracy", on_train=True))]},
+    {"loss": "mse", "lr_schedule": "cosine", "activation": "gelu", "pooling": "avg"},
+    {"module": SmallNet, "module_kwargs": {"hidden": 8}},
+])
+def test_round_trip_keeps_predictions_params_and_fitted_state(digits, tmp_path, params):
+    X, y = digits
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
+                      "eight", "nine"])[y]
+    clf = CNNClassifier(**{**FAST, **params}).fit(X[:300], names[:300])
+    clf.save(tmp_path / "model.safetensors")
+    twin = load(tmp_path / "model.safetensors", trusted=[__name__])
+    np.testing.assert_array_equal(twin.predict_proba(X[300:]), clf.predict_proba(X[300:]))
+    np.testing.assert_array_equal(twin.predict(X[300:]), clf.predict(X[300:]))
+    assert twin.classes_.dtype == clf.classes_.dtype
+    for key in ("input_shape_", "n_features_in_", "n_iter_", "best_epoch_", "device_"):
+        assert getattr(twin, key) == getattr(clf, key), key
+    assert twin.history_.to_list() == json.loads(json.dumps(clf.history_.to_list()))
+    for key, value in clf.get_params(deep=False).items():
+        if key == "callbacks" and value:
+            assert [name for name, _ in twin.callbacks] == [name for name, _ in value]
+        elif isinstance(value, BatchAugment):
+            assert twin.augment.get_params() == value.get_params()
+        else:
+            assert twin.get_params(deep=False)[key] == value, key
+
+
+def test_loaded_model_keeps_training(fitted, digits, tmp_path):
+    X, y = digits
+    fitted.save(tmp_path / "m.safetensors")
+    twin = load(tmp_path / "m.safetensors").set_params(warm_start=True, max_epochs=2)
+    twin.fit(X[:300], y[:300])
+    assert twin.n_iter_ == fitted.n_iter_ + 2
+    assert twin.history_[fitted.n_iter_, "train_loss"] < fitted.history_[0, "train_loss"]
+    twin.partial_fit(X[:300], y[:300])
+    assert twin.n_iter_ == fitted.n_iter_ + 3
+
+
+def test_unfitted_estimator_round_trips_unfitted(tmp_path):
+    clf = CNNClassifier(conv_channels=(8, 8), kernel_size=5)
+    save(clf, tmp_path / "m.safetensors")
+    twin = load(tmp_path / "m.safetensors")
+    assert twin.get_params() == clf.get_params()
+    assert not hasattr(twin, "net_")
+
+
+def test_pipeline_round_trip(digits, tmp_path):
+    X, y = digits
+    images = X.reshape(-1, 8, 8)
+    pipe = make_pipeline(Resize((12, 12)), ChannelStandardizer(), CNNClassifier(**FAST))
+    pipe.fit(images[:300], y[:300])
+    sklearn_cnn.save(pipe, tmp_path / "pipe.safetensors")
+    twin = load(tmp_path / "pipe.safetensors")
+    assert [name for name, _ in twin.steps] == [name for name, _ in pipe.steps]
+    np.testing.assert_array_equal(twin[1].mean_, pipe[1].mean_)
+    np.testing.assert_array_equal(twin[1].scale_, pipe[1].scale_)
+    np.testing.assert_array_equal(twin.predict_proba(images[300:]),
+                                  pipe.predict_proba(images[300:]))
+
+
+def test_only_sklearn_cnn_estimators_are_saved(digits, tmp_path):
+    pipe = make_pipeline(StandardScaler(), CNNClassifier(**FAST))
+    with pytest.raises(TypeError, match="StandardScaler.*pickle or joblib"):
+        save(pipe, tmp_path / "m.safetensors")
+
+
+def test_custom_module_needs_the_caller_to_trust_it(digits, tmp_path):
+    X, y = digits
+    clf = CNNClassifier(**{**FAST, "module": SmallNet}).fit(X[:100], y[:100])
+    clf.save(tmp_path / "m.safetensors")
+    with pytest.raises(ValueError, match=f"trusted=\\['{__name__}'\\]"):
+        load(tmp_path / "m.safetensors")
+    assert load(tmp_path / "m.safetensors", trusted=[__name__]).module is SmallNet
+
+
+def test_unimportable_module_is_refused_at_save(digits, tmp_path):
+    class Local(SmallNet):
+        pass
+
+    X, y = digits
+    clf = CNNClassifier(**{**FAST, "module": Local}).fit(X[:100], y[:100])
+    with pytest.raises(ValueError, match="not importable"):
+        clf.save(tmp_path / "m.safetensors")
+
+
+def test_training_only_objects_that_are_not_data_load_as_none(digits, tmp_path):
+    X, y = digits
+    clf = CNNClassifier(**{**FAST, "augment": v2.RandomRotation(5)}).fit(X[:100], y[:100])
+    with pytest.warns(UserWarning, match="augment"):
+        clf.save(tmp_path / "m.safetensors")
+    twin = load(tmp_path / "m.safetensors")
+    assert twin.augment is None
+    np.testing.assert_array_equal(twin.predict_proba(X[100:]), clf.predict_proba(X[100:]))
+
+
+# ----------------------------------------------------------- bad files
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No sklearn-cnn model file"):
+        load(tmp_path / "nothing.safetensors")
+
+
+def test_truncated_and_foreign_files(fitted, tmp_path):
+    path = tmp_path / "m.safetensors"
+    fitted.save(path)
+    data = path.read_bytes()
+    (tmp_path / "cut").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a readable sklearn-cnn model file"):
+        load(tmp_path / "cut")
+    (tmp_path / "noise").write_bytes(b"\x00\x01 not a model" * 20)
+    with pytest.raises(ValueError, match="not a readable sklearn-cnn model file"):
+        load(tmp_path / "noise")
+    safetensors.torch.save_file({"w": torch.zeros(2)}, str(tmp_path / "foreign"))
+    with pytest.raises(ValueError, match="not one written by sklearn_cnn.save"):
+        load(tmp_path / "foreign")
+
+
+def test_newer_format_version_is_refused(fitted, tmp_path):
+    path = tmp_path / "m.safetensors"
+    fitted.save(path)
+    header, tensors = read_header(path)
+    header["format_version"] = FORMAT_VERSION + 1
+    rewrite(path, header, tensors)
+    with pytest.raises(ValueError, match=f"format {FORMAT_VERSION + 1}.*Upgrade"):
+        load(path)
+
+
+def test_tampered_weights_and_parameters(fitted, tmp_path):
+    path = tmp_path / "m.safetensors"
+    fitted.save(path)
+    header, tensors = read_header(path)
+    key = next(k for k in tensors if k.endswith("weight"))
+    rewrite(path, header, {**tensors, key: torch.zeros(3, 3)})
+    with pytest.raises(ValueError, match="damaged or was tampered with"):
+        load(path)
+    header["estimator"]["params"]["kernel_size"] = "huge"
+    rewrite(path, header, tensors)
+    with pytest.raises(ValueError, match="kernel_size"):
+        load(path)
+
+
+def test_malicious_payloads_are_not_executed(fitted, tmp_path, monkeypatch):
+    marker = tmp_path / "pwned"
+    (tmp_path / "evil_payload.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\nclass Net:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = tmp_path / "m.safetensors"
+    fitted.save(path)
+    header, tensors = read_header(path)
+
+    # A class from an untrusted module: refused before any import.
+    header["estimator"]["params"]["module"] = {"__import__": "evil_payload:Net"}
+    rewrite(path, header, tensors)
+    with pytest.raises(ValueError, match="not trusted"):
+        load(path)
+    # A call to a function of a module that is imported anyway.
+    header["estimator"]["params"]["module"] = {
+        "__object__": "os:system", "params": {"__dict__": [["command", f"touch {marker}"]]}}
+    rewrite(path, header, tensors)
+    with pytest.raises(ValueError, match="not trusted"):
+        load(path)
+    # The estimator class itself.
+    header["estimator"]["class"] = "evil_payload:Net"
+    rewrite(path, header, tensors)
+    with pytest.raises(ValueError, match="not an sklearn-cnn one"):
+        load(path)
+    # A pickle where the weights should be (what torch.save would write).
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path.write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(ValueError, match="not a readable"):
+        load(path)
+    torch.save({"weight": torch.zeros(2), "x": Payload()}, path)
+    with pytest.raises(ValueError, match="not a readable"):
+        load(path)
+    assert not marker.exists()
+    assert "evil_payload" not in sys.modules
+
+
+def test_device_of_the_file_missing_here_falls_back_to_cpu(fitted, digits, tmp_path,
+                                                           monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    X, _ = digits
+    path = tmp_path / "m.safetensors"
+    fitted.set_params(device="cuda").save(path)
+    fitted.set_params(device="auto")
+    with pytest.warns(UserWarning, match="not available here"):
+        twin = load(path)
+    assert twin.device_ == "cpu" and twin.device == "cuda"
+    np.testing.assert_array_equal(twin.predict_proba(X), fitted.predict_proba(X))
+    assert load(path, device="cpu").device_ == "cpu"
+
+
+# ------------------------------------------------------------ pickle
+
+
+def test_model_pickled_on_cuda_unpickles_on_a_cpu_only_machine(fitted, digits, monkeypatch):
+    """The mechanism: a net whose device is CUDA, unpickled where CUDA is missing.
+
+    On a CPU-only machine no tensor can live on CUDA, so the state is CPU
+    tensors labelled for CUDA; skorch's unpickler maps CUDA to the CPU and the
+    classifier follows its net.
+    """
+    X, _ = digits
+    expected = fitted.predict_proba(X)
+    state = pickle.dumps(fitted)
+    cuda_model = pickle.loads(state)
+    cuda_model.net_.device, cuda_model.device_ = "cuda", "cuda"
+    payload = pickle.dumps(cuda_model)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="no CUDA devices"):
+        restored = pickle.loads(payload)
+    assert restored.device_ == "cpu" and str(restored.net_.device) == "cpu"
+    assert all(p.device.type == "cpu" for p in restored.module_.parameters())
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
