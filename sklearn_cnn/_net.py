@@ -31,8 +31,8 @@ from ._training import (
     HoldoutSplit,
     make_criterion,
     make_lr_scheduler,
-    resume_lr_schedule,
     resolve_optimizer,
+    resume_lr_schedule,
 )
 
 __all__ = ["CNNNet", "build_net", "carry_over", "check_geometry", "single_pass"]

@@ -10,9 +10,9 @@ import safetensors.torch
 import torch
 from conftest import FAST
 from safetensors import safe_open
-from skorch.callbacks import EpochScoring
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import EpochScoring
 from torch import nn
 from torchvision.transforms import v2
 
@@ -115,7 +115,7 @@ def test_pipeline_round_trip(digits, tmp_path):
 
 def test_only_sklearn_cnn_estimators_are_saved(digits, tmp_path):
     pipe = make_pipeline(StandardScaler(), CNNClassifier(**FAST))
-    with pytest.raises(TypeError, match="StandardScaler.*pickle or joblib"):
+    with pytest.raises(TypeError, match=r"StandardScaler.*pickle or joblib"):
         save(pipe, tmp_path / "m.safetensors")
 
 
@@ -167,7 +167,7 @@ def test_truncated_and_foreign_files(fitted, tmp_path):
     with pytest.raises(ValueError, match="not a readable sklearn-cnn model file"):
         load(tmp_path / "noise")
     safetensors.torch.save_file({"w": torch.zeros(2)}, str(tmp_path / "foreign"))
-    with pytest.raises(ValueError, match="not one written by sklearn_cnn.save"):
+    with pytest.raises(ValueError, match=r"not one written by sklearn_cnn\.save"):
         load(tmp_path / "foreign")
 
 
