@@ -30,3 +30,12 @@ def test_augmentation_example(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     none, standard = (float(line.rsplit(":", 1)[1]) for line in lines)
     assert standard > none
+
+
+def test_save_load_onnx_example(capsys):
+    pytest.importorskip("onnxruntime")
+    runpy.run_path(str(EXAMPLES / "save_load_onnx.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "predict_proba identical: True" in out
+    assert "input ['batch', 1, 8, 8]" in out
+    assert float(out.rsplit("predict_proba:", 1)[1]) < 1e-5
