@@ -323,6 +323,8 @@ def _restore_net(clf, prefix: str, tensors: dict, history: list, device) -> None
     check_params(params, caller_name=type(clf).__name__)
     device = _load_device(params["device"] if device is None else device)
     with seeded(0, device):  # the weights are overwritten; keep the global RNG untouched
+        # The labels only size class weights and the hold-out, which matter
+        # when training; the saved class weights are loaded below.
         net = build_net(params, tuple(clf.input_shape_), clf.classes_, clf.classes_, device, 0)
         net.initialize()
     for part in ("module", "criterion"):
