@@ -37,6 +37,10 @@ from ._training import (
 
 __all__ = ["CNNNet", "build_net", "carry_over", "check_geometry", "single_pass"]
 
+#: Prefix of the net's attributes that hold callbacks: ``callbacks`` (the
+#: parameter), ``callbacks_`` (the initialised ones) and ``callbacks__*``.
+DEVICE_DEPENDENT_CALLBACKS = "callbacks"
+
 
 class CNNNet(NeuralNetClassifier):
     """skorch's ``NeuralNetClassifier`` with the training path of CNNClassifier.
@@ -89,6 +93,19 @@ class CNNNet(NeuralNetClassifier):
         if "module" not in self.inference_cache_:
             self.inference_cache_["module"] = fold_batch_norm(self.module_)
         return self.inference_cache_["module"]
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        # skorch pickles the attributes named here through torch's serializer,
+        # whose unpickler maps CUDA storages to the CPU on a machine without
+        # CUDA. Callbacks hold device tensors too: LRScheduler keeps the
+        # optimizer (Adam's moments), a user's callback anything (skorch issue
+        # #1096). Pickled with module_ and optimizer_, the scheduler also keeps
+        # pointing at the very optimizer the net steps.
+        if DEVICE_DEPENDENT_CALLBACKS not in self.cuda_dependent_attributes_:
+            self.cuda_dependent_attributes_ = [
+                *self.cuda_dependent_attributes_, DEVICE_DEPENDENT_CALLBACKS]
+        return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.inference_cache_ = {}  # training changes the weights it was built from

@@ -4,6 +4,7 @@ import json
 import pickle
 import sys
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ from conftest import FAST
 from safetensors import safe_open
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from skorch.callbacks import EpochScoring
+from skorch.callbacks import Callback, Checkpoint, EpochScoring
+from skorch.exceptions import DeviceWarning
 from torch import nn
 from torchvision.transforms import v2
 
@@ -253,24 +255,52 @@ def test_device_of_the_file_missing_here_falls_back_to_cpu(fitted, digits, tmp_p
 # ------------------------------------------------------------ pickle
 
 
-def test_model_pickled_on_cuda_unpickles_on_a_cpu_only_machine(fitted, digits, monkeypatch):
-    """The mechanism: a net whose device is CUDA, unpickled where CUDA is missing.
+class KeepWeights(Callback):
+    """A user callback holding device tensors: the weights of the last epoch."""
 
-    On a CPU-only machine no tensor can live on CUDA, so the state is CPU
-    tensors labelled for CUDA; skorch's unpickler maps CUDA to the CPU and the
-    classifier follows its net.
+    def on_epoch_end(self, net, **kwargs):
+        self.weights_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+
+
+def pickled_on_cuda(model) -> bytes:
+    """``pickle.dumps(model)`` as a model trained on CUDA writes it, without a GPU.
+
+    torch writes each storage's device with ``torch.serialization.location_tag``,
+    "cuda:0" for a CUDA tensor; tagging every storage so (and the devices as
+    CUDA) gives the bytes of a GPU-pickled model, which a CPU-only machine
+    fails to read unless every tensor goes through a device-mapping unpickler.
     """
-    X, _ = digits
-    expected = fitted.predict_proba(X)
-    state = pickle.dumps(fitted)
-    cuda_model = pickle.loads(state)
-    cuda_model.net_.device, cuda_model.device_ = "cuda", "cuda"
-    payload = pickle.dumps(cuda_model)
+    twin = pickle.loads(pickle.dumps(model))
+    twin.net_.device, twin.device_ = "cuda", "cuda"
+    with mock.patch("torch.serialization.location_tag", lambda storage: "cuda:0"):
+        return pickle.dumps(twin)
+
+
+@pytest.mark.parametrize("params", [
+    {"lr_schedule": "onecycle", "callbacks": [KeepWeights()]},
+    {"lr_schedule": "cosine", "optimizer": "sgd"},
+    {"validation_fraction": 0.2, "early_stopping": True, "patience": 1},
+    {"checkpoint": True},
+], ids=["default", "cosine-sgd", "early-stopping", "checkpoint"])
+def test_model_pickled_on_cuda_unpickles_on_a_cpu_only_machine(params, digits, tmp_path,
+                                                                monkeypatch):
+    X, y = digits
+    if params.pop("checkpoint", False):
+        params = {"callbacks": [Checkpoint(dirname=str(tmp_path), monitor=None)]}
+    model = CNNClassifier(**{**FAST, "max_epochs": 2, **params, "device": "cpu"})
+    model.fit(X[:300], y[:300])
+    payload = pickled_on_cuda(model)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         restored = pickle.loads(payload)
-    assert any("no CUDA devices" in str(w.message) for w in caught)
+    assert any(issubclass(w.category, DeviceWarning) for w in caught)
     assert restored.device_ == "cpu" and str(restored.net_.device) == "cpu"
-    assert all(p.device.type == "cpu" for p in restored.module_.parameters())
-    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    callbacks = dict(restored.net_.callbacks_)
+    if "lr_schedule" in callbacks:  # still schedules the optimizer the net steps
+        assert callbacks["lr_schedule"].lr_scheduler_.optimizer is restored.net_.optimizer_
+    if "KeepWeights" in callbacks:
+        assert {t.device.type for t in callbacks["KeepWeights"].weights_.values()} == {"cpu"}
+    restored.partial_fit(X[:300], y[:300])  # and trains on
+    assert restored.n_iter_ == 3
