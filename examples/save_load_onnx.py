@@ -19,7 +19,7 @@ from sklearn_cnn.preprocessing import ToImage
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 clf = CNNClassifier(max_epochs=10, random_state=0).fit(X_train, y_train)
-print(f"trained: held-out accuracy {clf.score(X_test, y_test):.4f}")
+print(f"trained on {clf.device_}: held-out accuracy {clf.score(X_test, y_test):.4f}")
 
 folder = Path(tempfile.mkdtemp())
 clf.save(folder / "digits.safetensors")  # weights in safetensors, the rest in JSON

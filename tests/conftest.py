@@ -8,13 +8,39 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from sklearn_cnn._device import resolve_device
+
+#: The device the suite trains on: SKLEARN_CNN_TEST_DEVICE ("auto", the
+#: default, is CUDA where torch sees a GPU; "cpu", "cuda", "cuda:1" pin one).
+#: Tests of CPU behaviour pin device="cpu" themselves; every other test runs
+#: here, so the same suite checks a GPU.
+TEST_DEVICE = os.environ.get("SKLEARN_CNN_TEST_DEVICE", "auto")
+DEVICE = resolve_device(TEST_DEVICE)
+
+
+
+def proba_atol(device) -> float:
+    """How far predict_proba on ``device`` may be from the CPU's or ONNX Runtime's.
+
+    float32 rounding on the CPU; on CUDA, PyTorch's default TF32 convolutions
+    (docs/user_guide.md, "CUDA and precision").
+    """
+    return 1e-5 if str(device) == "cpu" else 2e-3
+
+
+PROBA_ATOL = proba_atol(DEVICE)
+
 #: A small network and a short fit: enough to learn digits, fast on 2 cores.
 #: No augmentation: it pays off only over many epochs (tests of augment="auto"
 #: and the presets set it themselves).
 FAST = dict(
     conv_channels=(8, 16), dense_units=(32,), max_epochs=4, batch_size=32, lr=0.01, dropout=0.0,
-    validation_fraction=0.0, augment=None, random_state=0,
+    validation_fraction=0.0, augment=None, random_state=0, device=TEST_DEVICE,
 )
+
+
+def pytest_report_header(config):
+    return f"sklearn-cnn tests train on: {DEVICE} (SKLEARN_CNN_TEST_DEVICE={TEST_DEVICE!r})"
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,7 @@ def test_batches_are_drawn_per_sample_and_fresh_every_epoch(digits, augment):
                         validation_fraction=0.0, random_state=0).fit(X, y)
     batches = clf.module_.seen
     assert len(batches) == 3
-    raw = torch.from_numpy(X[:1].reshape(1, 1, 8, 8).astype(np.float32))
+    raw = torch.from_numpy(X[:1].reshape(1, 1, 8, 8).astype(np.float32)).to(batches[0].device)
     for batch in batches:
         assert not torch.equal(batch[0], batch[1])  # each image its own draw
         assert not torch.equal(batch[0], raw[0])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import FAST
+from conftest import DEVICE, FAST
 from skorch.callbacks import Callback
 from torch import nn
 
@@ -30,7 +30,7 @@ def test_fitted_attributes(digits):
     assert clf.n_features_in_ == 64
     assert clf.input_shape_ == (1, 8, 8)
     assert clf.n_iter_ == FAST["max_epochs"] == len(clf.history_)
-    assert clf.device_ == "cpu"
+    assert clf.device_ == str(DEVICE)
     assert clf.best_epoch_ is None
     assert clf.module_ is clf.net_.module_
     proba = clf.predict_proba(X[:5])
@@ -241,7 +241,7 @@ def test_backbone_from_local_weights(tmp_path, digit_images):
     clf = CNNClassifier(backbone="resnet18", weights=path, freeze_backbone=True,
                         max_epochs=1, batch_size=64, random_state=0).fit(X[:128], y[:128])
     model = clf.module_.model
-    torch.testing.assert_close(model.conv1.weight, reference.conv1.weight)
+    torch.testing.assert_close(model.conv1.weight.cpu(), reference.conv1.weight)
     assert model.fc.out_features == 10 and model.fc.weight.requires_grad
     assert not model.conv1.weight.requires_grad
     assert clf.predict_proba(X[:3]).shape == (3, 10)

@@ -1,5 +1,6 @@
 """scikit-learn's own estimator checks, every one of them, on CNNClassifier."""
 
+from conftest import TEST_DEVICE
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_cnn import CNNClassifier
@@ -8,7 +9,7 @@ from sklearn_cnn import CNNClassifier
 # unchanged and all run; none is skipped or expected to fail.
 FAST = dict(
     conv_channels=(8,), dense_units=(16,), max_epochs=10, batch_size=16,
-    lr=0.01, validation_fraction=0.0, random_state=0,
+    lr=0.01, validation_fraction=0.0, random_state=0, device=TEST_DEVICE,
 )
 
 

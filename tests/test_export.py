@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import FAST
+from conftest import FAST, PROBA_ATOL
 from sklearn.exceptions import NotFittedError
 
 from sklearn_cnn import CNNClassifier
@@ -31,7 +31,7 @@ def test_onnx_matches_predict_proba_on_real_digits(digits, tmp_path, batch):
     images = ToImage().fit_transform(X[200:200 + batch])
     proba = onnx_model.run(None, {"images": images})[0]
     assert proba.shape == (batch, 10)
-    np.testing.assert_allclose(proba, clf.predict_proba(X[200:200 + batch]), atol=1e-5)
+    np.testing.assert_allclose(proba, clf.predict_proba(X[200:200 + batch]), atol=PROBA_ATOL)
 
 
 def test_onnx_of_rgb_uint8_photos(tmp_path):
@@ -46,7 +46,7 @@ def test_onnx_of_rgb_uint8_photos(tmp_path):
     to_onnx(clf, tmp_path / "photos.onnx")
     proba = session(tmp_path / "photos.onnx").run(
         None, {"images": ToImage().fit_transform(patches)})[0]
-    np.testing.assert_allclose(proba, clf.predict_proba(patches), atol=1e-5)
+    np.testing.assert_allclose(proba, clf.predict_proba(patches), atol=PROBA_ATOL)
 
 
 def test_unfitted_model_is_refused(tmp_path):

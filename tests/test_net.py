@@ -12,7 +12,7 @@ from sklearn_cnn._net import CNNNet
 
 def test_builtin_network_trains_channels_last_on_the_cpu(digits):
     X, y = digits
-    clf = CNNClassifier(**FAST).fit(X, y)
+    clf = CNNClassifier(**{**FAST, "device": "cpu"}).fit(X, y)
     assert clf.net_.channels_last and clf.net_.memory_format is torch.channels_last
     conv = clf.module_.features[0].weight
     assert conv.is_contiguous(memory_format=torch.channels_last)
@@ -56,6 +56,6 @@ def test_bfloat16_only_where_it_is_fast(monkeypatch):
 def test_fits_agree_with_and_without_bfloat16(digits, monkeypatch, amx):
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "max_epochs": 8}).fit(X[:300], y[:300])
+    clf = CNNClassifier(**{**FAST, "max_epochs": 8, "device": "cpu"}).fit(X[:300], y[:300])
     assert clf.net_.amp is amx
     assert clf.score(X[300:], y[300:]) > 0.85
