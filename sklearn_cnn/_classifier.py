@@ -11,7 +11,7 @@ from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
-from ._device import draw_seed, place_data, resolve_device, seeded
+from ._device import draw_seed, place_images, resolve_device, seeded
 from ._files import (
     ImageFileDataset,
     check_paths,
@@ -21,7 +21,7 @@ from ._files import (
     mode_for_channels,
 )
 from ._inference import INFERENCE_BATCH_SIZE, log_softmax, predict_logits
-from ._layout import check_images
+from ._layout import check_images, validate_images
 from ._net import build_net, carry_over, check_geometry, single_pass
 from ._params import check_params
 
@@ -293,7 +293,7 @@ default="adam"
         device = resolve_device(self.device)
         fitted = hasattr(self, "net_")
         resume = fitted and (incremental or self.warm_start)
-        data, input_shape = self._training_data(X, self.input_shape_ if resume else None)
+        data, layout, input_shape = self._training_data(X, self.input_shape_ if resume else None)
         y, classes_ = self._check_targets(y, data, classes, resume)
         if not resume:
             check_geometry(params, input_shape)
@@ -302,7 +302,7 @@ default="adam"
             data = ImageFileDataset(data, y_encoded, mode_for_channels(input_shape[0]),
                                     input_shape[1:])
         else:
-            data = place_data(data, device)
+            data = place_images(data, layout, device)
 
         seed = draw_seed(self.random_state)
         with seeded(seed, device):
@@ -330,15 +330,15 @@ default="adam"
         return self
 
     def _training_data(self, X, expected):
-        """Images as a float32 tensor, or file paths; and their ``(C, H, W)``."""
+        """Validated images and their layout (None for file paths), and their ``(C, H, W)``."""
         if is_path_array(X):
             paths = check_paths(X)
-            return paths, file_input_shape(paths, self.image_shape, expected)[1]
-        images, layout = check_images(
+            return paths, None, file_input_shape(paths, self.image_shape, expected)[1]
+        images, layout = validate_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=expected, estimator=self,
         )
-        return torch.from_numpy(images), layout.image_shape
+        return images, layout, layout.image_shape
 
     def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
         """Validated labels, and the sorted classes the model knows."""
