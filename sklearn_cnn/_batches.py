@@ -44,7 +44,8 @@ class TensorBatches:
     batch_size : int
         Samples per batch (the last may be smaller).
     shuffle : bool, default=False
-        Draw a new order every iteration, from torch's generator.
+        Draw a new order every iteration, from torch's generator of the
+        data's device (no copy of the order to the GPU).
     **kwargs
         Passed to the ``DataLoader`` of the fallback.
     """
@@ -68,7 +69,7 @@ class TensorBatches:
             return
         X, y, indices = self.tensors
         if self.shuffle:
-            order = torch.randperm(self.n).to(X.device)
+            order = torch.randperm(self.n, device=X.device)
             indices = order if indices is None else indices[order]
         for start in range(0, self.n, self.batch_size):
             if indices is None:

@@ -16,18 +16,28 @@ import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, LoadInitState, ProgressBar
-from skorch.dataset import unpack_data
-from skorch.utils import to_device
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    EpochScoring,
+    LoadInitState,
+    LRScheduler,
+    ProgressBar,
+)
+from skorch.dataset import get_len, unpack_data
+from skorch.utils import TeeGenerator, to_device
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from ._augment import resolve_augment, settle_augment
+from ._augment import BatchAugment, resolve_augment, settle_augment
 from ._backbone import Backbone
 from ._batches import TensorBatches
 from ._device import bfloat16_is_fast
+from ._graphs import StepGraph
 from ._inference import fold_batch_norm
 from ._network import ConvNet, conv_geometry
 from ._params import as_units
 from ._training import (
+    OPTIMIZERS,
     HoldoutSplit,
     make_criterion,
     make_lr_scheduler,
@@ -63,14 +73,21 @@ class CNNNet(NeuralNetClassifier):
     amp : bool, default=False
         Run forward passes under bfloat16 autocast on the net's device
         (weights, gradients, optimizer state and the loss stay float32).
+    cuda_graphs : bool, default=False
+        On CUDA, record the training step (augmentation, forward, loss,
+        backward) as a CUDA graph after a few eager steps and replay it for
+        every batch of the same shape (``sklearn_cnn._graphs``). Only for
+        steps free of host synchronisation and Python-side randomness.
     """
 
-    def __init__(self, *args, augment=None, channels_last=False, amp=False, **kwargs):
+    def __init__(self, *args, augment=None, channels_last=False, amp=False, cuda_graphs=False,
+                 **kwargs):
         # Set before skorch's __init__: afterwards skorch only lets
         # initialize_* methods set attributes holding torch modules.
         self.augment = augment
         self.channels_last = channels_last
         self.amp = amp
+        self.cuda_graphs = cuda_graphs
         super().__init__(*args, **kwargs)
 
     @property
@@ -109,16 +126,49 @@ class CNNNet(NeuralNetClassifier):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.inference_cache_ = {}  # training changes the weights it was built from
+        self.step_graph_ = None
+        if self.cuda_graphs and torch.device(self.device).type == "cuda":
+            self.step_graph_ = StepGraph(
+                lambda Xi, yi: self.train_step_single((Xi, yi)),
+                [param for _, param in self.get_all_learnable_params()])
         return super().on_train_begin(net, X=X, y=y, **kwargs)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        self.step_graph_ = None  # frees the graph's memory
+        return super().on_train_end(net, X=X, y=y, **kwargs)
 
     def __getstate__(self):
         state = super().__getstate__()
         state["inference_cache_"] = {}  # rebuilt on demand, on the device it loads on
+        state["step_graph_"] = None  # lives for one training run
+        state.pop("batch_hooks_", None)  # rebuilt from the unpickled callbacks
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)  # skorch maps CUDA to the CPU where CUDA is missing
         self.amp = self.amp and bfloat16_is_fast(torch.device(self.device))
+
+    def train_step(self, batch, **fit_params):
+        graph = getattr(self, "step_graph_", None)
+        Xi, yi = unpack_data(batch)
+        if graph is not None and not fit_params and graph.accepts(Xi, yi):
+            step = graph(Xi, yi)
+            if step is not None:
+                self._set_training(True)
+                return self._finish_step(step, batch)
+        with graph.eager() if graph is not None else contextlib.nullcontext():
+            if not isinstance(self.optimizer_, tuple(OPTIMIZERS.values())):
+                return super().train_step(batch, **fit_params)  # may need skorch's closure
+            self._zero_grad_optimizer()
+            return self._finish_step(self.train_step_single(batch, **fit_params), batch)
+
+    def _finish_step(self, step: dict, batch) -> dict:
+        """What skorch's ``train_step`` does after the backward pass."""
+        if self._batch_hooks()["on_grad_computed"]:
+            self.notify("on_grad_computed", named_parameters=TeeGenerator(
+                self.get_all_learnable_params()), batch=batch, training=True)
+        self._step_optimizer(None)
+        return step
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # After skorch's LoadInitState restored a checkpoint, train only the
@@ -131,21 +181,109 @@ class CNNNet(NeuralNetClassifier):
                 resume_lr_schedule(callbacks["lr_schedule"], self.history)
         return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # skorch's loop, but each batch's loss stays on the device until the
+        # epoch ends and all of them reach the history at once. skorch reads
+        # every loss with .item(), which on a GPU waits for the step to finish
+        # and so keeps the host from queueing the next one. Callbacks that read
+        # a batch's loss while it runs (a progress bar, a logger) get it per
+        # batch, as skorch gives it.
+        if iterator is None or any(reads_batch_losses(cb) for _, cb in self.callbacks_):
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        epoch_batches = self.history[-1]["batches"]  # the net appends one per batch
+        hooks = self._batch_hooks()
+        records, losses = [], []
+        for batch in iterator:
+            self.on_batch_begin(self, batch=batch, training=training)
+            for hook in hooks["on_batch_begin"]:
+                hook(self, batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            record = epoch_batches[-1]
+            records.append(record)
+            losses.append(step["loss"].detach())
+            Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
+            record[prefix + "_batch_size"] = len(Xi) if torch.is_tensor(Xi) else get_len(Xi)
+            self.on_batch_end(self, batch=batch, training=training, **step)
+            for hook in hooks["on_batch_end"]:
+                hook(self, batch=batch, training=training, **step)
+        for record, loss in zip(records, torch.stack(losses).tolist() if losses else [],
+                                strict=True):
+            record[prefix + "_loss"] = loss
+        self.history.record(prefix + "_batch_count", len(records))
+
+    def notify(self, method_name, **cb_kwargs):
+        if method_name not in BATCH_HOOKS:
+            return super().notify(method_name, **cb_kwargs)
+        # skorch calls every callback at every batch, most of them into
+        # Callback's empty methods: call only those that do something then.
+        getattr(self, method_name)(self, **cb_kwargs)
+        for hook in self._batch_hooks()[method_name]:
+            hook(self, **cb_kwargs)
+
+    def _batch_hooks(self) -> dict:
+        """``{hook name: [the callbacks' bound methods that override it]}``, cached."""
+        cached = self.__dict__.get("batch_hooks_")
+        if cached is None or cached[0] is not self.callbacks_ or cached[1] != len(
+                self.callbacks_):
+            hooks = {name: [getattr(cb, name) for _, cb in self.callbacks_
+                            if getattr(type(cb), name) is not getattr(Callback, name)]
+                     for name in BATCH_HOOKS}
+            cached = self.batch_hooks_ = (self.callbacks_, len(self.callbacks_), hooks)
+        return cached[2]
+
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch, and module.train() walks
+        # every submodule (~0.1 ms a step for a ResNet): switch only on change.
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and module.training != training:
+                module.train(training)
+
     def infer(self, x, **fit_params):
-        x = to_device(x, self.device)
+        if not torch.is_tensor(x):
+            return super().infer(x, **fit_params)  # dicts and the like: skorch's way
+        x = x.to(self.device)
         if x.dim() == 4:
             x = x.contiguous(memory_format=self.memory_format)
-        device_type = torch.device(self.device).type
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.amp):
-            y_pred = super().infer(x, **fit_params)
+        # No cast cache: it is not allowed while a CUDA graph records the step.
+        autocast = (torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
+                                   cache_enabled=False)
+                    if self.amp else contextlib.nullcontext())
+        with autocast:
+            y_pred = self.module_(x, **fit_params)
         # The loss, scores and history take float32 logits.
         return y_pred.float() if isinstance(y_pred, torch.Tensor) else y_pred
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(self.criterion_, torch.nn.NLLLoss) or not torch.is_tensor(y_true):
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        return self.criterion_(y_pred, y_true.to(self.device))
 
     def train_step_single(self, batch, **fit_params):
         if self.augment_ is not None:
             Xi, yi = unpack_data(batch)
             batch = (self.augment_(to_device(Xi, self.device)), yi)
         return super().train_step_single(batch, **fit_params)
+
+
+#: The callback methods skorch calls during a batch.
+BATCH_HOOKS = ("on_batch_begin", "on_grad_computed", "on_batch_end")
+
+
+def reads_batch_losses(callback: Callback) -> bool:
+    """Whether ``callback`` may read a batch's loss from the history during the batch.
+
+    Callbacks that do nothing during a batch do not; of skorch's, neither does
+    ``EpochScoring`` (it keeps predictions) nor ``LRScheduler`` unless it steps
+    ``ReduceLROnPlateau`` every batch. Any other batch hook might.
+    """
+    if isinstance(callback, LRScheduler):
+        return callback.step_every == "batch" and isinstance(
+            getattr(callback, "lr_scheduler_", None), ReduceLROnPlateau)
+    if isinstance(callback, EpochScoring):
+        return False
+    return any(getattr(type(callback), hook) is not getattr(Callback, hook)
+               for hook in BATCH_HOOKS)
 
 
 def softmax(logits: torch.Tensor) -> torch.Tensor:
@@ -158,6 +296,38 @@ def check_geometry(params: dict, input_shape) -> None:
     if params["module"] is None and params["backbone"] is None:
         n_blocks = len(as_units(params["conv_channels"]))
         conv_geometry(input_shape[1:], n_blocks, params["kernel_size"], params["padding"])
+
+
+#: Fewest filters in a conv block for channels-last to pay on the CPU.
+CHANNELS_LAST_MIN_FILTERS = 8
+
+
+def channels_last_is_fast(device: torch.device, module: type, module_kwargs: dict) -> bool:
+    """Whether to train the network in channels-last memory format.
+
+    Only the built-in and torchvision networks: a custom module may reshape
+    with ``.view()``, which channels-last input would break. On CUDA, cuDNN's
+    channels-last kernels trained a ResNet-18 1.17x and the built-in network
+    0.99x as fast as NCHW (issue 10, H200). On the CPU, oneDNN's are faster
+    from 8 filters per block up and slower below (docs/benchmarks.md).
+    """
+    if device.type not in ("cpu", "cuda") or module not in (ConvNet, Backbone):
+        return False
+    if device.type == "cpu" and module is ConvNet:
+        return min(module_kwargs["conv_channels"], default=0) >= CHANNELS_LAST_MIN_FILTERS
+    return True
+
+
+def graphs_apply(device: torch.device, module: type, augment) -> bool:
+    """Whether the training step may be replayed from a CUDA graph (``_graphs``).
+
+    On CUDA, for the built-in and torchvision networks with no augmentation
+    or batch augmentation: their steps never wait for the host and draw every
+    random number on the GPU. A custom module or a torchvision transform
+    might do either, which a graph would record as a constant.
+    """
+    return (device.type == "cuda" and module in (ConvNet, Backbone)
+            and (augment is None or isinstance(augment, (str, BatchAugment))))
 
 
 def module_spec(params: dict, input_shape, n_classes: int) -> tuple[type, dict]:
@@ -260,14 +430,13 @@ def build_net(
         n_valid = split.n_valid(len(y))
     steps_per_epoch = -(-(len(y) - n_valid) // params["batch_size"])
 
+    augment = settle_augment(params["augment"], input_shape)
     return CNNNet(
         module,
-        augment=settle_augment(params["augment"], input_shape),
-        # Measured faster on the CPU for the built-in and torchvision networks
-        # (docs/benchmarks.md); a custom module may reshape with .view(),
-        # which channels-last input would break.
-        channels_last=device.type == "cpu" and module in (ConvNet, Backbone),
+        augment=augment,
+        channels_last=channels_last_is_fast(device, module, module_kwargs),
         amp=bfloat16_is_fast(device),
+        cuda_graphs=graphs_apply(device, module, augment),
         criterion=criterion,
         optimizer=optimizer,
         lr=optimizer_kwargs.pop("lr"),

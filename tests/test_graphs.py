@@ -1,0 +1,107 @@
+"""The training step replayed from a CUDA graph (sklearn_cnn._graphs).
+
+The graph itself needs a GPU: those tests run where the suite trains on CUDA
+(SKLEARN_CNN_TEST_DEVICE=auto on a machine with one). When it was decided to
+use a graph is tested everywhere.
+"""
+
+import itertools
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from conftest import DEVICE, FAST
+from skorch.callbacks import Callback
+
+from sklearn_cnn import BatchAugment, CNNClassifier
+from sklearn_cnn import _net as net_module
+from sklearn_cnn._graphs import WARMUP_STEPS, StepGraph
+
+needs_cuda = pytest.mark.skipif(
+    DEVICE.type != "cuda", reason="CUDA graphs need the suite to train on a GPU")
+
+
+def test_batches_are_replayed_only_after_the_warm_up_and_in_the_captured_shape():
+    graph = StepGraph(lambda X, y: {}, [], warmup=2)
+    X, y = torch.zeros(4, 1, 2, 2), torch.zeros(4, dtype=torch.long)
+    assert not graph.accepts(X, y)
+    graph.eager_steps = 2
+    assert graph.accepts(X, y)
+    assert not graph.accepts(X.numpy(), y)  # only tensors
+    graph.graph, graph.X, graph.y = object(), X, y  # as after a capture
+    assert graph.accepts(X + 1, y)
+    assert not graph.accepts(X[:3], y[:3])  # a last, smaller batch: eager
+    graph.failed = True
+    assert not graph.accepts(X, y)
+
+
+class CountReplays:
+    """Counts the batches trained from the graph."""
+
+    def __init__(self, monkeypatch):
+        self.replays = 0
+        call = StepGraph.__call__
+
+        def counted(graph, X, y):
+            self.replays += 1
+            return call(graph, X, y)
+
+        monkeypatch.setattr(StepGraph, "__call__", counted)
+
+
+@needs_cuda
+def test_default_steps_are_replayed_and_learn(digit_images, monkeypatch):
+    X, y = digit_images
+    counter = CountReplays(monkeypatch)
+    params = {**FAST, "augment": "light", "max_epochs": 6, "batch_size": 64, "dropout": 0.2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the capture must succeed
+        graphed = CNNClassifier(**params).fit(X[:300], y[:300])
+    full_batches = 300 // 64
+    assert counter.replays == 6 * full_batches - WARMUP_STEPS  # the last 44 eagerly
+    monkeypatch.setattr(net_module, "graphs_apply", lambda *args: False)
+    eager = CNNClassifier(**params).fit(X[:300], y[:300])
+    assert counter.replays == 6 * full_batches - WARMUP_STEPS
+    assert graphed.score(X[300:], y[300:]) > eager.score(X[300:], y[300:]) - 0.05
+    assert graphed.history_[-1, "train_loss"] < graphed.history_[0, "train_loss"]
+
+
+class KeepAugmented(Callback):
+    """Copies what the augmentation module returned, after every training batch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.outputs, self.batches = [], []
+        net.augment_.register_forward_hook(lambda m, args, out: self.outputs.append(out))
+
+    def on_batch_end(self, net, training, **kwargs):
+        if training:
+            self.batches.append(self.outputs[-1].detach().clone())
+
+
+@needs_cuda
+def test_replays_draw_fresh_augmentation(digit_images):
+    X, _ = digit_images
+    same = np.repeat(X[:1], 128, axis=0)  # one image: every difference is a random draw
+    clf = CNNClassifier(**{**FAST, "augment": BatchAugment(degrees=30), "batch_size": 64,
+                           "max_epochs": 4, "callbacks": [KeepAugmented()]})
+    clf.fit(same, np.arange(128) % 2)
+    batches = dict(clf.net_.callbacks_)["KeepAugmented"].batches
+    assert len(batches) == 8
+    replayed = batches[WARMUP_STEPS:]
+    for a, b in itertools.pairwise(replayed):
+        assert not torch.equal(a, b)
+
+
+@needs_cuda
+def test_graphed_fit_with_hold_out_early_stopping_and_progress_bar_pickles(digits, capsys):
+    X, y = digits
+    clf = CNNClassifier(**{**FAST, "max_epochs": 6, "validation_fraction": 0.2,
+                           "early_stopping": True, "patience": 2, "verbose": 1}).fit(X, y)
+    assert "valid_loss" in capsys.readouterr().out
+    assert np.isfinite(clf.history_[:, "valid_loss"]).all()
+    twin = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(twin.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+    twin.partial_fit(X, y)  # trains on, eagerly or from a new graph
+    assert twin.n_iter_ == clf.n_iter_ + 1
