@@ -21,21 +21,30 @@ def mnist_split(random_state: int = 0):
                             random_state=random_state)
 
 
+def synchronize(device) -> None:
+    """Wait for the GPU's queued work, so that a host clock times it (no-op on the CPU)."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def raw_fit(module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int,
             optimizer_cls, optimizer_kwargs: dict, criterion, seed: int = 0,
             memory_format: torch.memory_format = torch.contiguous_format,
-            amp: bool = False) -> float:
+            amp: bool = False, read_loss: bool = False) -> float:
     """The hand-written PyTorch loop: shuffle by index, slice, step. Returns seconds.
 
-    ``memory_format`` and ``amp`` (bfloat16 autocast of the forward pass) are
-    off unless an ablation turns them on.
+    ``X`` and ``y`` are on the module's device; the order is drawn there too.
+    ``memory_format``, ``amp`` (bfloat16 autocast of the forward pass) and
+    ``read_loss`` (``loss.item()`` every step, as skorch's loop does) are off
+    unless an ablation turns them on.
     """
     torch.manual_seed(seed)
     module.train()
     optimizer = optimizer_cls(module.parameters(), **optimizer_kwargs)
+    synchronize(X.device)
     start = time.perf_counter()
     for _ in range(epochs):
-        order = torch.randperm(len(X))
+        order = torch.randperm(len(X), device=X.device)
         for i in range(0, len(X), batch_size):
             idx = order[i:i + batch_size]
             optimizer.zero_grad()
@@ -44,6 +53,9 @@ def raw_fit(module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size
             loss = criterion(logits.float(), y[idx])
             loss.backward()
             optimizer.step()
+            if read_loss:
+                loss.item()
+    synchronize(X.device)
     return time.perf_counter() - start
 
 

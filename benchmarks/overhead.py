@@ -9,7 +9,15 @@ same epochs over shuffled index slices of a pre-made tensor, and predict.
 1. fit, 1 epoch, on 200 digits;
 2. a 12-candidate GridSearchCV (kernel_size 3/5 x activation relu/tanh/elu
    x optimizer adam/sgd), cv=2, max_epochs=2, refit=False, on 400 digits:
-   24 fits plus their scoring.
+   24 fits plus their scoring;
+3. the cost of a training step where compute is near zero: one 4-filter
+   conv block and no dense layer, on all 1,797 digits, batch 64, constant
+   learning rate, 20 epochs (580 steps), against ``_common.raw_fit`` on a
+   copy of the classifier's module (same fused Adam and loss), runs
+   alternating; and how often each reads a tensor's value back to Python
+   (``aten::_local_scalar_dense``: skorch's ``loss.item()``, which on a GPU
+   waits for the step) per step, with SGD (Adam on the CPU reads every
+   parameter's step count, in any loop).
 
 skorch users report up to 37x overhead on toy problems; the target is <= 2x.
 
@@ -22,10 +30,11 @@ import time
 
 import numpy as np
 import torch
-from _common import report
+from _common import fresh_copy, raw_fit, report
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from torch import nn
+from torch.profiler import ProfilerActivity, profile
 
 from sklearn_cnn import CNNClassifier, ConvNet
 from sklearn_cnn._training import resolve_optimizer
@@ -66,6 +75,44 @@ def raw_grid(X, y):
             float((pred.numpy() == y[test]).mean())
 
 
+def scalar_reads(fn) -> int:
+    """How many times ``fn()`` reads a tensor's value back to Python."""
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    return sum(e.count for e in prof.key_averages() if e.key == "aten::_local_scalar_dense")
+
+
+def tiny_network_rows(X, y, runs: int) -> None:
+    params = dict(conv_channels=(4,), dense_units=(), batch_size=64, max_epochs=20,
+                  lr_schedule="constant", augment=None, device="cpu", random_state=0)
+    steps = params["max_epochs"] * -(-len(X) // params["batch_size"])
+    Xt = torch.from_numpy(X.reshape(-1, 1, 8, 8).astype(np.float32))
+    yt = torch.from_numpy(y)
+    clf = CNNClassifier(**{**params, "max_epochs": 1}).fit(X, y)
+    optimizer = clf.net_.optimizer_
+    kwargs = {k: optimizer.defaults[k] for k in ("lr", "betas", "eps", "weight_decay", "fused")}
+
+    def raw(optimizer_cls=torch.optim.Adam, **optimizer_kwargs):
+        return raw_fit(fresh_copy(clf.module_), Xt, yt, epochs=params["max_epochs"],
+                       batch_size=params["batch_size"], optimizer_cls=optimizer_cls,
+                       optimizer_kwargs=optimizer_kwargs or kwargs,
+                       criterion=nn.CrossEntropyLoss(label_smoothing=0.1))
+
+    ours, theirs = [], []
+    for _ in range(runs):
+        ours.append(median_time(lambda: CNNClassifier(**params).fit(X, y), 1)[0])
+        theirs.append(raw())
+    report("tiny network, per step: CNNClassifier", [t / steps * 1e6 for t in ours], "us")
+    report("tiny network, per step: hand-written", [t / steps * 1e6 for t in theirs], "us")
+    report("ratio hand-written / CNNClassifier (throughput)",
+           [r / o for o, r in zip(ours, theirs, strict=True)], "", "{:.3f}")
+    sgd = {**params, "optimizer": "sgd", "max_epochs": 2}
+    reads = scalar_reads(lambda: CNNClassifier(**sgd).fit(X, y)) / (steps / 10)
+    raw_reads = scalar_reads(lambda: raw(torch.optim.SGD, lr=0.05)) / steps
+    print(f"{'scalar reads per step, SGD: CNNClassifier':<44} {reads:.3f}")
+    print(f"{'scalar reads per step, SGD: hand-written':<44} {raw_reads:.3f}")
+
+
 def median_time(fn, runs):
     times = []
     for _ in range(runs):
@@ -99,6 +146,8 @@ def main() -> None:
     report("12-candidate GridSearchCV, cv=2: hand-written", raw, "s", "{:.2f}")
     report("ratio CNNClassifier / hand-written", [o / r for o, r in zip(ours, raw, strict=True)],
            "", "{:.2f}")
+
+    tiny_network_rows(X, y, args.runs)
 
 
 if __name__ == "__main__":
