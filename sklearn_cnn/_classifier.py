@@ -21,7 +21,7 @@ from ._files import (
     mode_for_channels,
 )
 from ._inference import INFERENCE_BATCH_SIZE, log_softmax, predict_logits
-from ._layout import check_images, validate_images
+from ._layout import validate_images
 from ._net import build_net, carry_over, check_geometry, single_pass
 from ._params import check_params
 
@@ -386,11 +386,11 @@ default="adam"
             return np.concatenate(
                 [self._predict_logits(batch) for batch in batches]
             )
-        images, _ = check_images(
+        images, layout = validate_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=self.input_shape_, estimator=self,
         )
-        return self._predict_logits(torch.from_numpy(images))
+        return self._predict_logits(place_images(images, layout, torch.device(self.device_)))
 
     def _predict_logits(self, images: torch.Tensor) -> np.ndarray:
         return predict_logits(self.net_.inference_module(), images, self.device_,

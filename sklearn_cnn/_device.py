@@ -1,4 +1,4 @@
-"""Where training runs, and reproducible randomness there."""
+"""Where training runs, how it runs fastest there, and reproducible randomness there."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from ._augment import BatchAugment
+from ._backbone import Backbone
 from ._layout import ImageLayout, to_float_nchw, to_float_nchw_tensor
+from ._network import ConvNet
 
 __all__ = [
     "bfloat16_is_fast",
+    "channels_last_is_fast",
     "draw_seed",
+    "graphs_apply",
     "place_images",
     "resolve_device",
     "seeded",
@@ -93,18 +98,52 @@ def seeded(seed: int | None, device: torch.device) -> Iterator[None]:
 def bfloat16_is_fast(device: torch.device) -> bool:
     """Whether training forward passes should run under bfloat16 autocast.
 
-    On the CPU: where it has AMX tiles (Intel Sapphire Rapids and newer), on
-    which oneDNN runs bfloat16 convolutions 1.3-1.8x faster than float32
-    (docs/benchmarks.md); elsewhere bfloat16 would be emulated, and slower.
-    On CUDA: never. cuDNN convolutions run in TF32 by PyTorch's default, and
-    on an H200 float32 trained the built-in network and a ResNet-18 at
-    least as fast as bfloat16 autocast, whose casts add kernels to steps
-    that are short already (docs/benchmarks.md, "CUDA").
+    On CUDA: where the GPU supports bfloat16 (Ampere and newer), which needs
+    no loss scaling; with the step replayed from a CUDA graph it trained the
+    built-in network 1.15x and a ResNet-18 1.18x as fast as float32 on an
+    H200 (docs/benchmarks.md, "CUDA"). On the CPU: where it has AMX tiles
+    (Intel Sapphire Rapids and newer), on which oneDNN runs bfloat16
+    convolutions 1.3-1.8x faster than float32 (docs/benchmarks.md);
+    elsewhere bfloat16 would be emulated, and slower.
     """
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
     if device.type == "cpu":
         # A private probe, the only one torch has; absent, assume no AMX.
         return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
     return False
+
+
+#: Fewest filters in a conv block for channels-last to pay on the CPU.
+CHANNELS_LAST_MIN_FILTERS = 8
+
+
+def channels_last_is_fast(device: torch.device, module: type, module_kwargs: dict) -> bool:
+    """Whether to train the network in channels-last memory format.
+
+    Only the built-in and torchvision networks: a custom module may reshape
+    with ``.view()``, which channels-last input would break. On CUDA, cuDNN's
+    channels-last kernels trained a ResNet-18 1.17x and the built-in network
+    0.99x as fast as NCHW (issue 10, H200). On the CPU, oneDNN's are faster
+    from 8 filters per block up and slower below (docs/benchmarks.md).
+    """
+    if device.type not in ("cpu", "cuda") or module not in (ConvNet, Backbone):
+        return False
+    if device.type == "cpu" and module is ConvNet:
+        return min(module_kwargs["conv_channels"], default=0) >= CHANNELS_LAST_MIN_FILTERS
+    return True
+
+
+def graphs_apply(device: torch.device, module: type, augment) -> bool:
+    """Whether the training step may be replayed from a CUDA graph (``_graphs``).
+
+    On CUDA, for the built-in and torchvision networks with no augmentation
+    or batch augmentation: their steps never wait for the host and draw every
+    random number on the GPU. A custom module or a torchvision transform
+    might do either, which a graph would record as a constant.
+    """
+    return (device.type == "cuda" and module in (ConvNet, Backbone)
+            and (augment is None or isinstance(augment, (str, BatchAugment))))
 
 
 #: Share of the free memory of a GPU that training data may take there.

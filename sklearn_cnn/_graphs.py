@@ -17,15 +17,42 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import torch
 
 __all__ = ["WARMUP_STEPS", "StepGraph"]
 
 #: Eager steps, on a side stream, before the step is captured: cuDNN and
-#: cuBLAS pick their kernels and allocate their workspaces then.
+#: cuBLAS pick their kernels and allocate their workspaces then, and the last
+#: one is watched for host synchronisation.
 WARMUP_STEPS = 3
+
+
+@contextlib.contextmanager
+def watching_synchronisation() -> Iterator[list]:
+    """Collect the warnings of CUDA's sync debug mode raised in the block.
+
+    A step that waits for the host (``.item()``, a data-dependent shape such as
+    ``masked_select``, which cross-entropy with class weights and label
+    smoothing uses) cannot be recorded: the capture fails and leaves the
+    device's random generator mid-capture. Other warnings are passed on.
+    """
+    mode = torch.cuda.get_sync_debug_mode()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        syncs = []
+        try:
+            yield syncs
+        finally:
+            torch.cuda.set_sync_debug_mode(mode)
+    for warning in caught:
+        if "synchroniz" in str(warning.message):
+            syncs.append(warning)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
 
 
 class StepGraph:
@@ -72,17 +99,24 @@ class StepGraph:
             self.X.shape, self.X.dtype, self.y.shape, self.y.dtype)
 
     @contextlib.contextmanager
-    def eager(self) -> Iterable[None]:
-        """Context of an eager step: warm-up steps run on a side stream."""
+    def eager(self) -> Iterator[None]:
+        """Context of an eager step: warm-up steps run on a side stream.
+
+        The last warm-up step runs in CUDA's sync debug mode: if it waits for
+        the host anywhere, the step is never captured.
+        """
         if self.graph is not None or self.failed:
             yield
             return
         self.eager_steps += 1
+        watch = (watching_synchronisation() if self.eager_steps == self.warmup
+                 else contextlib.nullcontext([]))
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
+        with torch.cuda.stream(side), watch as syncs:
             yield
         torch.cuda.current_stream().wait_stream(side)
+        self.failed = bool(syncs)
 
     def __call__(self, X: torch.Tensor, y: torch.Tensor) -> dict | None:
         """Train on one batch from the graph; None if it could not be captured."""
@@ -103,17 +137,33 @@ class StepGraph:
         for param in self.params:
             param.grad = None  # backward allocates them from the graph's memory
         graph = torch.cuda.CUDAGraph()
+        stream = torch.cuda.current_stream(device)
         try:
             # thread_local: CUDA calls of other threads (other fits) stay legal.
             with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 out = self.step(self.X, self.y)
         except RuntimeError as exc:
+            _recover_from_failed_capture(stream)
             warnings.warn(
                 f"Training continues without a CUDA graph, which could not record "
                 f"the training step: {exc}", RuntimeWarning, stacklevel=4)
             self.failed = True
             return False
         self.graph = graph
-        self.loss, self.y_pred = out["loss"], out["y_pred"]
+        # Detached: the recorded autograd graph would otherwise stay alive and
+        # bind the next eager step's gradient accumulation to the capture stream.
+        self.loss, self.y_pred = out["loss"].detach(), out["y_pred"].detach()
         self.grads = [p.grad for p in self.params]
         return True
+
+
+def _recover_from_failed_capture(stream: torch.cuda.Stream) -> None:
+    """Undo what an aborted ``torch.cuda.graph`` leaves behind.
+
+    Its exit does not reach restoring the stream, and the device's random
+    generator stays marked as capturing (every later draw would fail): give
+    it a copy of its state, which is not.
+    """
+    torch.cuda.set_stream(stream)
+    generator = torch.cuda.default_generators[stream.device.index]
+    generator.graphsafe_set_state(generator.clone_state())

@@ -61,8 +61,8 @@ def predict_logits(
             pad = batch.new_zeros((step - n_real, *batch.shape[1:]))
             batch = torch.cat([batch, pad])
         batch = batch.contiguous(memory_format=memory_format)
-        outputs.append(module(batch)[:n_real].float().cpu())
-    return torch.cat(outputs).numpy().astype(np.float64)
+        outputs.append(module(batch)[:n_real].float())
+    return torch.cat(outputs).cpu().numpy().astype(np.float64)  # one copy back from a GPU
 
 
 def fold_batch_norm(module: nn.Module) -> nn.Module:

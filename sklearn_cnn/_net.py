@@ -28,10 +28,10 @@ from skorch.dataset import get_len, unpack_data
 from skorch.utils import TeeGenerator, to_device
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from ._augment import BatchAugment, resolve_augment, settle_augment
+from ._augment import resolve_augment, settle_augment
 from ._backbone import Backbone
 from ._batches import TensorBatches
-from ._device import bfloat16_is_fast
+from ._device import bfloat16_is_fast, channels_last_is_fast, graphs_apply
 from ._graphs import StepGraph
 from ._inference import fold_batch_norm
 from ._network import ConvNet, conv_geometry
@@ -55,8 +55,12 @@ DEVICE_DEPENDENT_CALLBACKS = "callbacks"
 class CNNNet(NeuralNetClassifier):
     """skorch's ``NeuralNetClassifier`` with the training path of CNNClassifier.
 
-    Three small overrides, each off by default: augmentation of training
-    batches, channels-last memory format, and bfloat16 autocast.
+    Four choices, each off by default: augmentation of training batches,
+    channels-last memory format, bfloat16 autocast, and the training step
+    replayed from a CUDA graph. skorch still runs the loop, the callbacks
+    and the history; within an epoch nothing waits for the device (the
+    batch losses reach the history at its end, unless a callback reads them
+    during the batch).
 
     Parameters
     ----------
@@ -158,9 +162,14 @@ class CNNNet(NeuralNetClassifier):
                 return self._finish_step(step, batch)
         with graph.eager() if graph is not None else contextlib.nullcontext():
             if not isinstance(self.optimizer_, tuple(OPTIMIZERS.values())):
-                return super().train_step(batch, **fit_params)  # may need skorch's closure
-            self._zero_grad_optimizer()
-            return self._finish_step(self.train_step_single(batch, **fit_params), batch)
+                step = super().train_step(batch, **fit_params)  # may need skorch's closure
+            else:
+                self._zero_grad_optimizer()
+                step = self._finish_step(self.train_step_single(batch, **fit_params), batch)
+        # Callbacks get the outputs without the autograd graph, which the
+        # backward pass is done with: kept alive, it would tie the next step
+        # (and a CUDA graph recording it) to this one's streams.
+        return {k: v.detach() if torch.is_tensor(v) else v for k, v in step.items()}
 
     def _finish_step(self, step: dict, batch) -> dict:
         """What skorch's ``train_step`` does after the backward pass."""
@@ -296,38 +305,6 @@ def check_geometry(params: dict, input_shape) -> None:
     if params["module"] is None and params["backbone"] is None:
         n_blocks = len(as_units(params["conv_channels"]))
         conv_geometry(input_shape[1:], n_blocks, params["kernel_size"], params["padding"])
-
-
-#: Fewest filters in a conv block for channels-last to pay on the CPU.
-CHANNELS_LAST_MIN_FILTERS = 8
-
-
-def channels_last_is_fast(device: torch.device, module: type, module_kwargs: dict) -> bool:
-    """Whether to train the network in channels-last memory format.
-
-    Only the built-in and torchvision networks: a custom module may reshape
-    with ``.view()``, which channels-last input would break. On CUDA, cuDNN's
-    channels-last kernels trained a ResNet-18 1.17x and the built-in network
-    0.99x as fast as NCHW (issue 10, H200). On the CPU, oneDNN's are faster
-    from 8 filters per block up and slower below (docs/benchmarks.md).
-    """
-    if device.type not in ("cpu", "cuda") or module not in (ConvNet, Backbone):
-        return False
-    if device.type == "cpu" and module is ConvNet:
-        return min(module_kwargs["conv_channels"], default=0) >= CHANNELS_LAST_MIN_FILTERS
-    return True
-
-
-def graphs_apply(device: torch.device, module: type, augment) -> bool:
-    """Whether the training step may be replayed from a CUDA graph (``_graphs``).
-
-    On CUDA, for the built-in and torchvision networks with no augmentation
-    or batch augmentation: their steps never wait for the host and draw every
-    random number on the GPU. A custom module or a torchvision transform
-    might do either, which a graph would record as a constant.
-    """
-    return (device.type == "cuda" and module in (ConvNet, Backbone)
-            and (augment is None or isinstance(augment, (str, BatchAugment))))
 
 
 def module_spec(params: dict, input_shape, n_classes: int) -> tuple[type, dict]:

