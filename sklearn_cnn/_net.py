@@ -47,6 +47,10 @@ from ._training import (
 
 __all__ = ["CNNNet", "build_net", "carry_over", "check_geometry", "single_pass"]
 
+#: Optimizers stepped without skorch's closure (which only optimizers that
+#: evaluate the loss several times per step, such as LBFGS, need).
+CLOSURE_FREE_OPTIMIZERS = tuple(OPTIMIZERS.values())
+
 #: Prefix of the net's attributes that hold callbacks: ``callbacks`` (the
 #: parameter), ``callbacks_`` (the initialised ones) and ``callbacks__*``.
 DEVICE_DEPENDENT_CALLBACKS = "callbacks"
@@ -154,18 +158,23 @@ class CNNNet(NeuralNetClassifier):
 
     def train_step(self, batch, **fit_params):
         graph = getattr(self, "step_graph_", None)
+        if graph is None:
+            return self._eager_step(batch, fit_params)
         Xi, yi = unpack_data(batch)
-        if graph is not None and not fit_params and graph.accepts(Xi, yi):
+        if not fit_params and graph.accepts(Xi, yi):
             step = graph(Xi, yi)
             if step is not None:
                 self._set_training(True)
                 return self._finish_step(step, batch)
-        with graph.eager() if graph is not None else contextlib.nullcontext():
-            if not isinstance(self.optimizer_, tuple(OPTIMIZERS.values())):
-                step = super().train_step(batch, **fit_params)  # may need skorch's closure
-            else:
-                self._zero_grad_optimizer()
-                step = self._finish_step(self.train_step_single(batch, **fit_params), batch)
+        with graph.eager():
+            return self._eager_step(batch, fit_params)
+
+    def _eager_step(self, batch, fit_params: dict) -> dict:
+        if isinstance(self.optimizer_, CLOSURE_FREE_OPTIMIZERS):
+            self._zero_grad_optimizer()
+            step = self._finish_step(self.train_step_single(batch, **fit_params), batch)
+        else:
+            step = super().train_step(batch, **fit_params)  # may need skorch's closure
         # Callbacks get the outputs without the autograd graph, which the
         # backward pass is done with: kept alive, it would tie the next step
         # (and a CUDA graph recording it) to this one's streams.
@@ -209,7 +218,8 @@ class CNNNet(NeuralNetClassifier):
             step = step_fn(batch, **fit_params)
             record = epoch_batches[-1]
             records.append(record)
-            losses.append(step["loss"].detach())
+            loss = step["loss"]
+            losses.append(loss.detach() if loss.requires_grad else loss)
             Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
             record[prefix + "_batch_size"] = len(Xi) if torch.is_tensor(Xi) else get_len(Xi)
             self.on_batch_end(self, batch=batch, training=training, **step)
@@ -254,11 +264,12 @@ class CNNNet(NeuralNetClassifier):
         x = x.to(self.device)
         if x.dim() == 4:
             x = x.contiguous(memory_format=self.memory_format)
-        # No cast cache: it is not allowed while a CUDA graph records the step.
-        autocast = (torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
-                                   cache_enabled=False)
-                    if self.amp else contextlib.nullcontext())
-        with autocast:
+        if self.amp:
+            # No cast cache: it is not allowed while a CUDA graph records the step.
+            with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
+                                cache_enabled=False):
+                y_pred = self.module_(x, **fit_params)
+        else:
             y_pred = self.module_(x, **fit_params)
         # The loss, scores and history take float32 logits.
         return y_pred.float() if isinstance(y_pred, torch.Tensor) else y_pred
@@ -269,10 +280,15 @@ class CNNNet(NeuralNetClassifier):
         return self.criterion_(y_pred, y_true.to(self.device))
 
     def train_step_single(self, batch, **fit_params):
+        # skorch's, with the training batch augmented on the device first.
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
         if self.augment_ is not None:
-            Xi, yi = unpack_data(batch)
-            batch = (self.augment_(to_device(Xi, self.device)), yi)
-        return super().train_step_single(batch, **fit_params)
+            Xi = self.augment_(to_device(Xi, self.device))
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
 
 #: The callback methods skorch calls during a batch.
