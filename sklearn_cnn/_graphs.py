@@ -67,6 +67,8 @@ class StepGraph:
         does is recorded once.
     params : iterable of Parameter
         The parameters whose gradients ``step`` computes.
+    device : torch.device or str
+        The CUDA device the step runs on (not necessarily the current one).
     warmup : int, default=WARMUP_STEPS
         Batches trained eagerly (through :meth:`eager`) before the capture.
 
@@ -79,9 +81,10 @@ class StepGraph:
     """
 
     def __init__(self, step: Callable, params: Iterable[torch.nn.Parameter],
-                 warmup: int = WARMUP_STEPS) -> None:
+                 device: torch.device | str, warmup: int = WARMUP_STEPS) -> None:
         self.step = step
         self.params = [p for p in params if p.requires_grad]
+        self.device = torch.device(device)
         self.warmup = warmup
         self.eager_steps = 0
         self.graph = None
@@ -111,36 +114,37 @@ class StepGraph:
         self.eager_steps += 1
         watch = (watching_synchronisation() if self.eager_steps == self.warmup
                  else contextlib.nullcontext([]))
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side), watch as syncs:
+        side = torch.cuda.Stream(device=self.device)
+        side.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(side), watch as syncs:  # on side's device too
             yield
-        torch.cuda.current_stream().wait_stream(side)
+        torch.cuda.current_stream(self.device).wait_stream(side)
         self.failed = bool(syncs)
 
     def __call__(self, X: torch.Tensor, y: torch.Tensor) -> dict | None:
         """Train on one batch from the graph; None if it could not be captured."""
         if self.graph is None and not self._capture(X, y):
             return None
-        self.X.copy_(X, non_blocking=True)
-        self.y.copy_(y, non_blocking=True)
-        self.graph.replay()
+        with torch.cuda.device(self.device):
+            self.X.copy_(X, non_blocking=True)
+            self.y.copy_(y, non_blocking=True)
+            self.graph.replay()
         for param, grad in zip(self.params, self.grads, strict=True):
             param.grad = grad
         # The graph's outputs are overwritten by the next replay.
         return {"loss": self.loss.detach().clone(), "y_pred": self.y_pred.detach().clone()}
 
     def _capture(self, X: torch.Tensor, y: torch.Tensor) -> bool:
-        device = self.params[0].device if self.params else X.device
-        self.X = torch.empty_like(X, device=device).copy_(X)
-        self.y = torch.empty_like(y, device=device).copy_(y)
+        self.X = torch.empty_like(X, device=self.device).copy_(X)
+        self.y = torch.empty_like(y, device=self.device).copy_(y)
         for param in self.params:
             param.grad = None  # backward allocates them from the graph's memory
         graph = torch.cuda.CUDAGraph()
-        stream = torch.cuda.current_stream(device)
+        stream = torch.cuda.current_stream(self.device)
         try:
             # thread_local: CUDA calls of other threads (other fits) stay legal.
-            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+            with torch.cuda.device(self.device), torch.cuda.graph(
+                    graph, capture_error_mode="thread_local"):
                 out = self.step(self.X, self.y)
         except RuntimeError as exc:
             _recover_from_failed_capture(stream)

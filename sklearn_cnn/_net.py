@@ -138,7 +138,7 @@ class CNNNet(NeuralNetClassifier):
         if self.cuda_graphs and torch.device(self.device).type == "cuda":
             self.step_graph_ = StepGraph(
                 lambda Xi, yi: self.train_step_single((Xi, yi)),
-                [param for _, param in self.get_all_learnable_params()])
+                [param for _, param in self.get_all_learnable_params()], self.device)
         return super().on_train_begin(net, X=X, y=y, **kwargs)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):

@@ -1,10 +1,13 @@
 """The training step replayed from a CUDA graph (sklearn_cnn._graphs).
 
 The graph itself needs a GPU: those tests run where the suite trains on CUDA
-(SKLEARN_CNN_TEST_DEVICE=auto on a machine with one). When it was decided to
-use a graph is tested everywhere.
+(SKLEARN_CNN_TEST_DEVICE=auto on a machine with one). Everything around it
+(when a step is recorded, eager batches in between, the gradients each
+optimizer step sees, steps that synchronise) is also tested on the CPU, with
+stand-ins for CUDA's graph, stream and sync-debug calls.
 """
 
+import contextlib
 import itertools
 import pickle
 import warnings
@@ -23,8 +26,111 @@ needs_cuda = pytest.mark.skipif(
     DEVICE.type != "cuda", reason="CUDA graphs need the suite to train on a GPU")
 
 
+class CPUGraph:
+    """Stand-in for ``torch.cuda.CUDAGraph`` on the CPU: records the step, reruns it.
+
+    A replay runs the recorded step again and writes its results into the
+    tensors the capture returned, as a CUDA graph's replay does.
+    """
+
+    def replay(self):
+        owner = self.owner
+        before = [param.grad for param in owner.params]  # a replay leaves .grad alone
+        for param in owner.params:
+            param.grad = None
+        out = owner.step(owner.X, owner.y)
+        owner.loss.copy_(out["loss"])
+        owner.y_pred.copy_(out["y_pred"])
+        for param, grad, old in zip(owner.params, owner.grads, before, strict=True):
+            grad.copy_(param.grad)
+            param.grad = old
+
+
+@pytest.fixture
+def cpu_graphs(monkeypatch):
+    """CUDA graphs, streams and sync watching replaced by CPU stand-ins.
+
+    Exercises, without a GPU, everything around the graph: when a step is
+    recorded, eager last batches in between, the gradients each optimizer
+    step sees, steps that synchronise.
+    """
+    class Stream:
+        def __init__(self, device=None):
+            pass
+
+        def wait_stream(self, other):
+            pass
+
+    @contextlib.contextmanager
+    def capture(graph, capture_error_mode="global"):
+        yield
+
+    captured = StepGraph._capture
+
+    def capture_on_cpu(graph, X, y):
+        done = captured(graph, X, y)
+        graph.graph.owner = graph
+        return done
+
+    null = lambda *args, **kwargs: contextlib.nullcontext()  # noqa: E731
+    for name, value in [("CUDAGraph", CPUGraph), ("graph", capture), ("Stream", Stream),
+                        ("current_stream", lambda device=None: Stream()), ("stream", null),
+                        ("device", null), ("get_sync_debug_mode", lambda: 0),
+                        ("set_sync_debug_mode", lambda mode: None)]:
+        monkeypatch.setattr(torch.cuda, name, value)
+    monkeypatch.setattr(StepGraph, "_capture", capture_on_cpu)
+    monkeypatch.setattr(net_module, "graphs_apply", lambda *args: True)
+    monkeypatch.setattr(net_module.CNNNet, "on_train_begin", on_train_begin_on_cpu)
+    return CountReplays(monkeypatch)
+
+
+on_train_begin = net_module.CNNNet.on_train_begin
+
+
+def on_train_begin_on_cpu(net, *args, **kwargs):
+    """CNNNet.on_train_begin with the graph made as on CUDA, for the CPU."""
+    device, net.device = net.device, "cuda"
+    try:
+        return on_train_begin(net, *args, **kwargs)
+    finally:
+        net.device = device
+        if net.step_graph_ is not None:
+            net.step_graph_.device = torch.device(device)
+
+
+def test_recorded_steps_train_like_eager_ones_on_the_cpu(digits, cpu_graphs, monkeypatch):
+    X, y = digits
+    # No batch norm: the stand-in's capture runs the step once for real, which
+    # would move running statistics a real capture leaves alone.
+    params = {**FAST, "device": "cpu", "max_epochs": 3, "batch_size": 64, "batch_norm": False}
+    graphed = CNNClassifier(**params).fit(X, y)  # 400 digits: 6 full batches and 16
+    assert cpu_graphs.replays == 3 * 6 - WARMUP_STEPS
+    monkeypatch.setattr(net_module, "graphs_apply", lambda *args: False)
+    eager = CNNClassifier(**params).fit(X, y)
+    assert cpu_graphs.replays == 3 * 6 - WARMUP_STEPS
+    # Same seed, same draws, same arithmetic: the replays did what eager steps do.
+    np.testing.assert_allclose(graphed.history_[:, "train_loss"],
+                               eager.history_[:, "train_loss"], rtol=1e-5)
+    np.testing.assert_allclose(graphed.predict_proba(X), eager.predict_proba(X), atol=1e-6)
+
+
+def test_a_step_that_synchronises_is_never_recorded(digits, cpu_graphs, monkeypatch):
+    X, y = digits
+    forward = torch.nn.CrossEntropyLoss.forward
+
+    def synchronising(criterion, logits, target):  # as masked_select does on a GPU
+        warnings.warn("called a synchronizing CUDA operation", UserWarning, stacklevel=2)
+        return forward(criterion, logits, target)
+
+    monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", synchronising)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        CNNClassifier(**{**FAST, "device": "cpu", "max_epochs": 2}).fit(X, y)
+    assert cpu_graphs.replays == 0
+
+
 def test_batches_are_replayed_only_after_the_warm_up_and_in_the_captured_shape():
-    graph = StepGraph(lambda X, y: {}, [], warmup=2)
+    graph = StepGraph(lambda X, y: {}, [], "cuda", warmup=2)
     X, y = torch.zeros(4, 1, 2, 2), torch.zeros(4, dtype=torch.long)
     assert not graph.accepts(X, y)
     graph.eager_steps = 2
