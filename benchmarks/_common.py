@@ -27,6 +27,20 @@ def synchronize(device) -> None:
         torch.cuda.synchronize(device)
 
 
+def timed(fn, device) -> float:
+    """Seconds ``fn()`` takes, its GPU work included."""
+    synchronize(device)
+    start = time.perf_counter()
+    fn()
+    synchronize(device)
+    return time.perf_counter() - start
+
+
+def device_images(X: np.ndarray, device) -> torch.Tensor:
+    """uint8 ``(N, H, W, C)`` images as float32 ``(N, C, H, W)`` in [0, 1] on ``device``."""
+    return torch.from_numpy(X).permute(0, 3, 1, 2).float().div(255).contiguous().to(device)
+
+
 def raw_fit(module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int,
             optimizer_cls, optimizer_kwargs: dict, criterion, seed: int = 0,
             memory_format: torch.memory_format = torch.contiguous_format,

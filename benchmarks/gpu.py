@@ -33,12 +33,11 @@ Run: python benchmarks/gpu.py [--runs 2] [--epochs 2]
 import argparse
 import contextlib
 import statistics
-import time
 import warnings
 
 import numpy as np
 import torch
-from _common import fresh_copy, mnist_split, raw_fit, synchronize
+from _common import device_images, fresh_copy, mnist_split, raw_fit, timed
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch import nn
@@ -78,14 +77,6 @@ def cudnn_benchmark():
         torch.backends.cudnn.benchmark = saved
 
 
-def timed(fn, device) -> float:
-    synchronize(device)
-    start = time.perf_counter()
-    fn()
-    synchronize(device)
-    return time.perf_counter() - start
-
-
 def workload(name, X, y, args, extra):
     """Every variant on one workload: {variant: [images/s per run]}."""
     device = torch.device(args.device)
@@ -94,7 +85,7 @@ def workload(name, X, y, args, extra):
     images = len(X) * args.epochs
     template = CNNClassifier(**{**kw, "max_epochs": 1}).fit(X[:512], y[:512])
     lr = template.net_.optimizer_.defaults["lr"]
-    X_dev = torch.from_numpy(X).permute(0, 3, 1, 2).float().div(255).contiguous().to(device)
+    X_dev = device_images(X, device)
     y_dev = torch.from_numpy(y).to(device)
 
     def raw(amp=False, channels_last=False, read_loss=False):

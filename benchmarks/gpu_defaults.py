@@ -18,8 +18,7 @@ import statistics
 
 import numpy as np
 import torch
-from _common import mnist_split, synchronize
-from gpu import timed
+from _common import device_images, mnist_split, timed
 
 from sklearn_cnn import CNNClassifier
 
@@ -46,7 +45,7 @@ def main() -> None:
     y = rng.integers(0, 10, args.images)
     clf = CNNClassifier(max_epochs=1, augment=None, batch_size=256,
                         device=args.device).fit(X, y)
-    X_device = torch.from_numpy(X).permute(0, 3, 1, 2).float().div(255).contiguous().to(device)
+    X_device = device_images(X, device)
     module = clf.module_.eval()
 
     @torch.inference_mode()
@@ -58,7 +57,6 @@ def main() -> None:
     for _ in range(4):
         ours.append(timed(lambda: clf.predict_proba(X), device))
         theirs.append(timed(raw, device))
-    synchronize(device)
     ratio = statistics.median(t / o for o, t in zip(ours[1:], theirs[1:], strict=True))
     print(f"predict_proba {len(X)} 3x32x32: {len(X) / statistics.median(ours[1:]):,.0f} "
           f"images/s, raw forward {len(X) / statistics.median(theirs[1:]):,.0f} images/s, "

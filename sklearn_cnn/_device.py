@@ -9,7 +9,6 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._augment import BatchAugment
 from ._backbone import Backbone
 from ._layout import ImageLayout, to_float_nchw, to_float_nchw_tensor
 from ._network import ConvNet
@@ -18,7 +17,6 @@ __all__ = [
     "bfloat16_is_fast",
     "channels_last_is_fast",
     "draw_seed",
-    "graphs_apply",
     "place_images",
     "resolve_device",
     "seeded",
@@ -127,24 +125,25 @@ def channels_last_is_fast(device: torch.device, module: type, module_kwargs: dic
     built-in network 1.48x and a ResNet-18 1.26x as fast as NCHW (H200). On
     the CPU, oneDNN's are faster from 8 filters per block up and slower
     below (docs/benchmarks.md).
+
+    Parameters
+    ----------
+    device : torch.device
+        Where training runs.
+    module : type
+        The network class.
+    module_kwargs : dict
+        Its keyword arguments (``conv_channels`` for the built-in network).
+
+    Returns
+    -------
+    channels_last : bool
     """
     if device.type not in ("cpu", "cuda") or module not in (ConvNet, Backbone):
         return False
     if device.type == "cpu" and module is ConvNet:
         return min(module_kwargs["conv_channels"], default=0) >= CHANNELS_LAST_MIN_FILTERS
     return True
-
-
-def graphs_apply(device: torch.device, module: type, augment) -> bool:
-    """Whether the training step may be replayed from a CUDA graph (``_graphs``).
-
-    On CUDA, for the built-in and torchvision networks with no augmentation
-    or batch augmentation: their steps never wait for the host and draw every
-    random number on the GPU. A custom module or a torchvision transform
-    might do either, which a graph would record as a constant.
-    """
-    return (device.type == "cuda" and module in (ConvNet, Backbone)
-            and (augment is None or isinstance(augment, (str, BatchAugment))))
 
 
 #: Share of the free memory of a GPU that training data may take there.

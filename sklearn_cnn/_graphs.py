@@ -7,7 +7,7 @@ one step (augmentation, forward pass, loss, backward pass) once and replays
 them with a single launch per batch, as PyTorch's "whole network capture"
 recipe does (https://pytorch.org/docs/stable/notes/cuda.html#cuda-graphs).
 The optimizer is stepped eagerly after each replay, so learning-rate and
-momentum schedules, gradient callbacks and any optimizer work as without it.
+momentum schedules, gradient callbacks and the optimizer work as without it.
 
 ``torch.compile(mode="reduce-overhead")`` builds the same kind of graph, but
 compiling takes longer than a whole default fit on a small data set.
@@ -21,7 +21,11 @@ from collections.abc import Callable, Iterable, Iterator
 
 import torch
 
-__all__ = ["WARMUP_STEPS", "StepGraph"]
+from ._augment import BatchAugment
+from ._backbone import Backbone
+from ._network import ConvNet
+
+__all__ = ["WARMUP_STEPS", "StepGraph", "graphs_apply", "watching_synchronisation"]
 
 #: Eager steps, on a side stream, before the step is captured: cuDNN and
 #: cuBLAS pick their kernels and allocate their workspaces then, and the last
@@ -29,22 +33,51 @@ __all__ = ["WARMUP_STEPS", "StepGraph"]
 WARMUP_STEPS = 3
 
 
+def graphs_apply(device: torch.device, module: type, augment) -> bool:
+    """Whether the training step may be replayed from a CUDA graph.
+
+    On CUDA, for the built-in and torchvision networks with no augmentation
+    or batch augmentation: their steps draw every random number on the GPU.
+    A custom module or a torchvision transform might draw them in Python or
+    wait for the host, which a graph would record as a constant.
+
+    Parameters
+    ----------
+    device : torch.device
+        Where training runs.
+    module : type
+        The network class.
+    augment : str, BatchAugment, callable or None
+        The ``augment`` parameter, "auto" settled.
+
+    Returns
+    -------
+    apply : bool
+    """
+    return (device.type == "cuda" and module in (ConvNet, Backbone)
+            and (augment is None or isinstance(augment, (str, BatchAugment))))
+
+
 @contextlib.contextmanager
-def watching_synchronisation() -> Iterator[list]:
-    """Collect the warnings of CUDA's sync debug mode raised in the block.
+def watching_synchronisation(syncs: list) -> Iterator[None]:
+    """Append to ``syncs`` the warnings of CUDA's sync debug mode raised in the block.
 
     A step that waits for the host (``.item()``, a data-dependent shape such as
     ``masked_select``, which cross-entropy with class weights and label
-    smoothing uses) cannot be recorded: the capture fails and leaves the
-    device's random generator mid-capture. Other warnings are passed on.
+    smoothing uses) cannot be recorded: its capture would fail. Other
+    warnings are passed on.
+
+    Parameters
+    ----------
+    syncs : list
+        Where the synchronisation warnings go.
     """
     mode = torch.cuda.get_sync_debug_mode()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         torch.cuda.set_sync_debug_mode("warn")
-        syncs = []
         try:
-            yield syncs
+            yield
         finally:
             torch.cuda.set_sync_debug_mode(mode)
     for warning in caught:
@@ -66,9 +99,12 @@ class StepGraph:
         free of host synchronisation and of Python-side randomness: what it
         does is recorded once.
     params : iterable of Parameter
-        The parameters whose gradients ``step`` computes.
+        The parameters ``step`` may compute gradients for.
     device : torch.device or str
         The CUDA device the step runs on (not necessarily the current one).
+    batch_size : int
+        The size of the batches to record: smaller ones (a last batch) train
+        eagerly.
     warmup : int, default=WARMUP_STEPS
         Batches trained eagerly (through :meth:`eager`) before the capture.
 
@@ -76,53 +112,87 @@ class StepGraph:
     -----
     A replay writes the gradients into tensors that belong to the graph; an
     eager step in between (a last, smaller batch) replaces them, and the next
-    replay puts the graph's back. Random draws (dropout, augmentation) come
-    from PyTorch's CUDA generator, fresh at every replay.
+    replay puts the graph's back. When a callback freezes or unfreezes
+    parameters, the step is recorded again. Random draws (dropout,
+    augmentation) come from PyTorch's CUDA generator, fresh at every replay.
     """
 
     def __init__(self, step: Callable, params: Iterable[torch.nn.Parameter],
-                 device: torch.device | str, warmup: int = WARMUP_STEPS) -> None:
+                 device: torch.device | str, batch_size: int,
+                 warmup: int = WARMUP_STEPS) -> None:
         self.step = step
-        self.params = [p for p in params if p.requires_grad]
+        self.all_params = list(params)
         self.device = torch.device(device)
+        self.batch_size = batch_size
         self.warmup = warmup
         self.eager_steps = 0
         self.graph = None
         self.failed = False
 
     def accepts(self, X, y) -> bool:
-        """Whether the batch ``(X, y)`` can be replayed (else train it eagerly)."""
+        """Whether the batch ``(X, y)`` can be replayed (else it trains eagerly).
+
+        Parameters
+        ----------
+        X, y : Tensor
+            The batch, on the device.
+
+        Returns
+        -------
+        accepted : bool
+        """
         if self.failed or self.eager_steps < self.warmup:
             return False
         if not (isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor)):
             return False
         if self.graph is None:
-            return True
+            return len(X) == self.batch_size
+        if [p.requires_grad for p in self.all_params] != self.trained:
+            self.graph = None  # a callback froze or unfroze layers: record anew
+            return len(X) == self.batch_size
         return (X.shape, X.dtype, y.shape, y.dtype) == (
             self.X.shape, self.X.dtype, self.y.shape, self.y.dtype)
 
     @contextlib.contextmanager
-    def eager(self) -> Iterator[None]:
+    def eager(self) -> Iterator[Callable[[], contextlib.AbstractContextManager]]:
         """Context of an eager step: warm-up steps run on a side stream.
 
-        The last warm-up step runs in CUDA's sync debug mode: if it waits for
-        the host anywhere, the step is never captured.
+        Yields a function that returns the context to wrap what a capture
+        would record in (the forward and backward pass): in the last warm-up
+        step, CUDA's sync debug mode; if that part waits for the host, the
+        step is never captured.
         """
         if self.graph is not None or self.failed:
-            yield
+            yield contextlib.nullcontext
             return
         self.eager_steps += 1
-        watch = (watching_synchronisation() if self.eager_steps == self.warmup
-                 else contextlib.nullcontext([]))
+        syncs = []
+
+        def watched():
+            if self.eager_steps == self.warmup:
+                return watching_synchronisation(syncs)
+            return contextlib.nullcontext()
+
         side = torch.cuda.Stream(device=self.device)
         side.wait_stream(torch.cuda.current_stream(self.device))
-        with torch.cuda.stream(side), watch as syncs:  # on side's device too
-            yield
+        with torch.cuda.stream(side):  # on side's device too
+            yield watched
         torch.cuda.current_stream(self.device).wait_stream(side)
         self.failed = bool(syncs)
 
     def __call__(self, X: torch.Tensor, y: torch.Tensor) -> dict | None:
-        """Train on one batch from the graph; None if it could not be captured."""
+        """Train on one batch from the graph; None if it could not be captured.
+
+        Parameters
+        ----------
+        X, y : Tensor
+            The batch, on the device, accepted by :meth:`accepts`.
+
+        Returns
+        -------
+        step : dict or None
+            ``{"loss", "y_pred"}``, detached copies of the graph's outputs.
+        """
         if self.graph is None and not self._capture(X, y):
             return None
         with torch.cuda.device(self.device):
@@ -132,12 +202,21 @@ class StepGraph:
         for param, grad in zip(self.params, self.grads, strict=True):
             param.grad = grad
         # The graph's outputs are overwritten by the next replay.
-        return {"loss": self.loss.detach().clone(), "y_pred": self.y_pred.detach().clone()}
+        return {"loss": self.loss.clone(), "y_pred": self.y_pred.clone()}
+
+    def release(self) -> None:
+        """Free the graph's memory, the gradients it wrote included."""
+        if self.graph is not None:
+            for param in self.params:
+                param.grad = None
+        self.graph = None
 
     def _capture(self, X: torch.Tensor, y: torch.Tensor) -> bool:
+        self.trained = [p.requires_grad for p in self.all_params]
+        self.params = [p for p in self.all_params if p.requires_grad]
         self.X = torch.empty_like(X, device=self.device).copy_(X)
         self.y = torch.empty_like(y, device=self.device).copy_(y)
-        for param in self.params:
+        for param in self.all_params:
             param.grad = None  # backward allocates them from the graph's memory
         graph = torch.cuda.CUDAGraph()
         stream = torch.cuda.current_stream(self.device)

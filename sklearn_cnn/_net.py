@@ -31,8 +31,8 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from ._augment import resolve_augment, settle_augment
 from ._backbone import Backbone
 from ._batches import TensorBatches
-from ._device import bfloat16_is_fast, channels_last_is_fast, graphs_apply
-from ._graphs import StepGraph
+from ._device import bfloat16_is_fast, channels_last_is_fast
+from ._graphs import StepGraph, graphs_apply
 from ._inference import fold_batch_norm
 from ._network import ConvNet, conv_geometry
 from ._params import as_units
@@ -135,15 +135,14 @@ class CNNNet(NeuralNetClassifier):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.inference_cache_ = {}  # training changes the weights it was built from
         self.step_graph_ = None
-        if self.cuda_graphs and torch.device(self.device).type == "cuda":
+        # Not for optimizers that need skorch's closure: the graph's step has none.
+        if (self.cuda_graphs and torch.device(self.device).type == "cuda"
+                and isinstance(self.optimizer_, CLOSURE_FREE_OPTIMIZERS)):
             self.step_graph_ = StepGraph(
                 lambda Xi, yi: self.train_step_single((Xi, yi)),
-                [param for _, param in self.get_all_learnable_params()], self.device)
+                [param for _, param in self.get_all_learnable_params()], self.device,
+                self.batch_size)
         return super().on_train_begin(net, X=X, y=y, **kwargs)
-
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        self.step_graph_ = None  # frees the graph's memory
-        return super().on_train_end(net, X=X, y=y, **kwargs)
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -161,18 +160,25 @@ class CNNNet(NeuralNetClassifier):
         if graph is None:
             return self._eager_step(batch, fit_params)
         Xi, yi = unpack_data(batch)
+        if torch.is_tensor(Xi) and torch.is_tensor(yi):
+            # On the device before anything is watched or recorded: copying a
+            # batch from the host is not part of the step.
+            Xi, yi = Xi.to(self.device, non_blocking=True), yi.to(self.device, non_blocking=True)
+            batch = (Xi, yi)
         if not fit_params and graph.accepts(Xi, yi):
             step = graph(Xi, yi)
             if step is not None:
                 self._set_training(True)
                 return self._finish_step(step, batch)
-        with graph.eager():
-            return self._eager_step(batch, fit_params)
+        with graph.eager() as watched:
+            return self._eager_step(batch, fit_params, watched)
 
-    def _eager_step(self, batch, fit_params: dict) -> dict:
+    def _eager_step(self, batch, fit_params: dict, watched=contextlib.nullcontext) -> dict:
         if isinstance(self.optimizer_, CLOSURE_FREE_OPTIMIZERS):
             self._zero_grad_optimizer()
-            step = self._finish_step(self.train_step_single(batch, **fit_params), batch)
+            with watched():  # what a CUDA graph would record
+                step = self.train_step_single(batch, **fit_params)
+            step = self._finish_step(step, batch)
         else:
             step = super().train_step(batch, **fit_params)  # may need skorch's closure
         # Callbacks get the outputs without the autograd graph, which the
@@ -197,7 +203,12 @@ class CNNNet(NeuralNetClassifier):
             epochs = max(self.max_epochs - len(self.history), 0)
             if "lr_schedule" in callbacks:
                 resume_lr_schedule(callbacks["lr_schedule"], self.history)
-        return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        finally:
+            if getattr(self, "step_graph_", None) is not None:
+                self.step_graph_.release()  # its memory, also when training failed
+                self.step_graph_ = None
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         # skorch's loop, but each batch's loss stays on the device until the
@@ -211,23 +222,26 @@ class CNNNet(NeuralNetClassifier):
         epoch_batches = self.history[-1]["batches"]  # the net appends one per batch
         hooks = self._batch_hooks()
         records, losses = [], []
-        for batch in iterator:
-            self.on_batch_begin(self, batch=batch, training=training)
-            for hook in hooks["on_batch_begin"]:
-                hook(self, batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            record = epoch_batches[-1]
-            records.append(record)
-            loss = step["loss"]
-            losses.append(loss.detach() if loss.requires_grad else loss)
-            Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
-            record[prefix + "_batch_size"] = len(Xi) if torch.is_tensor(Xi) else get_len(Xi)
-            self.on_batch_end(self, batch=batch, training=training, **step)
-            for hook in hooks["on_batch_end"]:
-                hook(self, batch=batch, training=training, **step)
-        for record, loss in zip(records, torch.stack(losses).tolist() if losses else [],
-                                strict=True):
-            record[prefix + "_loss"] = loss
+        try:
+            for batch in iterator:
+                self.on_batch_begin(self, batch=batch, training=training)
+                for hook in hooks["on_batch_begin"]:
+                    hook(self, batch=batch, training=training)
+                step = step_fn(batch, **fit_params)
+                record = epoch_batches[-1]
+                records.append(record)
+                loss = step["loss"]
+                losses.append(loss.detach() if loss.requires_grad else loss)
+                Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
+                record[prefix + "_loss"] = None  # skorch's key order; the value follows
+                record[prefix + "_batch_size"] = len(Xi) if torch.is_tensor(Xi) else get_len(Xi)
+                self.on_batch_end(self, batch=batch, training=training, **step)
+                for hook in hooks["on_batch_end"]:
+                    hook(self, batch=batch, training=training, **step)
+        finally:  # an interrupted epoch (Ctrl-C) keeps the losses of its batches
+            for record, value in zip(records, torch.stack(losses).tolist() if losses else [],
+                                     strict=True):
+                record[prefix + "_loss"] = value
         self.history.record(prefix + "_batch_count", len(records))
 
     def notify(self, method_name, **cb_kwargs):
@@ -298,17 +312,30 @@ BATCH_HOOKS = ("on_batch_begin", "on_grad_computed", "on_batch_end")
 def reads_batch_losses(callback: Callback) -> bool:
     """Whether ``callback`` may read a batch's loss from the history during the batch.
 
-    Callbacks that do nothing during a batch do not; of skorch's, neither does
-    ``EpochScoring`` (it keeps predictions) nor ``LRScheduler`` unless it steps
-    ``ReduceLROnPlateau`` every batch. Any other batch hook might.
+    Callbacks that do nothing during a batch do not; of skorch's batch hooks,
+    neither does ``EpochScoring.on_batch_end`` (it keeps predictions) nor
+    ``LRScheduler.on_batch_end`` unless it steps ``ReduceLROnPlateau`` every
+    batch. Any other batch hook (a subclass's own too) might.
+
+    Parameters
+    ----------
+    callback : skorch.callbacks.Callback
+        An initialised callback.
+
+    Returns
+    -------
+    reads : bool
     """
-    if isinstance(callback, LRScheduler):
-        return callback.step_every == "batch" and isinstance(
-            getattr(callback, "lr_scheduler_", None), ReduceLROnPlateau)
-    if isinstance(callback, EpochScoring):
-        return False
-    return any(getattr(type(callback), hook) is not getattr(Callback, hook)
-               for hook in BATCH_HOOKS)
+    for hook in BATCH_HOOKS:
+        method = getattr(type(callback), hook)
+        if method is getattr(Callback, hook) or method is EpochScoring.on_batch_end:
+            continue
+        if method is LRScheduler.on_batch_end and not (
+                callback.step_every == "batch"
+                and isinstance(getattr(callback, "lr_scheduler_", None), ReduceLROnPlateau)):
+            continue
+        return True
+    return False
 
 
 def softmax(logits: torch.Tensor) -> torch.Tensor:

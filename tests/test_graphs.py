@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import DEVICE, FAST
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, Freezer, Unfreezer
 
 from sklearn_cnn import BatchAugment, CNNClassifier
 from sklearn_cnn import _net as net_module
@@ -35,14 +35,15 @@ class CPUGraph:
 
     def replay(self):
         owner = self.owner
-        before = [param.grad for param in owner.params]  # a replay leaves .grad alone
-        for param in owner.params:
+        before = [param.grad for param in owner.all_params]  # a replay leaves .grad alone
+        for param in owner.all_params:
             param.grad = None
         out = owner.step(owner.X, owner.y)
         owner.loss.copy_(out["loss"])
         owner.y_pred.copy_(out["y_pred"])
-        for param, grad, old in zip(owner.params, owner.grads, before, strict=True):
-            grad.copy_(param.grad)
+        for param, grad in zip(owner.params, owner.grads, strict=True):
+            grad.copy_(param.grad)  # only what was recorded: the parameters trained then
+        for param, old in zip(owner.all_params, before, strict=True):
             param.grad = old
 
 
@@ -130,29 +131,34 @@ def test_a_step_that_synchronises_is_never_recorded(digits, cpu_graphs, monkeypa
 
 
 def test_batches_are_replayed_only_after_the_warm_up_and_in_the_captured_shape():
-    graph = StepGraph(lambda X, y: {}, [], "cuda", warmup=2)
+    weight = torch.nn.Parameter(torch.zeros(2))
+    graph = StepGraph(lambda X, y: {}, [weight], "cuda", batch_size=4, warmup=2)
     X, y = torch.zeros(4, 1, 2, 2), torch.zeros(4, dtype=torch.long)
     assert not graph.accepts(X, y)
     graph.eager_steps = 2
     assert graph.accepts(X, y)
     assert not graph.accepts(X.numpy(), y)  # only tensors
-    graph.graph, graph.X, graph.y = object(), X, y  # as after a capture
+    assert not graph.accepts(X[:3], y[:3])  # the batch recorded is a full one
+    graph.graph, graph.X, graph.y, graph.trained = object(), X, y, [True]  # as after a capture
     assert graph.accepts(X + 1, y)
     assert not graph.accepts(X[:3], y[:3])  # a last, smaller batch: eager
+    weight.requires_grad_(False)  # a callback froze it: record the step anew
+    assert graph.accepts(X, y) and graph.graph is None
     graph.failed = True
     assert not graph.accepts(X, y)
 
 
 class CountReplays:
-    """Counts the batches trained from the graph."""
+    """Counts the batches trained from the graph (a failed capture is not one)."""
 
     def __init__(self, monkeypatch):
         self.replays = 0
         call = StepGraph.__call__
 
         def counted(graph, X, y):
-            self.replays += 1
-            return call(graph, X, y)
+            step = call(graph, X, y)
+            self.replays += step is not None
+            return step
 
         monkeypatch.setattr(StepGraph, "__call__", counted)
 
@@ -224,5 +230,77 @@ def test_steps_that_wait_for_the_host_train_eagerly(digits, monkeypatch):
         weighted = CNNClassifier(**{**FAST, "class_weight": "balanced",
                                     "label_smoothing": 0.1}).fit(X, y)
     assert counter.replays == 0 and weighted.score(X, y) > 0.8
-    CNNClassifier(**FAST).fit(X, y)  # the device's random generator still works
+    CNNClassifier(**FAST).fit(X, y)  # the next fit records its step again
     assert counter.replays > 0
+
+
+@needs_cuda
+def test_a_failed_capture_leaves_training_and_later_fits_working(digits, monkeypatch):
+    X, y = digits
+    counter = CountReplays(monkeypatch)
+    forward = torch.nn.CrossEntropyLoss.forward
+
+    def syncs_while_recorded(criterion, logits, target):  # unseen by the warm-up's watch
+        if torch.cuda.is_current_stream_capturing():
+            logits.sum().item()
+        return forward(criterion, logits, target)
+
+    monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", syncs_while_recorded)
+    with pytest.warns(RuntimeWarning, match="without a CUDA graph"):
+        failed = CNNClassifier(**FAST).fit(X, y)
+    assert counter.replays == 0 and failed.score(X, y) > 0.8
+    monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", forward)
+    later = CNNClassifier(**FAST).fit(X, y)  # stream and random generator restored
+    assert counter.replays > 0 and later.score(X, y) > 0.8
+
+
+def test_optimizers_that_need_a_closure_train_eagerly(digits, cpu_graphs):
+    X, y = digits
+    # 4 filters: trained NCHW (LBFGS views every gradient as one flat vector).
+    clf = CNNClassifier(**{**FAST, "device": "cpu", "max_epochs": 2, "conv_channels": (4,),
+                           "optimizer": torch.optim.LBFGS, "lr": 0.1}).fit(X, y)
+    assert cpu_graphs.replays == 0 and clf.n_iter_ == 2
+
+
+class KeepWeight(Callback):
+    """Copies one weight at the end of every epoch."""
+
+    def on_epoch_end(self, net, **kwargs):
+        self.seen = [*getattr(self, "seen", []), net.module_.features[0].weight.detach().clone()]
+
+
+def test_layers_unfrozen_by_a_callback_train_from_then_on(digits, cpu_graphs):
+    X, y = digits
+    callbacks = [Freezer("features.0.weight"), Unfreezer("features.0.weight", at=3),
+                 KeepWeight()]
+    clf = CNNClassifier(**{**FAST, "device": "cpu", "max_epochs": 4, "batch_size": 64,
+                           "callbacks": callbacks})
+    clf.fit(X[:384], y[:384])  # full batches only: every step after the warm-up replayed
+    seen = dict(clf.net_.callbacks_)["KeepWeight"].seen
+    assert cpu_graphs.replays > 0
+    assert torch.equal(seen[0], seen[1])  # frozen: recorded without its gradient
+    assert not torch.equal(seen[2], seen[3])  # unfrozen at epoch 3: recorded anew
+
+
+class StopAtCall(torch.nn.Module):
+    """A network that raises KeyboardInterrupt (what Ctrl-C does) at its n-th training call."""
+
+    def __init__(self, input_shape, n_classes, stop_at=5):
+        super().__init__()
+        self.linear = torch.nn.Linear(int(np.prod(input_shape)), n_classes)
+        self.calls, self.stop_at = 0, stop_at
+
+    def forward(self, x):
+        if self.training:
+            self.calls += 1
+            if self.calls == self.stop_at:
+                raise KeyboardInterrupt
+        return self.linear(x.flatten(1))
+
+
+def test_an_interrupted_epoch_keeps_the_losses_of_its_batches(digits):
+    X, y = digits
+    clf = CNNClassifier(**{**FAST, "module": StopAtCall, "device": "cpu"}).fit(X, y)
+    batches = clf.history_[-1, "batches"]
+    assert len(batches) == 5  # the fifth was interrupted in its forward pass
+    assert all(isinstance(b["train_loss"], float) for b in batches[:4])

@@ -10,7 +10,8 @@ from torchvision.transforms import v2
 
 from sklearn_cnn import BatchAugment, CNNClassifier, ConvNet
 from sklearn_cnn._backbone import Backbone
-from sklearn_cnn._device import bfloat16_is_fast, channels_last_is_fast, graphs_apply
+from sklearn_cnn._device import bfloat16_is_fast, channels_last_is_fast
+from sklearn_cnn._graphs import graphs_apply
 from sklearn_cnn._net import CNNNet, reads_batch_losses
 
 
