@@ -44,15 +44,16 @@ def graphs_apply(device: torch.device, module: type, augment) -> bool:
     Parameters
     ----------
     device : torch.device
-        Where training runs.
+        The training device; only CUDA has graphs.
     module : type
-        The network class.
+        The network class: ``ConvNet``, ``Backbone`` or the user's.
     augment : str, BatchAugment, callable or None
         The ``augment`` parameter, "auto" settled.
 
     Returns
     -------
     apply : bool
+        True where the step may be recorded.
     """
     return (device.type == "cuda" and module in (ConvNet, Backbone)
             and (augment is None or isinstance(augment, (str, BatchAugment))))
