@@ -131,7 +131,9 @@ default="adam"
         both axes 1 and 3 could hold channels.
     device : str or torch.device, default="auto"
         Where to train: "auto" (CUDA when available, else CPU), "cpu",
-        "cuda", "cuda:N".
+        "cuda", "cuda:N". On CUDA the training step is replayed from a CUDA
+        graph and predictions follow PyTorch's TF32 default (within about
+        1e-3 of the CPU's; docs/user_guide.md, "CUDA and precision").
     random_state : int, RandomState instance or None, default=None
         Seed of weight initialisation, shuffling, dropout and the hold-out
         split. An int gives identical models on the CPU.
