@@ -1,8 +1,8 @@
-"""Image files: telling paths from pixels, reading headers, decoding.
+"""Image files and PIL images: telling paths from pixels, reading headers, decoding.
 
 Pillow opens and decodes the files; torchvision's ``resize`` (on the PIL
-image) brings them to one size. Every failure of one call is collected and
-reported at once, naming the files.
+image) brings them to one size, chosen by the rule of ``_sizes``. Every
+failure of one call is collected and reported at once, naming every file.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as F
+from tqdm.auto import tqdm
+
+from ._sizes import choose_size
 
 __all__ = [
     "ImageFileDataset",
@@ -22,15 +25,16 @@ __all__ = [
     "decode_images",
     "file_input_shape",
     "is_path_array",
+    "is_pil_list",
     "iter_file_batches",
     "mode_for_channels",
+    "pil_images_to_array",
     "read_headers",
 ]
 
 #: PIL modes read as one gray channel; every other mode is read as RGB.
 GRAY_MODES = {"1", "L", "LA", "P;L", "I", "I;16", "I;16B", "I;16L", "F"}
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
-MAX_LISTED = 10
 
 
 def is_path_array(X) -> bool:
@@ -45,15 +49,20 @@ def is_path_array(X) -> bool:
     return len(X) > 0 and all(isinstance(p, (str, os.PathLike)) for p in X)
 
 
+def is_pil_list(X) -> bool:
+    """Whether ``X`` is a non-empty list or tuple of PIL images."""
+    return (isinstance(X, (list, tuple)) and len(X) > 0
+            and all(isinstance(image, Image.Image) for image in X))
+
+
 def check_paths(X) -> list[str]:
     """The paths of ``X`` as strings."""
     return [os.fspath(p) for p in X]
 
 
 def _failure_message(failures: list[tuple[str, str]], action: str) -> str:
-    listed = "\n".join(f"  {path}: {why}" for path, why in failures[:MAX_LISTED])
-    more = f"\n  ... and {len(failures) - MAX_LISTED} more" if len(failures) > MAX_LISTED else ""
-    return f"Could not {action} {len(failures)} image file(s):\n{listed}{more}"
+    listed = "\n".join(f"  {path}: {why}" for path, why in failures)
+    return f"Could not {action} {len(failures)} image file(s):\n{listed}"
 
 
 def _reason(exc: Exception) -> str:
@@ -95,8 +104,21 @@ def mode_for_channels(n_channels: int) -> str:
     return {v: k for k, v in CHANNELS.items()}[n_channels]
 
 
+def _pixels(image: Image.Image, mode: str, size: tuple[int, int] | None) -> np.ndarray:
+    """One PIL image as uint8 ``(H, W, C)`` in ``mode``, resized to ``size`` if given."""
+    image = image.convert(mode)
+    if size is not None and (image.height, image.width) != tuple(size):
+        image = F.resize(image, list(size), InterpolationMode.BILINEAR, antialias=True)
+    return np.asarray(image, dtype=np.uint8).reshape(image.height, image.width,
+                                                     CHANNELS[mode])
+
+
 def decode_images(
-    paths: list[str], mode: str, size: tuple[int, int] | None, resize: bool = True
+    paths: list[str],
+    mode: str,
+    size: tuple[int, int] | None,
+    resize: bool = True,
+    progress: bool | None = False,
 ) -> np.ndarray:
     """Decode files to a uint8 ``(N, H, W, C)`` array.
 
@@ -111,6 +133,8 @@ def decode_images(
     resize : bool, default=True
         Resize images of another size (bilinear, antialiased); when False,
         such images are an error.
+    progress : bool or None, default=False
+        Show a tqdm progress bar; None shows it only on a terminal.
 
     Raises
     ------
@@ -120,15 +144,13 @@ def decode_images(
     """
     out = None
     failures = []
-    for i, path in enumerate(paths):
+    # tqdm's disable=None: a bar only when stderr is a terminal.
+    disable = {True: False, None: None, False: True}[progress]
+    bar = tqdm(paths, desc="Decoding images", unit="image", disable=disable, leave=False)
+    for i, path in enumerate(bar):
         try:
             with Image.open(path) as image:
-                image = image.convert(mode)
-                if resize and size is not None and (image.height, image.width) != tuple(size):
-                    image = F.resize(image, list(size), InterpolationMode.BILINEAR,
-                                     antialias=True)
-                pixels = np.asarray(image, dtype=np.uint8).reshape(
-                    image.height, image.width, CHANNELS[mode])
+                pixels = _pixels(image, mode, size if resize else None)
         except (OSError, UnidentifiedImageError, ValueError) as exc:
             failures.append((path, _reason(exc)))
             continue
@@ -146,6 +168,41 @@ def decode_images(
     return out
 
 
+def pil_images_to_array(
+    images: Sequence[Image.Image],
+    expected: Sequence[int] | None = None,
+    image_shape: Sequence[int] | None = None,
+) -> np.ndarray:
+    """PIL images as one uint8 ``(N, H, W, C)`` array, following the size rule.
+
+    Parameters
+    ----------
+    images : sequence of PIL.Image.Image
+        The images, in any PIL mode and size.
+    expected : (C, H, W), default=None
+        The shape of a fitted model, which wins over everything else.
+    image_shape : (H, W) or (C, H, W), default=None
+        Size (and channels: 1 gray, 3 RGB) to read them in; None: the most
+        common size (see ``sklearn_cnn._sizes``), gray if all are gray.
+    """
+    shape = tuple(expected) if expected is not None else image_shape
+    mode = _read_mode([image.mode for image in images], shape)
+    size = choose_size([(image.height, image.width) for image in images], shape)
+    return np.stack([_pixels(image, mode, size) for image in images])
+
+
+def _read_mode(modes: list[str], image_shape) -> str:
+    """The PIL mode to read images in: from a (C, H, W) shape, else from their modes."""
+    if image_shape is None or len(image_shape) != 3:
+        return common_mode(modes)
+    if image_shape[0] not in (1, 3):
+        raise ValueError(
+            f"image_shape={tuple(image_shape)!r} asks image files for {image_shape[0]} "
+            "channels; files are read as 1 (gray) or 3 (RGB) channels."
+        )
+    return mode_for_channels(image_shape[0])
+
+
 def file_input_shape(
     paths: list[str], image_shape=None, expected: Sequence[int] | None = None
 ) -> tuple[str, tuple[int, int, int]]:
@@ -157,8 +214,9 @@ def file_input_shape(
         Image files; their headers are read (missing or unreadable files
         raise a ValueError naming them).
     image_shape : (H, W) or (C, H, W), default=None
-        Size to resize to (and channels: 1 gray, 3 RGB); None is the first
-        image's size and "L" if every image is gray, else "RGB".
+        Size to resize to (and channels: 1 gray, 3 RGB); None is the
+        files' size (the most common one, with a warning, if they differ:
+        ``sklearn_cnn._sizes``) and "L" if every image is gray, else "RGB".
     expected : (C, H, W), default=None
         The shape of a fitted model, which wins over everything else.
 
@@ -170,18 +228,8 @@ def file_input_shape(
     sizes, modes = read_headers(paths)
     if expected is not None:
         return mode_for_channels(expected[0]), tuple(expected)
-    shape = tuple(image_shape) if image_shape is not None else ()
-    if len(shape) == 3:
-        if shape[0] not in (1, 3):
-            raise ValueError(
-                f"image_shape={image_shape!r} asks image files for {shape[0]} channels; "
-                "files are read as 1 (gray) or 3 (RGB) channels."
-            )
-        mode = mode_for_channels(shape[0])
-    else:
-        mode = common_mode(modes)
-    size = shape[-2:] if shape else sizes[0]
-    return mode, (CHANNELS[mode], *size)
+    mode = _read_mode(modes, image_shape)
+    return mode, (CHANNELS[mode], *choose_size(sizes, image_shape))
 
 
 class ImageFileDataset(torch.utils.data.Dataset):

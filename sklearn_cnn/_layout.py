@@ -12,6 +12,9 @@ Accepted layouts
 - ``(N, F)``: flat rows, reshaped to ``image_shape`` when given, else to a
   square one-channel image when ``F`` is a perfect square, else to a
   one-row image ``(1, 1, F)`` so that any tabular array still works.
+- A list of PIL images, of any modes and sizes: decoded to ``(N, H, W, C)``
+  uint8 at one size (``image_shape``, the fitted size, else the most common
+  one, with a warning: the rule of ``sklearn_cnn._sizes``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_array
 from torchvision.transforms.v2.functional import to_dtype
+
+from ._files import is_pil_list, pil_images_to_array
 
 __all__ = [
     "ImageLayout",
@@ -234,6 +239,9 @@ def validate_images(
         How ``X`` holds its images; :func:`to_float_nchw` converts them.
     """
     name = type(estimator).__name__ if estimator is not None else "the estimator"
+    if is_pil_list(X):
+        X = pil_images_to_array(X, expected=expected, image_shape=image_shape)
+        data_format = "channels_last"
     if not _plainly_valid(X):
         # check_array gives scikit-learn's own errors (and wording) for
         # sparse, complex, object, empty and non-finite input.

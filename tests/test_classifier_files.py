@@ -6,6 +6,7 @@ from conftest import FAST
 from PIL import Image
 
 from sklearn_cnn import CNNClassifier, _files
+from sklearn_cnn._sizes import ImageSizeWarning
 from sklearn_cnn.preprocessing import ImageFileLoader
 
 
@@ -15,7 +16,7 @@ def digit_files(tmp_path, digit_images):
     paths = []
     for i, image in enumerate(images[:200]):
         path = tmp_path / f"{i}.png"
-        side = 12 if i % 3 == 2 else 8  # two sizes, as in a real folder
+        side = 12 if i % 3 == 0 else 8  # two sizes, as in a real folder; the first 12x12
         Image.fromarray(image).resize((side, side), Image.Resampling.NEAREST).save(path)
         paths.append(str(path))
     return np.array(paths), y[:200]
@@ -23,8 +24,9 @@ def digit_files(tmp_path, digit_images):
 
 def test_fit_and_predict_on_paths(digit_files):
     paths, y = digit_files
-    clf = CNNClassifier(**{**FAST, "max_epochs": 8}).fit(paths[:150], y[:150])
-    assert clf.input_shape_ == (1, 8, 8)  # the first image's size; the others resized
+    with pytest.warns(ImageSizeWarning, match=r"resized to 8x8 .*most common.*image_shape="):
+        clf = CNNClassifier(**{**FAST, "max_epochs": 8}).fit(paths[:150], y[:150])
+    assert clf.input_shape_ == (1, 8, 8)  # the most common size; the others resized
     assert clf.score(paths[150:], y[150:]) > 0.7
     # The same images as an array give the same probabilities.
     pixels = ImageFileLoader(size=(8, 8)).fit_transform(paths[150:])
@@ -50,7 +52,7 @@ def test_files_are_decoded_lazily_one_at_a_time(digit_files, monkeypatch):
         return original(batch, *args, **kwargs)
 
     monkeypatch.setattr(_files, "decode_images", counting)
-    CNNClassifier(**{**FAST, "max_epochs": 2}).fit(paths[:64], y[:64])
+    CNNClassifier(**{**FAST, "max_epochs": 2, "image_shape": (8, 8)}).fit(paths[:64], y[:64])
     assert calls == [1] * 128  # every file once an epoch, never all at once
 
 

@@ -1,10 +1,13 @@
 """Image files: ImageFileLoader and sklearn_cnn._files."""
 
+import warnings
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from sklearn_cnn._files import is_path_array
+from sklearn_cnn._sizes import ImageSizeWarning
 from sklearn_cnn.preprocessing import ImageFileLoader
 
 RNG = np.random.default_rng(0)
@@ -54,17 +57,23 @@ def test_rgb_and_mixed_modes(tmp_path, gray_files):
     assert ImageFileLoader(mode="RGBA").fit([rgba]).transform([rgba]).shape == (1, 4, 12, 10)
 
 
-def test_mixed_sizes_need_a_size(tmp_path, gray_files):
+def test_mixed_sizes_follow_the_size_rule(tmp_path, gray_files):
     paths, _ = gray_files
-    big = write(tmp_path, "big.png", np.zeros((30, 40), np.uint8))
-    with pytest.raises(ValueError, match=r"size=\(height, width\)"):
-        ImageFileLoader().fit([*paths, big])
-    out = ImageFileLoader(size=(16, 16)).fit_transform([*paths, big])
+    big = write(tmp_path, "big.png", np.full((30, 40), 200, np.uint8))
+    # No size: the most common one (12x10, though the first file is 30x40), named.
+    with pytest.warns(ImageSizeWarning, match=r"resized to 12x10.*size=\(height, width\)"):
+        loader = ImageFileLoader().fit([big, *paths])
+    assert loader.input_shape_ == (1, 12, 10)
+    out = loader.transform([big, paths[0]])
+    assert out.shape == (2, 1, 12, 10)
+    np.testing.assert_allclose(out[0], 200 / 255, atol=1e-6)  # resized, not cropped
+    # A size is obeyed silently.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ImageFileLoader(size=(16, 16)).fit_transform([*paths, big])
     assert out.shape == (6, 1, 16, 16)
-    # Fitted without a size, a file of another size at transform is named.
-    loader = ImageFileLoader().fit(paths)
-    with pytest.raises(ValueError, match=r"big\.png"):
-        loader.transform([paths[0], big])
+    # Fitted on one size, a file of another size at transform is read at the fitted size.
+    assert ImageFileLoader().fit(paths).transform([paths[0], big]).shape == (2, 1, 12, 10)
 
 
 def test_unreadable_files_are_listed(tmp_path, gray_files):

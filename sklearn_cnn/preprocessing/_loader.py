@@ -20,6 +20,7 @@ from .._files import (
     read_headers,
 )
 from .._layout import ImageLayout, to_float_nchw
+from .._sizes import choose_size
 from ._base import COMMON_CONSTRAINTS, ImageTransformer
 from ._geometry import _size_pair
 
@@ -37,8 +38,10 @@ class ImageFileLoader(ImageTransformer):
     ----------
     size : int or (int, int), default=None
         ``(height, width)`` every image is resized to (bilinear,
-        antialiased). None keeps the files' own size, which must then be the
-        same for all of them.
+        antialiased). None keeps the files' own size; files of different
+        sizes are resized to the most common one, with an
+        ``ImageSizeWarning`` naming it. After ``fit``, files are always read
+        at the fitted size.
     mode : {"L", "RGB", "RGBA"}, default=None
         Colour mode the files are converted to; None reads them as gray
         ("L") when all are gray, else as "RGB".
@@ -107,14 +110,8 @@ class ImageFileLoader(ImageTransformer):
         size = self._size()
         sizes, modes = read_headers(check_paths(X))
         mode = self.mode or common_mode(modes)
-        if size is None and len(set(sizes)) > 1:
-            examples = ", ".join(f"{h}x{w}" for h, w in sorted(set(sizes))[:5])
-            raise ValueError(
-                f"The image files have {len(set(sizes))} different sizes ({examples}, ...); "
-                "pass size=(height, width) to resize them all to one."
-            )
         self.mode_ = mode
-        self.input_shape_ = (CHANNELS[mode], *(size or sizes[0]))
+        self.input_shape_ = (CHANNELS[mode], *choose_size(sizes, size, parameter="size"))
         if hasattr(self, "n_features_in_"):
             del self.n_features_in_
         return self
@@ -139,9 +136,7 @@ class ImageFileLoader(ImageTransformer):
                 f"This ImageFileLoader was fitted on {self.input_shape_[0]}-channel "
                 "arrays, which no image file mode has; fit it on files instead."
             )
-        size = self._size()
-        pixels = decode_images(check_paths(X), self.mode_, size or self.input_shape_[1:],
-                               resize=size is not None)
+        pixels = decode_images(check_paths(X), self.mode_, self.input_shape_[1:])
         _, height, width, channels = pixels.shape
         return to_float_nchw(pixels, ImageLayout("channels_last", (channels, height, width)))
 

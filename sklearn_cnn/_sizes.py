@@ -1,0 +1,91 @@
+"""One rule for images of different sizes, wherever they come from.
+
+Image files, a list of PIL images and a folder of photos may hold images of
+several sizes; a network takes one. Everywhere in sklearn-cnn:
+
+- the size the caller asks for (``image_shape=``, ``size=``) wins, and every
+  image is resized to it (bilinear, antialiased) without a word;
+- else, when all images have one size, that size;
+- else the most common size (the first seen, on a tie), with an
+  :class:`ImageSizeWarning` that names it and the parameter that sets it.
+
+A fitted model always reads new files and PIL images at the size it was
+fitted on. Numeric arrays hold one size by construction and are never
+resized implicitly (``sklearn_cnn.preprocessing.Resize`` does that).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+
+__all__ = ["ImageSizeWarning", "choose_size"]
+
+#: Sizes listed in the warning before "...".
+SIZES_SHOWN = 5
+
+
+class ImageSizeWarning(UserWarning):
+    """Images of different sizes were resized to one size nobody asked for."""
+
+
+def choose_size(
+    sizes: Sequence[tuple[int, int]],
+    requested: Sequence[int] | None = None,
+    *,
+    parameter: str = "image_shape",
+) -> tuple[int, int]:
+    """The ``(height, width)`` images of the given sizes are brought to.
+
+    Parameters
+    ----------
+    sizes : sequence of (int, int)
+        ``(height, width)`` of each image, in order.
+    requested : (int, int) or (C, int, int), default=None
+        The size the caller asked for; its last two values win.
+    parameter : str, default="image_shape"
+        The caller's parameter that sets the size, named in the warning.
+
+    Returns
+    -------
+    size : (int, int)
+
+    Warns
+    -----
+    ImageSizeWarning
+        When ``requested`` is None and the sizes differ.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn_cnn._sizes import choose_size
+    >>> choose_size([(28, 28), (32, 32)], requested=(16, 16))
+    (16, 16)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     choose_size([(28, 28), (32, 32), (32, 32)])
+    (32, 32)
+    >>> print(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+    The images have 2 different sizes (28x28, 32x32); all are resized to 32x32
+    (height x width), the most common. Pass image_shape=(height, width) to
+    choose the size.
+    """
+    if requested is not None:
+        height, width = tuple(requested)[-2:]
+        return int(height), int(width)
+    counts = Counter(tuple(size) for size in sizes)
+    # most_common keeps first-seen order among equal counts.
+    (height, width), _ = counts.most_common(1)[0]
+    if len(counts) > 1:
+        shown = sorted(counts)[:SIZES_SHOWN]
+        listed = ", ".join(f"{h}x{w}" for h, w in shown)
+        more = ", ..." if len(counts) > SIZES_SHOWN else ""
+        warnings.warn(
+            f"The images have {len(counts)} different sizes ({listed}{more}); all are "
+            f"resized to {height}x{width} (height x width), the most common. Pass "
+            f"{parameter}=(height, width) to choose the size.",
+            ImageSizeWarning,
+            stacklevel=3,
+        )
+    return int(height), int(width)

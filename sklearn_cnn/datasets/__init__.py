@@ -1,0 +1,11 @@
+"""Image data sets: a folder of labelled images, and synthetic shapes.
+
+``load_image_folder`` reads the layout torchvision's ``ImageFolder`` and
+Keras' ``image_dataset_from_directory`` read (one subfolder per class);
+``make_shapes`` draws a data set whose right explanation is known.
+"""
+
+from ._folder import load_image_folder
+from ._shapes import SHAPES, make_shapes
+
+__all__ = ["SHAPES", "load_image_folder", "make_shapes"]
