@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
+from torchvision.datasets.folder import IMG_EXTENSIONS
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as F
 from tqdm.auto import tqdm
@@ -24,6 +26,7 @@ __all__ = [
     "check_paths",
     "decode_images",
     "file_input_shape",
+    "is_image_file",
     "is_path_array",
     "is_pil_list",
     "iter_file_batches",
@@ -47,6 +50,18 @@ def is_path_array(X) -> bool:
     elif not isinstance(X, Sequence) or hasattr(X, "shape"):
         return False
     return len(X) > 0 and all(isinstance(p, (str, os.PathLike)) for p in X)
+
+
+def is_image_file(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """Whether ``path`` under ``root`` is an image file one would mean to read.
+
+    By extension (torchvision's ``IMG_EXTENSIONS``), and not hidden: no part
+    of the path below ``root`` starts with "." (".DS_Store", "._photo.jpg"
+    of macOS, ".ipynb_checkpoints").
+    """
+    parts = Path(path).relative_to(root).parts
+    return (os.fspath(path).lower().endswith(IMG_EXTENSIONS)
+            and not any(part.startswith(".") for part in parts))
 
 
 def is_pil_list(X) -> bool:

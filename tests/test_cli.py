@@ -1,11 +1,173 @@
-"""The sklearn-cnn command line."""
+"""The sklearn-cnn command line: demo, fit, evaluate, predict, explain, and user mistakes."""
 
+import csv
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 
+from sklearn_cnn import load
 from sklearn_cnn._cli import demo, main
+from sklearn_cnn.datasets import SHAPES, make_shapes
+
+#: A CLI fit small enough for 2 cores.
+QUICK = [f"--param={p}" for p in ("max_epochs=8", "conv_channels=8,16", "dense_units=32",
+                                   "batch_size=32", "lr=0.01", "augment=None", "device=cpu",
+                                   "random_state=0")]
+
+
+def write_shapes(root, n_samples, random_state):
+    """make_shapes as a folder of PNG files: mixed sizes, RGB and gray, one folder per shape."""
+    X, y = make_shapes(n_samples, image_size=24, n_classes=2, random_state=random_state)
+    for i, (image, label) in enumerate(zip(X, y, strict=True)):
+        picture = Image.fromarray((image * 255).astype(np.uint8))
+        if i % 4 == 0:
+            picture = picture.resize((30, 30))  # other photos are bigger
+        if i % 3 == 0:
+            picture = picture.convert("RGB")
+        folder = root / SHAPES[label]
+        folder.mkdir(parents=True, exist_ok=True)
+        picture.save(folder / f"{i:03d}.png")
+    return root
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shapes")
+    return write_shapes(root / "train", 300, 0), write_shapes(root / "test", 40, 1)
+
+
+@pytest.fixture(scope="module")
+def model(folders, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "shapes.safetensors"
+    assert main(["fit", str(folders[0]), "--out", str(path), "--quiet", *QUICK]) == 0
+    return path
+
+
+def test_fit_saves_a_model(model, folders, capsys):
+    clf = load(model)
+    assert clf.classes_.tolist() == ["disc", "square"]
+    assert clf.max_epochs == 8 and clf.conv_channels == (8, 16) and clf.augment is None
+    assert clf.input_shape_ == (3, 24, 24)  # the most common size; RGB as some are
+
+
+def test_fit_prints_epochs_and_the_size_warning(folders, tmp_path, capsys):
+    out = tmp_path / "m.safetensors"
+    assert main(["fit", str(folders[1]), "--out", str(out), *QUICK, "--param", "max_epochs=2",
+                 "--validation-fraction", "0.25"]) == 0
+    captured = capsys.readouterr()
+    assert "40 images of 2 classes: disc (20), square (20)" in captured.out
+    assert "trained 2 epochs" in captured.out and "valid_acc" in captured.out
+    assert f"saved to {out}" in captured.out and out.is_file()
+    assert load(out).validation_fraction == 0.25
+    warning = captured.err.strip().splitlines()
+    assert len(warning) == 1 and warning[0].startswith("sklearn-cnn fit: warning:")
+    assert "resized to 24x24" in warning[0] and "--param image_shape=H,W" in warning[0]
+
+
+def test_image_shape_param_sets_the_size(folders, tmp_path, capsys):
+    out = tmp_path / "m.safetensors"
+    assert main(["fit", str(folders[1]), "--out", str(out), "--quiet", *QUICK,
+                 "--param", "max_epochs=1", "--param", "image_shape=1,16,16"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert load(out).input_shape_ == (1, 16, 16)
+
+
+def test_evaluate(model, folders, capsys, tmp_path):
+    plot = tmp_path / "confusion.png"
+    assert main(["evaluate", str(model), str(folders[1]), "--plot", str(plot)]) == 0
+    printed = capsys.readouterr().out
+    assert "precision" in printed and "confusion matrix" in printed
+    accuracy = float(printed.split("accuracy")[1].split()[0])
+    assert accuracy >= 0.75  # two classes: chance is 0.5
+    picture = np.asarray(Image.open(plot).convert("L"), dtype=float)
+    assert picture.std() > 10  # drawn, not blank
+
+
+def test_predict_writes_csv(model, folders, tmp_path, capsys):
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(model), str(folders[1]), "--out", str(out)]) == 0
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 40
+    assert list(rows[0]) == ["path", "label", "proba_disc", "proba_square"]
+    clf = load(model)
+    paths = np.array([row["path"] for row in rows])
+    np.testing.assert_allclose([[float(r["proba_disc"]), float(r["proba_square"])] for r in rows],
+                               clf.predict_proba(paths), atol=1e-5)
+    assert [r["label"] for r in rows] == clf.predict(paths).tolist()
+    # Files on the command line, to stdout.
+    capsys.readouterr()
+    assert main(["predict", str(model), rows[0]["path"], rows[1]["path"]]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and lines[1].startswith(rows[0]["path"] + ",")
+
+
+def test_explain_writes_overlays(model, folders, tmp_path):
+    images = sorted((folders[1] / "square").glob("*.png"))[:2]
+    assert main(["explain", str(model), *map(str, images), "--out", str(tmp_path / "cam")]) == 0
+    written = sorted((tmp_path / "cam").glob("*_gradcam_*.png"))
+    assert len(written) == 2
+    for image, overlay in zip(images, written, strict=True):
+        picture = Image.open(overlay)
+        assert picture.size == Image.open(image).size  # at the photo's own size
+        pixels = np.asarray(picture, dtype=float)
+        assert pixels.std() > 10 and np.ptp(pixels[..., 0] - pixels[..., 2]) > 0  # coloured
+
+
+def one_error_line(capsys, argv, code=1):
+    assert main(argv) == code
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
+    return lines[0]
+
+
+def test_user_mistakes_get_one_line(model, folders, tmp_path, capsys):
+    out = ["--out", str(tmp_path / "m.safetensors")]
+    assert "No such folder" in one_error_line(capsys, ["fit", str(tmp_path / "nope"), *out])
+    line = one_error_line(capsys, ["fit", str(folders[0]), *out, "--param", "max_epoch=3"])
+    assert "unknown parameter 'max_epoch'" in line and "max_epochs" in line
+    line = one_error_line(capsys, ["fit", str(folders[0]), *out, "--param", "optimizer=adamm"])
+    assert "optimizer" in line and "adam" in line
+    line = one_error_line(capsys, ["fit", str(folders[0]), *out, "--param", "lr"])
+    assert "key=value" in line
+    not_a_model = tmp_path / "photo.png"
+    Image.new("L", (4, 4)).save(not_a_model)
+    line = one_error_line(capsys, ["evaluate", str(not_a_model), str(folders[1])])
+    assert "not a readable sklearn-cnn model file" in line
+    line = one_error_line(capsys, ["predict", str(model), str(tmp_path / "gone.png")])
+    assert "gone.png" in line
+    (tmp_path / "flat").mkdir()
+    Image.new("L", (4, 4)).save(tmp_path / "flat" / "a.png")
+    line = one_error_line(capsys, ["evaluate", str(model), str(tmp_path / "flat")])
+    assert "no class subfolders" in line
+    corrupt = tmp_path / "bad.png"
+    corrupt.write_bytes(b"not a png")
+    assert "bad.png" in one_error_line(capsys, ["predict", str(model), str(corrupt)])
+    # A malformed command line: one line too, exit code 2.
+    with pytest.raises(SystemExit) as info:
+        main(["fit", str(folders[0])])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--out" in err[0]
+
+
+def test_missing_extra_is_named(model, folders, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    line = one_error_line(capsys, ["evaluate", str(model), str(folders[1]),
+                                   "--plot", str(tmp_path / "c.png")])
+    assert "pip install 'sklearn-cnn[plot]'" in line
+
+
+@pytest.mark.parametrize("command", [[], ["fit"], ["evaluate"], ["predict"], ["explain"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    assert "usage: sklearn-cnn" in capsys.readouterr().out
 
 
 def test_demo_beats_svc_on_digits(capsys):
@@ -19,7 +181,24 @@ def test_demo_beats_svc_on_digits(capsys):
 def test_main_requires_a_command(capsys):
     with pytest.raises(SystemExit):
         main([])
-    assert "demo" in capsys.readouterr().err
+    assert "COMMAND" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_round_trip_from_a_fresh_shell(folders, tmp_path):
+    """What the README shows: the installed command, fit → evaluate → predict → explain."""
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "sklearn_cnn", *args], capture_output=True,
+                              text=True, check=True, timeout=600, cwd=tmp_path)
+
+    run("fit", str(folders[0]), "--out", "model.safetensors", *QUICK)
+    assert "precision" in run("evaluate", "model.safetensors", str(folders[1])).stdout
+    run("predict", "model.safetensors", str(folders[1]), "--out", "predictions.csv")
+    assert (tmp_path / "predictions.csv").read_text().count("\n") == 41
+    image = next((folders[1] / "disc").glob("*.png"))
+    run("explain", "model.safetensors", str(image), "--out", "cam")
+    assert len(list((tmp_path / "cam").glob("*.png"))) == 1
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions, validate_params
 from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
 
-from .._files import common_mode, decode_images, read_headers
+from .._files import common_mode, decode_images, is_image_file, read_headers
 from .._sizes import choose_size
 
 __all__ = ["load_image_folder"]
@@ -17,11 +17,6 @@ __all__ = ["load_image_folder"]
 #: Folders of at least this many images show a progress bar while decoding
 #: (on a terminal, unless ``progress`` says otherwise).
 PROGRESS_MIN_IMAGES = 1000
-
-
-def _is_hidden(name: str) -> bool:
-    """Hidden by the Unix convention (".DS_Store", "._photo.jpg", ".ipynb_checkpoints")."""
-    return name.startswith(".")
 
 
 def _class_folders(root: Path) -> list[str]:
@@ -34,7 +29,7 @@ def _class_folders(root: Path) -> list[str]:
             "subfolder of images per class."
         )
     classes = sorted(entry.name for entry in os.scandir(root)
-                     if entry.is_dir() and not _is_hidden(entry.name))
+                     if entry.is_dir() and not entry.name.startswith("."))
     if not classes:
         raise ValueError(
             f"'{root}' has no class subfolders; load_image_folder expects one "
@@ -46,16 +41,11 @@ def _class_folders(root: Path) -> list[str]:
 
 def _image_files(root: Path, classes: list[str]) -> list[tuple[str, int]]:
     """``(path, class index)`` of every visible image file, class by class, sorted."""
-
-    def is_image(path: str) -> bool:
-        parts = Path(path).relative_to(root).parts
-        return (not any(_is_hidden(part) for part in parts)
-                and path.lower().endswith(IMG_EXTENSIONS))
-
     # torchvision's ImageFolder walk (recursive, sorted, symlinks followed);
     # the empty classes are reported below, all at once.
     samples = make_dataset(os.fspath(root), {name: i for i, name in enumerate(classes)},
-                           is_valid_file=is_image, allow_empty=True)
+                           is_valid_file=lambda path: is_image_file(path, root),
+                           allow_empty=True)
     found = {index for _, index in samples}
     empty = [root / name for i, name in enumerate(classes) if i not in found]
     if empty:
