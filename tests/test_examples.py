@@ -41,3 +41,14 @@ def test_save_load_onnx_example(capsys):
     assert "input ['batch', 1, 8, 8]" in out
     device = out.split("trained on ", 1)[1].split(":", 1)[0]
     assert float(out.rsplit("predict_proba:", 1)[1]) < proba_atol(device)
+
+
+@pytest.mark.slow
+def test_cli_round_trip_example(capsys):
+    runpy.run_path(str(EXAMPLES / "cli_round_trip.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    accuracy = float(out.split("accuracy", 1)[1].split()[0])
+    assert accuracy > 0.75  # two photos: chance is 0.5
+    assert "predictions.csv: 80 rows, columns path,label,proba_china,proba_flower" in out
+    assert out.count("Grad-CAM in gradcam/") == 2
+    assert "confusion.png, gradcam, model.safetensors, predictions.csv" in out
