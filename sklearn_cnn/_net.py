@@ -16,14 +16,7 @@ import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNetClassifier
-from skorch.callbacks import (
-    Callback,
-    EarlyStopping,
-    EpochScoring,
-    LoadInitState,
-    LRScheduler,
-    ProgressBar,
-)
+from skorch.callbacks import Callback, EpochScoring, LoadInitState, LRScheduler
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import TeeGenerator, to_device
 from torch.optim.lr_scheduler import ReduceLROnPlateau
@@ -31,7 +24,9 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from ._augment import resolve_augment, settle_augment
 from ._backbone import Backbone
 from ._batches import TensorBatches
+from ._callbacks import fit_callbacks
 from ._device import bfloat16_is_fast, channels_last_is_fast
+from ._epoch_log import EpochLog, TrainAccuracy
 from ._graphs import StepGraph, graphs_apply
 from ._inference import fold_batch_norm
 from ._network import ConvNet, conv_geometry
@@ -40,7 +35,6 @@ from ._training import (
     OPTIMIZERS,
     HoldoutSplit,
     make_criterion,
-    make_lr_scheduler,
     resolve_optimizer,
     resume_lr_schedule,
 )
@@ -199,10 +193,14 @@ class CNNNet(NeuralNetClassifier):
         # epochs that remain: an interrupted fit resumes instead of starting over.
         callbacks = dict(self.callbacks_)
         restored = any(isinstance(cb, LoadInitState) for cb in callbacks.values())
+        start = len(self.history)
         if epochs is None and restored and len(self.history):
-            epochs = max(self.max_epochs - len(self.history), 0)
+            epochs, start = max(self.max_epochs - len(self.history), 0), 0
             if "lr_schedule" in callbacks:
                 resume_lr_schedule(callbacks["lr_schedule"], self.history)
+        # The history's epochs this fit trains, counted from start: EpochLog's k/N.
+        self.fit_epochs_ = (start, len(self.history) + (
+            self.max_epochs if epochs is None else epochs))
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         finally:
@@ -312,8 +310,9 @@ BATCH_HOOKS = ("on_batch_begin", "on_grad_computed", "on_batch_end")
 def reads_batch_losses(callback: Callback) -> bool:
     """Whether ``callback`` may read a batch's loss from the history during the batch.
 
-    Callbacks that do nothing during a batch do not; of skorch's batch hooks,
-    neither does ``EpochScoring.on_batch_end`` (it keeps predictions) nor
+    Callbacks that do nothing during a batch do not; of the batch hooks,
+    neither do ``EpochScoring.on_batch_end`` (it keeps predictions) and
+    ``TrainAccuracy.on_batch_end`` (it counts hits on the device), nor
     ``LRScheduler.on_batch_end`` unless it steps ``ReduceLROnPlateau`` every
     batch. Any other batch hook (a subclass's own too) might.
 
@@ -328,7 +327,8 @@ def reads_batch_losses(callback: Callback) -> bool:
     """
     for hook in BATCH_HOOKS:
         method = getattr(type(callback), hook)
-        if method is getattr(Callback, hook) or method is EpochScoring.on_batch_end:
+        if method in (getattr(Callback, hook), EpochScoring.on_batch_end,
+                      TrainAccuracy.on_batch_end):
             continue
         if method is LRScheduler.on_batch_end and not (
                 callback.step_every == "batch"
@@ -386,23 +386,6 @@ def class_weights(class_weight, classes_: np.ndarray, y: np.ndarray) -> np.ndarr
                 f"({classes_.tolist()}); use the labels of y as its keys."
             )
     return compute_class_weight(class_weight, classes=classes_, y=y)
-
-
-def _callbacks(params: dict, has_holdout: bool, steps_per_epoch: int) -> list:
-    # The user's callbacks first: a LoadInitState restores the history before
-    # the learning-rate schedule reads from it where to resume.
-    # A copy: fitting must not change the callbacks the user passed.
-    callbacks = copy.deepcopy(list(params["callbacks"] or []))
-    scheduler = make_lr_scheduler(params["lr_schedule"], params["max_epochs"], steps_per_epoch)
-    if scheduler is not None:
-        callbacks.append(("lr_schedule", scheduler))
-    if params["early_stopping"]:
-        monitor = "valid_loss" if has_holdout else "train_loss"
-        callbacks.append(("early_stopping", EarlyStopping(
-            monitor=monitor, patience=params["patience"], load_best=True)))
-    if params["verbose"]:
-        callbacks.append(("progress_bar", ProgressBar()))
-    return callbacks
 
 
 def build_net(
@@ -463,7 +446,7 @@ def build_net(
         max_epochs=params["max_epochs"],
         batch_size=params["batch_size"],
         train_split=split,
-        callbacks=_callbacks(params, n_valid > 0, steps_per_epoch),
+        callbacks=fit_callbacks(params, n_valid > 0, steps_per_epoch),
         classes=list(range(len(classes_))),
         predict_nonlinearity=softmax,
         iterator_train=TensorBatches,
@@ -471,6 +454,7 @@ def build_net(
         iterator_train__shuffle=True,
         device=str(device),
         verbose=int(params["verbose"]),
+        callbacks__print_log=EpochLog(),
         **{f"module__{k}": v for k, v in module_kwargs.items()},
         **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
         **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},

@@ -1,0 +1,57 @@
+"""The skorch callbacks of one fit, from the estimator's parameters.
+
+The user's callbacks, then the learning-rate schedule, early stopping and
+what ``verbose`` shows (``sklearn_cnn._epoch_log``). skorch adds its own
+defaults (timer, losses, ``valid_acc``) and puts the epoch table last.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from skorch.callbacks import Callback, EarlyStopping
+
+from ._epoch_log import verbose_callbacks
+from ._training import make_lr_scheduler
+
+__all__ = ["fit_callbacks"]
+
+
+def fit_callbacks(params: dict, has_holdout: bool,
+                  steps_per_epoch: int) -> list[tuple[str, Callback]]:
+    """The callbacks to give skorch's ``callbacks=`` for one ``fit``.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's validated ``get_params(deep=False)``.
+    has_holdout : bool
+        Whether a hold-out is scored (early stopping then watches
+        ``valid_loss``, else ``train_loss``).
+    steps_per_epoch : int
+        Training batches per epoch, for schedules stepped every batch.
+
+    Returns
+    -------
+    callbacks : list
+        ``(name, callback)`` pairs and the user's callbacks, copied.
+
+    Examples
+    --------
+    >>> from sklearn_cnn import CNNClassifier
+    >>> params = CNNClassifier(early_stopping=True).get_params(deep=False)
+    >>> [name for name, _ in fit_callbacks(params, has_holdout=True, steps_per_epoch=10)]
+    ['lr_schedule', 'early_stopping']
+    """
+    # The user's callbacks first: a LoadInitState restores the history before
+    # the learning-rate schedule reads from it where to resume.
+    # A copy: fitting must not change the callbacks the user passed.
+    callbacks = copy.deepcopy(list(params["callbacks"] or []))
+    scheduler = make_lr_scheduler(params["lr_schedule"], params["max_epochs"], steps_per_epoch)
+    if scheduler is not None:
+        callbacks.append(("lr_schedule", scheduler))
+    if params["early_stopping"]:
+        monitor = "valid_loss" if has_holdout else "train_loss"
+        callbacks.append(("early_stopping", EarlyStopping(
+            monitor=monitor, patience=params["patience"], load_best=True)))
+    return callbacks + verbose_callbacks(params["verbose"])
