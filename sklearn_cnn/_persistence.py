@@ -180,7 +180,9 @@ def save(estimator, path: str | os.PathLike) -> None:
         What to save. Classes it names (``module=``, an optimizer class,
         callbacks) are stored by import path.
     path : str or path-like
-        The file to write (conventionally ``*.safetensors``).
+        The file to write (conventionally ``*.safetensors``). A new file
+        gets the permissions ``open()`` gives (``0o666`` less the umask);
+        an existing one is overwritten and keeps its own.
 
     Warns
     -----
@@ -210,7 +212,12 @@ def save(estimator, path: str | os.PathLike) -> None:
         warnings.warn(
             f"Not saved (they only shape training, and are not data): {', '.join(unsaved)}. "
             "They load as None; set them again before refitting.", UserWarning, stacklevel=3)
-    safetensors.torch.save_file(tensors, os.fspath(path), metadata={FORMAT: json.dumps(header)})
+    data = safetensors.torch.save(tensors, metadata={FORMAT: json.dumps(header)})
+    # Written by Python's open(), not safetensors' save_file, which creates its
+    # files with mode 0600 whatever the umask: a model file gets the
+    # permissions of any other file the user writes (0o666 & ~umask).
+    with open(path, "wb") as file:
+        file.write(data)
 
 
 def _version() -> str:

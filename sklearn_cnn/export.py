@@ -7,12 +7,17 @@ softmax: its output ``probabilities`` is ``predict_proba``. Its input
 already scaled to [0, 1] — exactly what
 ``sklearn_cnn.preprocessing.ToImage().fit_transform(X)`` returns for the
 ``X`` you would give ``predict``. The batch size ``N`` is free.
+
+The file is self-contained, weights included, so it can be copied and
+loaded on its own; only a network over ONNX's 2 GB protobuf limit has its
+weights written next to it, to ``<file name>.data`` (with a warning).
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import warnings
 
 import torch
 from sklearn.utils.validation import check_is_fitted
@@ -33,7 +38,13 @@ class _Probabilities(nn.Module):
 
 
 def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = None) -> None:
-    """Write ``estimator``'s network and a softmax to an ONNX file.
+    """Write ``estimator``'s network and a softmax to one ONNX file.
+
+    The weights are stored in the file, so ``path`` alone is the model: it
+    can be copied, uploaded or loaded from anywhere. ONNX files are
+    protobuf messages, limited to 2 GB: a larger network keeps its graph in
+    ``path`` and its weights in ``path`` + ``".data"`` beside it (ONNX's
+    external data, found through the relative name), and a warning says so.
 
     Parameters
     ----------
@@ -48,6 +59,11 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
     ------
     ImportError
         If the ``export`` extra (onnx, onnxscript) is not installed.
+
+    Warns
+    -----
+    UserWarning
+        For a network over 2 GB, naming the file its weights went to.
 
     Examples
     --------
@@ -67,7 +83,7 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
     """
     check_is_fitted(estimator)
     try:
-        import onnx  # noqa: F401
+        import onnx
         import onnxscript  # noqa: F401
     except ImportError as exc:
         raise ImportError(
@@ -79,10 +95,27 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
     example = torch.zeros((2, *estimator.input_shape_))
     options = {} if opset_version is None else {"opset_version": opset_version}
     # torch's own exporter (torch.export-based): a maintained library, not a
-    # hand-written graph.
-    torch.onnx.export(
-        _Probabilities(network).eval(), (example,), os.fspath(path),
+    # hand-written graph. Saved by onnx rather than by the exporter, which
+    # writes the weights to a second file (external data) from a few kB up.
+    program = torch.onnx.export(
+        _Probabilities(network).eval(), (example,),
         input_names=["images"], output_names=["probabilities"],
         dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True, verbose=False,
         **options,
     )
+    _save(onnx, program.model_proto, os.fspath(path))
+
+
+def _save(onnx, model, path: str) -> None:
+    """Write ``model`` to ``path``, weights included while protobuf allows it."""
+    # The very test onnx.save_model applies before refusing a message over 2 GB.
+    if model.ByteSize() <= onnx.checker.MAXIMUM_PROTOBUF:
+        onnx.save_model(model, path)
+        return
+    data = os.path.basename(path) + ".data"
+    onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=data)
+    warnings.warn(
+        f"The network is larger than ONNX's 2 GB file limit: {path!r} holds its graph "
+        f"and {data!r} beside it its weights. Keep the two files together.",
+        UserWarning, stacklevel=3)

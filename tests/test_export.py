@@ -1,5 +1,6 @@
 """ONNX export (sklearn_cnn.export); skipped only where the export extra is missing."""
 
+import shutil
 import sys
 
 import numpy as np
@@ -60,3 +61,38 @@ def test_missing_extra_says_how_to_install_it(digits, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxscript", None)
     with pytest.raises(ImportError, match=r"sklearn-cnn\[export\]"):
         clf.to_onnx(tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("architecture", [
+    {},  # FAST's: 15 kB of weights, which torch's exporter alone put in a second file
+    {"conv_channels": (64, 128), "dense_units": (512,)},  # 1.4 MB
+])
+def test_the_onnx_file_alone_is_the_model(digits, tmp_path, architecture):
+    X, y = digits
+    clf = CNNClassifier(**{**FAST, "max_epochs": 1, **architecture}).fit(X[:100], y[:100])
+    clf.to_onnx(tmp_path / "model.onnx")
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(tmp_path / "model.onnx", elsewhere)
+    proba = session(elsewhere / "model.onnx").run(
+        None, {"images": ToImage().fit_transform(X[100:140])})[0]
+    np.testing.assert_allclose(proba, clf.predict_proba(X[100:140]), atol=PROBA_ATOL)
+
+
+def test_a_network_over_the_protobuf_limit_keeps_its_weights_beside(digits, tmp_path,
+                                                                    monkeypatch):
+    onnx = pytest.importorskip("onnx")
+    X, y = digits
+    clf = CNNClassifier(**{**FAST, "max_epochs": 1}).fit(X[:100], y[:100])
+    monkeypatch.setattr(onnx.checker, "MAXIMUM_PROTOBUF", 4096)  # 2 GB takes too long
+    with pytest.warns(UserWarning, match=r"2 GB.*'model\.onnx\.data'"):
+        clf.to_onnx(tmp_path / "model.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx", "model.onnx.data"]
+    graph = onnx.load(str(tmp_path / "model.onnx"), load_external_data=False).graph
+    locations = {entry.value for tensor in graph.initializer for entry in tensor.external_data
+                 if entry.key == "location"}
+    assert locations == {"model.onnx.data"}
+    proba = session(tmp_path / "model.onnx").run(
+        None, {"images": ToImage().fit_transform(X[100:140])})[0]
+    np.testing.assert_allclose(proba, clf.predict_proba(X[100:140]), atol=PROBA_ATOL)

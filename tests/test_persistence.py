@@ -1,6 +1,7 @@
 """save/load without pickle (sklearn_cnn._persistence), and pickle across devices."""
 
 import json
+import os
 import pickle
 import sys
 import warnings
@@ -94,6 +95,21 @@ def test_loaded_model_keeps_training(fitted, digits, tmp_path):
     assert twin.history_[fitted.n_iter_, "train_loss"] < fitted.history_[0, "train_loss"]
     twin.partial_fit(X[:300], y[:300])
     assert twin.n_iter_ == fitted.n_iter_ + 3
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)],
+                         ids=["022", "077", "002"])
+def test_saved_file_respects_the_umask(fitted, tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        fitted.save(tmp_path / "method.safetensors")
+        save(make_pipeline(Resize((8, 8)), fitted), tmp_path / "function.safetensors")
+    finally:
+        os.umask(previous)
+    for name in ("method.safetensors", "function.safetensors"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == mode, name
+    assert load(tmp_path / "method.safetensors").n_iter_ == fitted.n_iter_
 
 
 def test_unfitted_estimator_round_trips_unfitted(tmp_path):
