@@ -24,7 +24,12 @@ from sklearn.metrics import (
 from sklearn.pipeline import make_pipeline
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn.plotting import ImageGridDisplay, LRFinderDisplay, TrainingHistoryDisplay
+from sklearn_cnn.plotting import (
+    GradCAMDisplay,
+    ImageGridDisplay,
+    LRFinderDisplay,
+    TrainingHistoryDisplay,
+)
 from sklearn_cnn.plotting._image_grid import WRONG_COLOR, displayable_images
 from sklearn_cnn.preprocessing import ToImage
 
@@ -289,6 +294,77 @@ def test_image_grid_errors(fitted, held_out):
         ImageGridDisplay.from_estimator(CNNClassifier(), X, y)
 
 
+# ----------------------------------------------------------------- Grad-CAM
+
+
+def test_grad_cam_from_estimator_overlays_the_maps(fitted, held_out):
+    from sklearn_cnn.explain import grad_cam
+
+    X, _ = held_out
+    display = GradCAMDisplay.from_estimator(fitted, X, n_images=6, alpha=0.4)
+    np.testing.assert_allclose(display.maps, grad_cam(fitted, X[:6]))
+    proba = fitted.predict_proba(X[:6])
+    np.testing.assert_array_equal(display.target, fitted.predict(X[:6]))
+    np.testing.assert_allclose(display.proba, proba.max(axis=1))
+    assert display.axes_.shape == (2, 3)
+    for ax, image, heat, label, p, base, overlay in zip(
+            display.axes_.flat, display.images, display.maps, display.target, display.proba,
+            display.ims_.flat, display.heat_ims_.flat, strict=True):
+        assert ax.get_title() == f"class {label} ({p:.2f})"
+        np.testing.assert_allclose(base.get_array(), image)
+        np.testing.assert_allclose(overlay.get_array(), heat)
+        assert overlay.get_alpha() == 0.4 and overlay.get_clim() == (0, 1)
+        assert overlay.get_extent() == base.get_extent()  # over the whole image
+    assert_drawn(display.figure_)
+
+
+def test_grad_cam_target_class(fitted, held_out):
+    from sklearn_cnn.explain import grad_cam
+
+    X, _ = held_out
+    label = fitted.classes_[3]
+    display = GradCAMDisplay.from_estimator(fitted, X, target=label, n_images=4)
+    np.testing.assert_allclose(display.maps, grad_cam(fitted, X[:4], target=label))
+    np.testing.assert_array_equal(display.target, [label] * 4)
+    np.testing.assert_allclose(display.proba, fitted.predict_proba(X[:4])[:, 3])
+    # One label per image of X: the shown images keep theirs.
+    per_image = fitted.classes_[np.arange(len(X)) % len(fitted.classes_)]
+    display = GradCAMDisplay.from_estimator(fitted, X, target=per_image, n_images=4)
+    np.testing.assert_array_equal(display.target, per_image[:4])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        GradCAMDisplay.from_estimator(fitted, X, target=per_image[:-1])
+
+
+def test_grad_cam_from_maps_stretches_any_resolution(held_out):
+    X, _ = held_out
+    maps = np.random.default_rng(0).random((3, 2, 2))
+    display = GradCAMDisplay.from_maps(X[:3], maps, target=["a", "b", "c"])
+    assert display.axes_.flat[1].get_title() == "class b"
+    overlay, base = display.heat_ims_.flat[0], display.ims_.flat[0]
+    assert overlay.get_array().shape == (2, 2)
+    assert overlay.get_extent() == base.get_extent() == [-0.5, 7.5, 7.5, -0.5]
+    assert GradCAMDisplay.from_maps(X[:3], maps).axes_.flat[0].get_title() == ""
+
+
+def test_grad_cam_errors(fitted, held_out):
+    X, _ = held_out
+    with pytest.raises(ValueError, match=r"shape \(N, h, w\)"):
+        GradCAMDisplay.from_maps(X[:3], np.zeros((3, 8)))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        GradCAMDisplay.from_maps(X[:3], np.zeros((2, 8, 8)))
+    with pytest.raises(ValueError, match="n_images must be a positive int"):
+        GradCAMDisplay.from_estimator(fitted, X, n_images=-1)
+    with pytest.raises(NotFittedError):
+        GradCAMDisplay.from_estimator(CNNClassifier(), X)
+
+
+def test_grad_cam_without_captum_names_the_explain_extra(fitted, held_out, monkeypatch):
+    monkeypatch.setitem(sys.modules, "captum", None)
+    monkeypatch.setitem(sys.modules, "captum.attr", None)
+    with pytest.raises(ImportError, match=r"pip install 'sklearn-cnn\[explain\]'"):
+        GradCAMDisplay.from_estimator(fitted, held_out[0])
+
+
 # -------------------------------------------------------------- LR finder plot
 
 
@@ -352,6 +428,9 @@ def test_roc_curve_one_vs_rest_from_predictions(fitted, held_out):
     lambda clf, X, y: ImageGridDisplay.from_estimator(clf, X, y),
     lambda clf, X, y: ImageGridDisplay.from_predictions(X, y),
     lambda clf, X, y: ImageGridDisplay(np.zeros((1, 2, 2))).plot(),
+    lambda clf, X, y: GradCAMDisplay.from_estimator(clf, X),
+    lambda clf, X, y: GradCAMDisplay.from_maps(X, np.zeros((len(X), 8, 8))),
+    lambda clf, X, y: GradCAMDisplay(np.zeros((1, 2, 2)), np.zeros((1, 2, 2))).plot(),
     lambda clf, X, y: LRFinderDisplay.from_estimator(clf, X, y),
     lambda clf, X, y: LRFinderDisplay(lrs=[1e-3, 1e-2], losses=[2, 1]).plot(),
 ])

@@ -18,8 +18,14 @@ take a ``CNNClassifier`` as they are. matplotlib is imported only when a plot
 is drawn (``pip install 'sklearn-cnn[plot]'``). See docs/plotting.md.
 """
 
+from ._grad_cam import GradCAMDisplay
 from ._history import TrainingHistoryDisplay
 from ._image_grid import ImageGridDisplay
 from ._lr_finder import LRFinderDisplay
 
-__all__ = ["ImageGridDisplay", "LRFinderDisplay", "TrainingHistoryDisplay"]
+__all__ = [
+    "GradCAMDisplay",
+    "ImageGridDisplay",
+    "LRFinderDisplay",
+    "TrainingHistoryDisplay",
+]
