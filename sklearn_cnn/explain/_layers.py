@@ -10,7 +10,8 @@ __all__ = ["conv_layer_names", "default_layer", "resolve_layer"]
 #: by channel), keeping their shape: a conv block's normalisation and
 #: activation, which the default layer of Grad-CAM takes in.
 ELEMENTWISE = (
-    nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm,
+    nn.BatchNorm2d, nn.LazyBatchNorm2d, nn.SyncBatchNorm, nn.GroupNorm, nn.InstanceNorm2d,
+    nn.LazyInstanceNorm2d,
     nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU,
     nn.Mish, nn.Hardswish, nn.Hardsigmoid, nn.Tanh, nn.Sigmoid, nn.Identity,
     nn.Dropout, nn.Dropout2d,
