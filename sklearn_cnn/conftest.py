@@ -2,4 +2,8 @@
 
 import importlib.util
 
-collect_ignore = [] if importlib.util.find_spec("onnxruntime") else ["export.py"]
+#: Modules whose examples need an extra, by the package the extra installs.
+NEEDS = {"onnxruntime": ["export.py"], "captum": ["explain"], "matplotlib": ["plotting"]}
+
+collect_ignore = [path for package, paths in NEEDS.items()
+                  if importlib.util.find_spec(package) is None for path in paths]

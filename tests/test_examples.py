@@ -2,6 +2,7 @@
 
 import pathlib
 import runpy
+import sys
 
 import pytest
 from conftest import proba_atol
@@ -52,3 +53,13 @@ def test_cli_round_trip_example(capsys):
     assert "predictions.csv: 80 rows, columns path,label,proba_china,proba_flower" in out
     assert out.count("Grad-CAM in gradcam/") == 2
     assert "confusion.png, gradcam, model.safetensors, predictions.csv" in out
+
+
+def test_grad_cam_example(capsys, monkeypatch, tmp_path):
+    figure = tmp_path / "grad_cam.png"
+    monkeypatch.setattr(sys, "argv", ["grad_cam.py", str(figure)])
+    runpy.run_path(str(EXAMPLES / "grad_cam.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert float(out.split("held-out accuracy:", 1)[1].split()[0]) > 0.9
+    assert int(out.split("than over the image:", 1)[1].split()[0]) >= 75
+    assert figure.stat().st_size > 0
