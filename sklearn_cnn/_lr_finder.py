@@ -197,8 +197,8 @@ def lr_sweep(estimator, X, y, *, start_lr=1e-6, end_lr=10.0, num_steps=100, smoo
     >>> from sklearn_cnn._lr_finder import lr_sweep
     >>> X, y = load_digits(return_X_y=True)
     >>> lrs, losses, suggested_lr = lr_sweep(
-    ...     CNNClassifier(random_state=0), X[:200], y[:200], start_lr=1e-4, num_steps=30)
-    >>> len(lrs) == len(losses) <= 30
+    ...     CNNClassifier(random_state=0), X[:200], y[:200], start_lr=1e-4, num_steps=10)
+    >>> len(lrs) == len(losses) <= 10
     True
     """
     if start_lr >= end_lr:

@@ -51,7 +51,7 @@ class LRFinderDisplay:
     >>> from sklearn_cnn.plotting import LRFinderDisplay
     >>> X, y = load_digits(return_X_y=True)
     >>> display = LRFinderDisplay.from_estimator(
-    ...     CNNClassifier(random_state=0), X[:200], y[:200], start_lr=1e-4, num_steps=30)
+    ...     CNNClassifier(random_state=0), X[:200], y[:200], start_lr=1e-4, num_steps=10)
     >>> display.ax_.get_xscale()
     'log'
     """
