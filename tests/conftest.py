@@ -6,6 +6,7 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_digits
 
 from sklearn_cnn._device import resolve_device
@@ -15,6 +16,13 @@ from sklearn_cnn._device import resolve_device
 #: Tests of CPU behaviour pin device="cpu" themselves; every other test runs
 #: here, so the same suite checks a GPU.
 TEST_DEVICE = os.environ.get("SKLEARN_CNN_TEST_DEVICE", "auto")
+
+#: Under pytest-xdist (``-n auto``), the workers share the cores instead of
+#: each torch taking all of them (oversubscribed, the suite runs slower).
+WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if WORKERS > 1:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(max(1, (cores or 1) // WORKERS))
 DEVICE = resolve_device(TEST_DEVICE)
 
 
