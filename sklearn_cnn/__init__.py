@@ -6,9 +6,10 @@ image operations, scikit-learn defines the contract.
 
 from ._augment import BatchAugment
 from ._classifier import CNNClassifier
+from ._lr_finder import lr_sweep
 from ._network import ConvNet
 from ._persistence import load, save
 
 __version__ = "0.1.0"
 
-__all__ = ["BatchAugment", "CNNClassifier", "ConvNet", "__version__", "load", "save"]
+__all__ = ["BatchAugment", "CNNClassifier", "ConvNet", "__version__", "load", "lr_sweep", "save"]

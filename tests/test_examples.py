@@ -63,3 +63,24 @@ def test_grad_cam_example(capsys, monkeypatch, tmp_path):
     assert float(out.split("held-out accuracy:", 1)[1].split()[0]) > 0.9
     assert int(out.split("than over the image:", 1)[1].split()[0]) >= 75
     assert figure.stat().st_size > 0
+
+
+def test_training_curves_example(capsys, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    runpy.run_path(str(EXAMPLES / "training_curves.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert float(out.split("held-out accuracy:", 1)[1].split()[0]) > 0.9
+    folder = pathlib.Path(out.rsplit("figures in ", 1)[1].split(":", 1)[0])
+    assert sorted(p.name for p in folder.glob("*.png")) == [
+        "confusion_matrix.png", "history.png", "mistakes.png", "roc.png"]
+
+
+@pytest.mark.slow
+def test_lr_finder_example(capsys, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    runpy.run_path(str(EXAMPLES / "lr_finder.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert pathlib.Path(out.split("plotted in ", 1)[1].split()[0]).is_file()
+    tenth, suggested, _ = (float(line.rsplit(":", 1)[1])
+                           for line in out.splitlines() if line.startswith("lr="))
+    assert suggested > 0.9 and suggested > tenth
