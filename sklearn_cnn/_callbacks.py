@@ -1,8 +1,9 @@
 """The skorch callbacks of one fit, from the estimator's parameters.
 
-The user's callbacks, then the learning-rate schedule, early stopping and
-what ``verbose`` shows (``sklearn_cnn._epoch_log``). skorch adds its own
-defaults (timer, losses, ``valid_acc``) and puts the epoch table last.
+The user's callbacks, then the learning-rate schedule, early stopping, the
+recorder of each epoch's learning rate and what ``verbose`` shows
+(``sklearn_cnn._epoch_log``). skorch adds its own defaults (timer, losses,
+``valid_acc``) and puts the epoch table last.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import copy
 
 from skorch.callbacks import Callback, EarlyStopping
 
-from ._epoch_log import verbose_callbacks
+from ._epoch_log import EpochLR, verbose_callbacks
 from ._training import make_lr_scheduler
 
 __all__ = ["fit_callbacks"]
@@ -41,7 +42,7 @@ def fit_callbacks(params: dict, has_holdout: bool,
     >>> from sklearn_cnn import CNNClassifier
     >>> params = CNNClassifier(early_stopping=True).get_params(deep=False)
     >>> [name for name, _ in fit_callbacks(params, has_holdout=True, steps_per_epoch=10)]
-    ['lr_schedule', 'early_stopping']
+    ['lr_schedule', 'early_stopping', 'lr']
     """
     # The user's callbacks first: a LoadInitState restores the history before
     # the learning-rate schedule reads from it where to resume.
@@ -54,4 +55,7 @@ def fit_callbacks(params: dict, has_holdout: bool,
         monitor = "valid_loss" if has_holdout else "train_loss"
         callbacks.append(("early_stopping", EarlyStopping(
             monitor=monitor, patience=params["patience"], load_best=True)))
+    # Every epoch's learning rate in the history (a float the host already
+    # has: no device read), for TrainingHistoryDisplay and the epoch table.
+    callbacks.append(("lr", EpochLR()))
     return callbacks + verbose_callbacks(params["verbose"])

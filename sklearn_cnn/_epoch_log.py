@@ -172,7 +172,7 @@ class EpochLog(PrintLog):
     >>> clf = CNNClassifier(max_epochs=2, random_state=0,
     ...                     callbacks=[EpochLog(sink=lines.append)]).fit(X[:200], y[:200])
     >>> lines[0].split()
-    ['epoch', 'train_loss', 'dur']
+    ['epoch', 'train_loss', 'lr', 'dur']
     >>> [line.split()[0] for line in lines[2:]]
     ['1/2', '2/2']
     """
@@ -227,7 +227,7 @@ def verbose_callbacks(verbose: int) -> list[tuple[str, Callback]]:
     Returns
     -------
     callbacks : list of (str, Callback)
-        ``train_acc`` and ``lr`` recorders, and skorch's ``ProgressBar``
+        The ``train_acc`` recorder (``lr`` is recorded in every fit), and skorch's ``ProgressBar``
         where stderr (tqdm's stream) is a terminal or in a Jupyter notebook:
         elsewhere its carriage-return redraws would fill a log file.
 
@@ -235,12 +235,12 @@ def verbose_callbacks(verbose: int) -> list[tuple[str, Callback]]:
     --------
     >>> verbose_callbacks(0)
     []
-    >>> [name for name, _ in verbose_callbacks(1)][:2]
-    ['train_acc', 'lr']
+    >>> [name for name, _ in verbose_callbacks(1)][:1]
+    ['train_acc']
     """
     if not verbose:
         return []
-    callbacks = [("train_acc", TrainAccuracy()), ("lr", EpochLR())]
+    callbacks = [("train_acc", TrainAccuracy())]
     bar = ProgressBar()
     if is_terminal(sys.stderr) or bar.in_ipynb():
         callbacks.append(("progress_bar", bar))

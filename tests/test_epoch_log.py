@@ -101,10 +101,12 @@ def test_train_acc_reads_the_device_once_per_epoch(digits, capsys):
     assert not reads_batch_losses(TrainAccuracy())
 
 
-def test_silent_fits_record_no_train_acc(digits):
+def test_silent_fits_record_no_train_acc_but_every_lr(digits):
     X, y = digits
-    history = CNNClassifier(**FAST).fit(X[:100], y[:100]).history_
-    assert "train_acc" not in history[-1] and "event_lr" not in history[-1]
+    params = {**FAST, "lr_schedule": "constant", "lr": 0.02}
+    history = CNNClassifier(**params).fit(X[:100], y[:100]).history_
+    assert "train_acc" not in history[-1]
+    assert history[:, "event_lr"] == [0.02] * FAST["max_epochs"]
 
 
 def test_callbacks_that_read_batch_losses_still_get_them(digits, capsys):
