@@ -9,7 +9,17 @@ from ._classifier import CNNClassifier
 from ._lr_finder import lr_sweep
 from ._network import ConvNet
 from ._persistence import load, save
+from ._sizes import ImageSizeWarning
 
 __version__ = "0.1.0"
 
-__all__ = ["BatchAugment", "CNNClassifier", "ConvNet", "__version__", "load", "lr_sweep", "save"]
+__all__ = [
+    "BatchAugment",
+    "CNNClassifier",
+    "ConvNet",
+    "ImageSizeWarning",
+    "__version__",
+    "load",
+    "lr_sweep",
+    "save",
+]

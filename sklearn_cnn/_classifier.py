@@ -257,7 +257,8 @@ default="adam"
             flat ``(N, F)`` (see ``image_shape``); uint8 is scaled to [0, 1].
             Or a 1-D array of image file paths, decoded lazily batch by
             batch (a folder larger than memory trains in flat memory) and
-            resized to ``image_shape`` (default: the first image's size).
+            resized to ``image_shape`` (default: their most common size, with
+            an ``ImageSizeWarning`` if they differ); PIL images likewise.
         y : array-like of shape (N,)
             Class labels.
 

@@ -5,8 +5,7 @@ import pytest
 from conftest import FAST
 from PIL import Image
 
-from sklearn_cnn import CNNClassifier, _files
-from sklearn_cnn._sizes import ImageSizeWarning
+from sklearn_cnn import CNNClassifier, ImageSizeWarning, _files
 from sklearn_cnn.preprocessing import ImageFileLoader
 
 

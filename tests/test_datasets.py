@@ -8,8 +8,7 @@ import pytest
 from conftest import FAST
 from PIL import Image
 
-from sklearn_cnn import CNNClassifier
-from sklearn_cnn._sizes import ImageSizeWarning
+from sklearn_cnn import CNNClassifier, ImageSizeWarning
 from sklearn_cnn.datasets import SHAPES, load_image_folder, make_shapes
 
 RNG = np.random.default_rng(0)

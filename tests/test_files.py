@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from sklearn_cnn import ImageSizeWarning
 from sklearn_cnn._files import is_path_array
-from sklearn_cnn._sizes import ImageSizeWarning
 from sklearn_cnn.preprocessing import ImageFileLoader
 
 RNG = np.random.default_rng(0)

@@ -7,8 +7,8 @@ import pytest
 from conftest import FAST
 from PIL import Image
 
-from sklearn_cnn import CNNClassifier
-from sklearn_cnn._sizes import ImageSizeWarning, choose_size
+from sklearn_cnn import CNNClassifier, ImageSizeWarning
+from sklearn_cnn._sizes import choose_size
 from sklearn_cnn.preprocessing import ImageFileLoader, ToImage
 
 
