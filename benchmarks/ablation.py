@@ -50,7 +50,7 @@ WIDTHS = [(8, (4,), ()), (8, (16,), ()), (16, (8, 16), ()), (8, (32, 64), (128,)
           (28, (4,), ()), (28, (32, 64), (128,))]
 
 
-def step_time(side, channels, dense, memory_format, steps=200) -> float:
+def step_time(side, channels, dense, memory_format, steps) -> float:
     """Seconds per training step of a ConvNet in ``memory_format``."""
     torch.manual_seed(0)
     module = ConvNet((1, side, side), 10, conv_channels=channels, dense_units=dense)
@@ -71,10 +71,14 @@ def step_time(side, channels, dense, memory_format, steps=200) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--images", type=int, default=4000,
+                        help="training digits of the variants (fewer: a quick check)")
+    parser.add_argument("--steps", type=int, default=200,
+                        help="timed steps per memory-format measurement")
     args = parser.parse_args()
     X_train, _, y_train, _ = mnist_split()
-    X = torch.from_numpy(X_train[:, None].astype(np.float32) / 255)
-    y = torch.from_numpy(y_train.astype(np.int64))
+    X = torch.from_numpy(X_train[:args.images, None].astype(np.float32) / 255)
+    y = torch.from_numpy(y_train[:args.images].astype(np.int64))
     amx = bfloat16_is_fast(torch.device("cpu"))
     for batch_size in (32, 128):
         for name, options in VARIANTS.items():
@@ -84,8 +88,8 @@ def main() -> None:
             rates = [run(X, y, batch_size, **options) for _ in range(args.runs)]
             report(f"batch {batch_size}: {name}", rates, "images/s", "{:.0f}")
     for side, channels, dense in WIDTHS:
-        ratios = [step_time(side, channels, dense, torch.contiguous_format)
-                  / step_time(side, channels, dense, torch.channels_last)
+        ratios = [step_time(side, channels, dense, torch.contiguous_format, args.steps)
+                  / step_time(side, channels, dense, torch.channels_last, args.steps)
                   for _ in range(args.runs)]
         report(f"channels-last speed-up, {side}x{side}, {channels}, dense {dense}", ratios, "x",
                "{:.2f}")

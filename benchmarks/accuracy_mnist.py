@@ -52,9 +52,12 @@ def timed(model, X_fit, y_fit, X_eval, y_eval):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--train", type=int, default=4000,
+                        help="training digits used (fewer: a quick check of the script)")
     args = parser.parse_args()
 
     X_train, X_test, y_train, y_test = mnist_split()
+    X_train, y_train = X_train[:args.train], y_train[:args.train]
     flat_train = X_train.reshape(len(X_train), -1) / 255
     flat_test = X_test.reshape(len(X_test), -1) / 255
     t_train = torch.from_numpy(X_train[:, None].astype(np.float32) / 255)
@@ -83,8 +86,8 @@ def main() -> None:
             f"{name} {accs[-1]:.4f} in {secs[-1]:.1f} s" for name, (accs, secs) in results.items()),
             flush=True)
 
-    print(f"\nmlxtend MNIST, 4000 train / 1000 test, {args.runs} runs, {torch.get_num_threads()} "
-          f"threads, torch {torch.__version__}")
+    print(f"\nmlxtend MNIST, {len(X_train)} train / {len(X_test)} test, {args.runs} runs, "
+          f"{torch.get_num_threads()} threads, torch {torch.__version__}")
     for name, (accs, secs) in results.items():
         report(f"{name}: accuracy", accs, "", "{:.4f}")
         report(f"{name}: fit time", secs, "s", "{:.1f}")

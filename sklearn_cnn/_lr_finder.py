@@ -194,7 +194,7 @@ def lr_sweep(estimator, X, y, *, start_lr=1e-6, end_lr=10.0, num_steps=100, smoo
     --------
     >>> from sklearn.datasets import load_digits
     >>> from sklearn_cnn import CNNClassifier
-    >>> from sklearn_cnn._lr_finder import lr_sweep
+    >>> from sklearn_cnn import lr_sweep
     >>> X, y = load_digits(return_X_y=True)
     >>> lrs, losses, suggested_lr = lr_sweep(
     ...     CNNClassifier(random_state=0), X[:200], y[:200], start_lr=1e-4, num_steps=10)

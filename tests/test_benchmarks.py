@@ -10,8 +10,8 @@ BENCHMARKS = pathlib.Path(__file__).parent.parent / "benchmarks"
 
 QUICK_ARGS = {
     "throughput.py": ["--runs", "1", "--epochs", "1", "--batch-sizes", "128"],
-    "ablation.py": ["--runs", "1"],
-    "accuracy_mnist.py": ["--runs", "1"],
+    "ablation.py": ["--runs", "1", "--images", "512", "--steps", "10"],
+    "accuracy_mnist.py": ["--runs", "1", "--train", "500"],
     "cv_digits.py": [],
     "overhead.py": ["--runs", "1"],
     "predict.py": ["--runs", "1", "--calls", "20"],
