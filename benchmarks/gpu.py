@@ -202,7 +202,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.runs, args.epochs = 1, 1
-        args.n_default, args.n_resnet, args.mnist_train = 512, 256, 300
+        args.n_default, args.n_resnet, args.mnist_train = 256, 64, 300
     rng = np.random.default_rng(0)
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
