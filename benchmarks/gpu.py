@@ -43,7 +43,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn import _net as net_module
+from sklearn_cnn import _skorch_net as net_module
 
 
 class ReadBatchLoss(Callback):

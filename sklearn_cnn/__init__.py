@@ -6,12 +6,15 @@ image operations, scikit-learn defines the contract.
 
 from ._augment import BatchAugment
 from ._classifier import CNNClassifier
+from ._compat import register_old_module_paths
+from ._convnet import ConvNet
 from ._lr_finder import lr_sweep
-from ._network import ConvNet
 from ._persistence import load, save
 from ._sizes import ImageSizeWarning
 
 __version__ = "0.1.0"
+
+register_old_module_paths()
 
 __all__ = [
     "BatchAugment",

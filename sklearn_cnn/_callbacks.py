@@ -13,7 +13,7 @@ import copy
 from skorch.callbacks import Callback, EarlyStopping
 
 from ._epoch_log import EpochLR, verbose_callbacks
-from ._training import make_lr_scheduler
+from ._schedule import make_lr_scheduler
 
 __all__ = ["fit_callbacks"]
 

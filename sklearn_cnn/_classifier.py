@@ -22,8 +22,8 @@ from ._files import (
 )
 from ._inference import INFERENCE_BATCH_SIZE, log_softmax, predict_logits
 from ._layout import validate_images
-from ._net import build_net, carry_over, check_geometry, single_pass
 from ._params import check_params
+from ._skorch_net import build_net, carry_over, check_geometry, single_pass
 
 __all__ = ["CNNClassifier"]
 

@@ -10,8 +10,8 @@ import torch
 from sklearn.utils import check_random_state
 
 from ._backbone import Backbone
+from ._convnet import ConvNet
 from ._layout import ImageLayout, to_float_nchw, to_float_nchw_tensor
-from ._network import ConvNet
 
 __all__ = [
     "bfloat16_is_fast",

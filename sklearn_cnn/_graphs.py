@@ -23,7 +23,7 @@ import torch
 
 from ._augment import BatchAugment
 from ._backbone import Backbone
-from ._network import ConvNet
+from ._convnet import ConvNet
 
 __all__ = ["WARMUP_STEPS", "StepGraph", "graphs_apply", "watching_synchronisation"]
 

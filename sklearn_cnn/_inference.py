@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from ._network import ConvNet
+from ._convnet import ConvNet
 
 __all__ = ["INFERENCE_BATCH_SIZE", "fold_batch_norm", "log_softmax", "predict_logits"]
 

@@ -22,9 +22,11 @@ from torch import nn
 
 from ._augment import AUGMENT_PRESETS
 from ._backbone import check_backbone
+from ._convnet import ACTIVATIONS, INITS, PADDINGS, POOLINGS
 from ._layout import DATA_FORMATS, _normalize_image_shape
-from ._network import ACTIVATIONS, INITS, PADDINGS, POOLINGS
-from ._training import LOSSES, LR_SCHEDULES, OPTIMIZERS
+from ._losses import LOSSES
+from ._optimizers import OPTIMIZERS
+from ._schedule import LR_SCHEDULES
 
 __all__ = ["PARAMETER_CONSTRAINTS", "as_units", "check_params"]
 

@@ -323,8 +323,8 @@ def _load_estimator(entry: dict, prefix: str, tensors: dict, trusted, device):
 
 def _restore_net(clf, prefix: str, tensors: dict, history: list, device) -> None:
     from ._device import seeded
-    from ._net import build_net
     from ._params import check_params
+    from ._skorch_net import build_net
 
     params = clf.get_params(deep=False)
     check_params(params, caller_name=type(clf).__name__)

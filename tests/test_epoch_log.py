@@ -9,12 +9,12 @@ import pytest
 from conftest import FAST
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, ProgressBar
-from test_net import ReadsBatchLoss, scalar_reads
+from test_skorch_net import ReadsBatchLoss, scalar_reads
 from torch import nn
 
 from sklearn_cnn import CNNClassifier
 from sklearn_cnn._epoch_log import EpochLog, TrainAccuracy, is_terminal, verbose_callbacks
-from sklearn_cnn._net import reads_batch_losses
+from sklearn_cnn._skorch_net import reads_batch_losses
 
 
 class FakeTerminal(io.StringIO):

@@ -19,7 +19,7 @@ from conftest import DEVICE, FAST
 from skorch.callbacks import Callback, Freezer, Unfreezer
 
 from sklearn_cnn import BatchAugment, CNNClassifier
-from sklearn_cnn import _net as net_module
+from sklearn_cnn import _skorch_net as net_module
 from sklearn_cnn._graphs import WARMUP_STEPS, StepGraph
 
 needs_cuda = pytest.mark.skipif(

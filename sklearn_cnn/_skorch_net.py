@@ -25,19 +25,16 @@ from ._augment import resolve_augment, settle_augment
 from ._backbone import Backbone
 from ._batches import TensorBatches
 from ._callbacks import fit_callbacks
+from ._convnet import ConvNet, conv_geometry
 from ._device import bfloat16_is_fast, channels_last_is_fast
 from ._epoch_log import EpochLog, TrainAccuracy
 from ._graphs import StepGraph, graphs_apply
+from ._holdout import HoldoutSplit
 from ._inference import fold_batch_norm
-from ._network import ConvNet, conv_geometry
+from ._losses import make_criterion
+from ._optimizers import OPTIMIZERS, resolve_optimizer
 from ._params import as_units
-from ._training import (
-    OPTIMIZERS,
-    HoldoutSplit,
-    make_criterion,
-    resolve_optimizer,
-    resume_lr_schedule,
-)
+from ._schedule import resume_lr_schedule
 
 __all__ = ["CNNNet", "build_net", "carry_over", "check_geometry", "single_pass"]
 

@@ -1,4 +1,4 @@
-"""The built-in ConvNet (sklearn_cnn._network)."""
+"""The built-in ConvNet (sklearn_cnn._convnet)."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sklearn_cnn import CNNClassifier, ConvNet
-from sklearn_cnn._network import conv_geometry, count_parameters
+from sklearn_cnn._convnet import conv_geometry, count_parameters
 
 #: The tutorial's Keras model, through CNNClassifier parameters alone.
 SEED_KERAS = dict(

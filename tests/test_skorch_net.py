@@ -1,4 +1,4 @@
-"""The skorch net behind CNNClassifier (sklearn_cnn._net)."""
+"""The skorch net behind CNNClassifier (sklearn_cnn._skorch_net)."""
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from sklearn_cnn import BatchAugment, CNNClassifier, ConvNet
 from sklearn_cnn._backbone import Backbone
 from sklearn_cnn._device import bfloat16_is_fast, channels_last_is_fast
 from sklearn_cnn._graphs import graphs_apply
-from sklearn_cnn._net import CNNNet, reads_batch_losses
+from sklearn_cnn._skorch_net import CNNNet, reads_batch_losses
 
 
 def test_builtin_network_trains_channels_last_on_the_cpu(digits):
