@@ -19,8 +19,9 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 from collections.abc import Sequence
+from numbers import Integral
 
-__all__ = ["ImageSizeWarning", "choose_size"]
+__all__ = ["ImageSizeWarning", "choose_size", "size_pair"]
 
 #: Sizes listed in the warning before "...".
 SIZES_SHOWN = 5
@@ -28,6 +29,38 @@ SIZES_SHOWN = 5
 
 class ImageSizeWarning(UserWarning):
     """Images of different sizes were resized to one size nobody asked for."""
+
+
+def size_pair(size, name: str) -> list[int]:
+    """``size`` as ``[height, width]`` (an int is a square).
+
+    Parameters
+    ----------
+    size : int or (int, int)
+        A size as a transformer's ``size`` parameter takes it.
+    name : str
+        The parameter's name, for the error message.
+
+    Returns
+    -------
+    size : list of int
+
+    Raises
+    ------
+    ValueError
+        If ``size`` is not a positive int or a pair of them.
+
+    Examples
+    --------
+    >>> from sklearn_cnn._sizes import size_pair
+    >>> size_pair(28, "size"), size_pair((32, 48), "size")
+    ([28, 28], [32, 48])
+    """
+    pair = [size, size] if isinstance(size, Integral) else list(size)
+    if len(pair) != 2 or not all(isinstance(v, Integral) and v >= 1 for v in pair):
+        raise ValueError(f"{name} must be an int or (height, width) of positive ints; "
+                         f"got {size!r}.")
+    return [int(v) for v in pair]
 
 
 def choose_size(

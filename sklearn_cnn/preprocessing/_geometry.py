@@ -13,21 +13,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as F
 
+from .._sizes import size_pair
 from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["CenterCrop", "Pad", "Resize", "Rotate"]
 
 INTERPOLATIONS = {mode.value for mode in InterpolationMode}
 PADDING_MODES = {"constant", "edge", "reflect", "symmetric"}
-
-
-def _size_pair(size, name: str) -> list[int]:
-    """``size`` as ``[H, W]`` (an int is a square)."""
-    pair = [size, size] if isinstance(size, Integral) else list(size)
-    if len(pair) != 2 or not all(isinstance(v, Integral) and v >= 1 for v in pair):
-        raise ValueError(f"{name} must be an int or (height, width) of positive ints; "
-                         f"got {size!r}.")
-    return [int(v) for v in pair]
 
 
 @shared_docs
@@ -73,10 +65,10 @@ class Resize(ImageTransformer):
         self.data_format = data_format
 
     def _check_input_shape(self, input_shape) -> None:
-        _size_pair(self.size, "size")
+        size_pair(self.size, "size")
 
     def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
-        return F.resize(images, _size_pair(self.size, "size"),
+        return F.resize(images, size_pair(self.size, "size"),
                         interpolation=InterpolationMode(self.interpolation),
                         antialias=self.antialias)
 
@@ -116,10 +108,10 @@ class CenterCrop(ImageTransformer):
         self.data_format = data_format
 
     def _check_input_shape(self, input_shape) -> None:
-        _size_pair(self.size, "size")
+        size_pair(self.size, "size")
 
     def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
-        return F.center_crop(images, _size_pair(self.size, "size"))
+        return F.center_crop(images, size_pair(self.size, "size"))
 
 
 @shared_docs
