@@ -8,7 +8,7 @@ from conftest import FAST
 from PIL import Image
 
 from sklearn_cnn import CNNClassifier, ImageSizeWarning
-from sklearn_cnn._sizes import choose_size
+from sklearn_cnn._sizes import choose_size, size_pair
 from sklearn_cnn.preprocessing import ImageFileLoader, ToImage
 
 
@@ -82,3 +82,10 @@ def test_image_files_follow_the_same_rule(tmp_path, pil_digits):
                 lambda: CNNClassifier(**{**FAST, "max_epochs": 1}).fit(paths, y)):
         with pytest.warns(ImageSizeWarning, match="resized to 8x8"):
             assert fit().input_shape_ == (3, 8, 8)
+
+
+def test_size_pair_reads_an_int_as_a_square_and_rejects_the_rest():
+    assert size_pair(5, "size") == [5, 5] and size_pair((3, np.int64(4)), "size") == [3, 4]
+    for bad in [0, (3,), (3, 0), (2.5, 3), (1, 2, 3)]:
+        with pytest.raises(ValueError, match=r"crop must be an int or \(height, width\)"):
+            size_pair(bad, "crop")
