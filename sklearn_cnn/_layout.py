@@ -33,6 +33,7 @@ from ._files import is_pil_list, pil_images_to_array
 __all__ = [
     "ImageLayout",
     "check_images",
+    "normalize_image_shape",
     "resolve_layout",
     "to_float_nchw",
     "to_float_nchw_tensor",
@@ -67,7 +68,14 @@ class ImageLayout:
         return math.prod(self.image_shape)
 
 
-def _normalize_image_shape(image_shape) -> tuple[int, int, int] | None:
+def normalize_image_shape(image_shape) -> tuple[int, int, int] | None:
+    """``image_shape`` as ``(C, H, W)`` (``(H, W)`` is one channel), or None.
+
+    Raises
+    ------
+    ValueError
+        If it is not None, ``(H, W)`` or ``(C, H, W)`` of positive integers.
+    """
     if image_shape is None:
         return None
     try:
@@ -83,8 +91,12 @@ def _normalize_image_shape(image_shape) -> tuple[int, int, int] | None:
     return dims if len(dims) == 3 else (1, *dims)
 
 
+#: The old private name, still imported by ``sklearn_cnn._params``.
+_normalize_image_shape = normalize_image_shape
+
+
 def _flat_layout(n_features: int, image_shape, expected) -> ImageLayout:
-    shape = _normalize_image_shape(image_shape)
+    shape = normalize_image_shape(image_shape)
     if shape is None and expected is not None and math.prod(expected) == n_features:
         shape = tuple(expected)
     if shape is None:

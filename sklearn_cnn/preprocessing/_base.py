@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._layout import (
     DATA_FORMATS,
     ImageLayout,
-    _normalize_image_shape,
+    normalize_image_shape,
     to_float_nchw,
     validate_images,
 )
@@ -85,7 +85,7 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
-        _normalize_image_shape(self.image_shape)
+        normalize_image_shape(self.image_shape)
         X, layout = self._validate(X, expected=None)
         self._check_input_shape(layout.image_shape)
         self._fit_images(X, layout)
