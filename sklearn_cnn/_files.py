@@ -3,6 +3,12 @@
 Pillow opens and decodes the files; torchvision's ``resize`` (on the PIL
 image) brings them to one size, chosen by the rule of ``_sizes``. Every
 failure of one call is collected and reported at once, naming every file.
+
+Pillow rather than ``torchvision.io.decode_image``: torchvision reads only
+JPEG, PNG, GIF and WebP (not the BMP, TIFF, PPM/PGM of ``IMG_EXTENSIONS``),
+and its gray decoding is not Pillow's: RGB PNGs read as gray differ by up to
+1 level, RGB JPEGs by up to 14 (libjpeg's luma against Pillow's ``convert``),
+so pixels would depend on the reader.
 """
 
 from __future__ import annotations
@@ -219,7 +225,12 @@ def _read_mode(modes: list[str], image_shape) -> str:
 
 
 def file_input_shape(
-    paths: list[str], image_shape=None, expected: Sequence[int] | None = None
+    paths: list[str],
+    image_shape=None,
+    expected: Sequence[int] | None = None,
+    *,
+    mode: str | None = None,
+    parameter: str = "image_shape",
 ) -> tuple[str, tuple[int, int, int]]:
     """The PIL mode and ``(C, H, W)`` that image files are read in.
 
@@ -234,6 +245,10 @@ def file_input_shape(
         ``sklearn_cnn._sizes``) and "L" if every image is gray, else "RGB".
     expected : (C, H, W), default=None
         The shape of a fitted model, which wins over everything else.
+    mode : {"L", "LA", "RGB", "RGBA"}, default=None
+        PIL mode to read in, rather than one of ``image_shape`` or the files'.
+    parameter : str, default="image_shape"
+        The caller's parameter that sets the size, named in the warning.
 
     Returns
     -------
@@ -243,8 +258,8 @@ def file_input_shape(
     sizes, modes = read_headers(paths)
     if expected is not None:
         return mode_for_channels(expected[0]), tuple(expected)
-    mode = _read_mode(modes, image_shape)
-    return mode, (CHANNELS[mode], *choose_size(sizes, image_shape))
+    mode = mode or _read_mode(modes, image_shape)
+    return mode, (CHANNELS[mode], *choose_size(sizes, image_shape, parameter=parameter))
 
 
 class ImageFileDataset(torch.utils.data.Dataset):
@@ -273,7 +288,7 @@ class ImageFileDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int):
         pixels = decode_images([self.paths[i]], self.mode, self.size)[0]
-        image = torch.from_numpy(pixels).permute(2, 0, 1).float().div_(255)
+        image = F.to_dtype(torch.from_numpy(pixels).permute(2, 0, 1), torch.float32, scale=True)
         return image, self.y[i]
 
 
@@ -281,4 +296,5 @@ def iter_file_batches(paths: list[str], mode: str, size, batch_size: int):
     """Float32 ``(n, C, H, W)`` tensors of consecutive files, ``batch_size`` at a time."""
     for start in range(0, len(paths), batch_size):
         pixels = decode_images(paths[start:start + batch_size], mode, size)
-        yield torch.from_numpy(pixels).permute(0, 3, 1, 2).float().div_(255)
+        yield F.to_dtype(torch.from_numpy(pixels).permute(0, 3, 1, 2), torch.float32,
+                         scale=True)

@@ -7,9 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from .._device import place_images
-from .._files import check_paths, is_path_array, iter_file_batches, mode_for_channels
-from .._layout import validate_images
+from .._images import read_images
 
 __all__ = ["image_batches", "target_indices"]
 
@@ -37,16 +35,11 @@ def image_batches(clf, X, batch_size: int) -> tuple[int, Iterator[torch.Tensor]]
         On the host, or already on ``clf.device_`` where ``place_images``
         put the images there.
     """
-    if is_path_array(X):
-        paths = check_paths(X)
-        mode, shape = mode_for_channels(clf.input_shape_[0]), clf.input_shape_
-        return len(paths), iter_file_batches(paths, mode, shape[1:], batch_size)
-    images, layout = validate_images(
+    images = read_images(
         X, image_shape=clf.image_shape, data_format=clf.data_format,
         expected=clf.input_shape_, estimator=clf,
     )
-    images = place_images(images, layout, torch.device(clf.device_))
-    return len(images), iter(images.split(batch_size))
+    return len(images), images.batches(batch_size, clf.device_)
 
 
 def target_indices(clf, target, n_images: int) -> np.ndarray | None:

@@ -10,7 +10,8 @@ from sklearn.utils import _safe_indexing, check_consistent_length, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
 from .._files import is_path_array
-from .._layout import check_images
+from .._images import read_images
+from .._sizes import size_pair
 from ._matplotlib import check_matplotlib_support, panel_axes
 
 __all__ = ["ImageGridDisplay", "displayable_images", "draw_images"]
@@ -44,12 +45,10 @@ def displayable_images(X, *, image_shape=None, data_format="auto", size=None) ->
         Gray images 2-D (one channel; the mean of the channels for counts
         other than 1, 3 and 4), RGB and RGBA channels-last, in [0, 1].
     """
-    if is_path_array(X):
-        from ..preprocessing import ImageFileLoader
-
-        images = ImageFileLoader(size=size).fit_transform(X)
-    else:
-        images, _ = check_images(X, image_shape=image_shape, data_format=data_format)
+    if is_path_array(X):  # files are read at ``size``, arrays shaped by ``image_shape``
+        image_shape = None if size is None else size_pair(size, "size")
+    images = read_images(X, image_shape=image_shape, data_format=data_format,
+                         size_parameter="size").to_array()
     low, high = float(images.min()), float(images.max())
     if low < 0 or high > 1:
         images = (images - low) / (high - low)

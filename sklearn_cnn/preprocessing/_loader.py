@@ -10,19 +10,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torchvision.transforms.v2 import functional as F
 
-from .._files import (
-    CHANNELS,
-    check_paths,
-    common_mode,
-    decode_images,
-    is_path_array,
-    mode_for_channels,
-    read_headers,
-)
-from .._layout import ImageLayout, to_float_nchw
-from .._sizes import choose_size
+from .._files import CHANNELS, is_path_array, mode_for_channels
+from .._images import read_images
+from .._sizes import size_pair
 from ._base import COMMON_CONSTRAINTS, ImageTransformer
-from ._geometry import _size_pair
 
 __all__ = ["ImageFileLoader"]
 
@@ -85,7 +76,7 @@ class ImageFileLoader(ImageTransformer):
         self.data_format = data_format
 
     def _size(self) -> tuple[int, int] | None:
-        return None if self.size is None else tuple(_size_pair(self.size, "size"))
+        return None if self.size is None else tuple(size_pair(self.size, "size"))
 
     def fit(self, X, y=None):
         """Read the files' headers (or check the array) to fix mode and size.
@@ -107,11 +98,10 @@ class ImageFileLoader(ImageTransformer):
             self.mode_ = mode_for_channels(channels) if channels in CHANNELS.values() else None
             return self
         self._validate_params()
-        size = self._size()
-        sizes, modes = read_headers(check_paths(X))
-        mode = self.mode or common_mode(modes)
-        self.mode_ = mode
-        self.input_shape_ = (CHANNELS[mode], *choose_size(sizes, size, parameter="size"))
+        images = read_images(X, image_shape=self._size(), mode=self.mode,
+                             size_parameter="size")
+        self.mode_ = images.mode
+        self.input_shape_ = images.image_shape
         if hasattr(self, "n_features_in_"):
             del self.n_features_in_
         return self
@@ -136,9 +126,7 @@ class ImageFileLoader(ImageTransformer):
                 f"This ImageFileLoader was fitted on {self.input_shape_[0]}-channel "
                 "arrays, which no image file mode has; fit it on files instead."
             )
-        pixels = decode_images(check_paths(X), self.mode_, self.input_shape_[1:])
-        _, height, width, channels = pixels.shape
-        return to_float_nchw(pixels, ImageLayout("channels_last", (channels, height, width)))
+        return read_images(X, expected=self.input_shape_).to_array()
 
     def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
         size = self._size()

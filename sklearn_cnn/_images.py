@@ -1,0 +1,160 @@
+"""What the user passed, read as images: file paths, PIL images or pixel arrays.
+
+This is the one place that tells image files from pixels. The classifier
+(to fit and to predict), ``ImageFileLoader`` and the explanations call
+:func:`read_images`, so an input accepted by one is read the same way by all:
+
+- a 1-D array-like of paths is kept as paths, decoded lazily (batch by
+  batch, or one file at a time by a ``DataLoader``) at one size and mode,
+  chosen by the rule of ``sklearn_cnn._sizes`` (``sklearn_cnn._files``);
+- anything else is validated, not converted, as ``sklearn_cnn._layout``
+  reads it (a list of PIL images is decoded there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._device import place_images
+from ._files import (
+    check_paths,
+    decode_images,
+    file_input_shape,
+    is_path_array,
+    iter_file_batches,
+    mode_for_channels,
+)
+from ._layout import ImageLayout, to_float_nchw, validate_images
+
+__all__ = ["ImageInput", "read_images"]
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """Images as read from the user's input, not yet converted to float.
+
+    Attributes
+    ----------
+    data : list of str or ndarray
+        The image files' paths, or the validated pixels in their own layout
+        and dtype.
+    layout : ImageLayout or None
+        How ``data`` holds its images; None for files.
+    image_shape : (int, int, int)
+        ``(C, H, W)`` of one image as the network takes it.
+    """
+
+    data: list[str] | np.ndarray
+    layout: ImageLayout | None
+    image_shape: tuple[int, int, int]
+
+    @property
+    def is_files(self) -> bool:
+        """Whether the images are files, decoded only when asked for."""
+        return self.layout is None
+
+    @property
+    def mode(self) -> str:
+        """The PIL mode files are decoded in (the one of ``image_shape[0]`` channels)."""
+        return mode_for_channels(self.image_shape[0])
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def tensor(self, device: torch.device | str = "cpu") -> torch.Tensor:
+        """Pixels as one float32 ``(N, C, H, W)`` tensor, placed for ``device``.
+
+        Arrays go through ``place_images`` (on a GPU with room, moved there
+        once); files are decoded, all of them.
+        """
+        if self.is_files:
+            return torch.from_numpy(self.to_array())
+        return place_images(self.data, self.layout, torch.device(device))
+
+    def batches(self, batch_size: int, device: torch.device | str = "cpu"
+                ) -> Iterator[torch.Tensor]:
+        """Float32 ``(n, C, H, W)`` tensors of consecutive images, ``batch_size`` at a time.
+
+        Files are decoded one batch at a time, on the host; arrays are placed
+        once (see :meth:`tensor`) and sliced.
+        """
+        if self.is_files:
+            return iter_file_batches(self.data, self.mode, self.image_shape[1:], batch_size)
+        return iter(self.tensor(device).split(batch_size))
+
+    def to_array(self) -> np.ndarray:
+        """Pixels as a new float32 ``(N, C, H, W)`` array; files are all decoded."""
+        if not self.is_files:
+            return to_float_nchw(self.data, self.layout)
+        pixels = decode_images(self.data, self.mode, self.image_shape[1:])
+        return to_float_nchw(pixels, ImageLayout("channels_last", self.image_shape))
+
+
+def read_images(
+    X,
+    *,
+    image_shape=None,
+    data_format: str = "auto",
+    expected: Sequence[int] | None = None,
+    estimator=None,
+    mode: str | None = None,
+    size_parameter: str = "image_shape",
+    check_files: bool = False,
+) -> ImageInput:
+    """Read what the user passed as images, without decoding files or converting pixels.
+
+    Parameters
+    ----------
+    X : 1-D array-like of str or os.PathLike, list of PIL images, or array-like
+        Image files, or images in any layout of ``sklearn_cnn._layout``.
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)``: for flat ``(N, F)`` arrays, their shape;
+        for files and PIL images, the size (and channels: 1 gray, 3 RGB) to
+        read them at.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is.
+    expected : (C, H, W), default=None
+        The shape of a fitted model: arrays of another shape raise a
+        ``ValueError``; files are read at it.
+    estimator : estimator instance, default=None
+        Named in error messages.
+    mode : {"L", "RGB", "RGBA"}, default=None
+        PIL mode to read files in when not ``expected``; None: "L" if every
+        file is gray, else "RGB" (or the channels of ``image_shape``).
+    size_parameter : str, default="image_shape"
+        The caller's parameter that sets the files' size, named in the
+        ``ImageSizeWarning``.
+    check_files : bool, default=False
+        With ``expected``, still open every file now, so that a missing or
+        unreadable one fails before any work starts rather than when it is
+        decoded. Without ``expected`` the files are always opened (their
+        headers give the size).
+
+    Returns
+    -------
+    images : ImageInput
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_cnn._images import read_images
+    >>> images = read_images(np.zeros((5, 28, 28, 3), dtype=np.uint8))
+    >>> images.is_files, images.image_shape, images.to_array().shape
+    (False, (3, 28, 28), (5, 3, 28, 28))
+    """
+    if is_path_array(X):
+        paths = check_paths(X)
+        if expected is not None and not check_files:
+            return ImageInput(paths, None, tuple(expected))
+        _, shape = file_input_shape(paths, image_shape, expected, mode=mode,
+                                    parameter=size_parameter)
+        return ImageInput(paths, None, shape)
+    array, layout = validate_images(
+        X, image_shape=image_shape, data_format=data_format, expected=expected,
+        estimator=estimator,
+    )
+    return ImageInput(array, layout, layout.image_shape)
