@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn.model_selection import train_test_split
-from torch.utils.data import Subset
+from skorch.dataset import ValidSplit
 
 __all__ = ["HoldoutSplit"]
 
@@ -14,10 +13,10 @@ __all__ = ["HoldoutSplit"]
 class HoldoutSplit:
     """A stratified hold-out for skorch's ``train_split``.
 
-    scikit-learn's ``train_test_split`` with two fallbacks that keep tiny
-    data sets trainable: no stratification when a class has a single sample
-    or the hold-out is smaller than the number of classes, and no hold-out at
-    all when fewer than two samples would remain for training.
+    skorch's ``ValidSplit(fraction, stratified=True)`` with two fallbacks
+    that keep tiny data sets trainable: no stratification when a class has a
+    single sample or the hold-out is smaller than the number of classes, and
+    no hold-out at all when fewer than two samples would remain for training.
 
     Parameters
     ----------
@@ -25,6 +24,14 @@ class HoldoutSplit:
         Share of the samples held out, in (0, 1).
     random_state : int or None
         Seed of the split.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_cnn._holdout import HoldoutSplit
+    >>> train, valid = HoldoutSplit(0.25, random_state=0).indices(np.repeat([0, 1], 4))
+    >>> len(train), len(valid)
+    (6, 2)
     """
 
     def __init__(self, fraction: float, random_state: int | None):
@@ -33,25 +40,31 @@ class HoldoutSplit:
 
     def n_valid(self, n: int) -> int:
         """How many of ``n`` samples are held out (0: too few to hold any out)."""
+        # ValidSplit's ShuffleSplit holds out ceil(fraction * n) samples too.
         n_valid = math.ceil(self.fraction * n)
         return 0 if n - n_valid < 2 or n_valid < 1 else n_valid
+
+    def _split(self, y: np.ndarray) -> ValidSplit | None:
+        """skorch's split for ``y``, stratified where it can be; None: no hold-out."""
+        n_valid = self.n_valid(len(y))
+        if n_valid == 0:
+            return None
+        classes, counts = np.unique(y, return_counts=True)
+        stratified = counts.min() >= 2 and min(n_valid, len(y) - n_valid) >= len(classes)
+        return ValidSplit(self.fraction, stratified=bool(stratified),
+                          random_state=self.random_state)
 
     def indices(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Train and validation indices into ``y``."""
         idx = np.arange(len(y))
-        n_valid = self.n_valid(len(y))
-        if n_valid == 0:
+        split = self._split(y)
+        if split is None:
             return idx, idx[:0]
-        classes, counts = np.unique(y, return_counts=True)
-        stratify = (
-            y if counts.min() >= 2 and min(n_valid, len(y) - n_valid) >= len(classes) else None
-        )
-        return train_test_split(
-            idx, test_size=n_valid, stratify=stratify, random_state=self.random_state
-        )
+        train, valid = split(idx, y)
+        return train.indices, valid.indices
 
     def __call__(self, dataset, y=None, groups=None):
-        train_idx, valid_idx = self.indices(np.asarray(y))
-        if len(valid_idx) == 0:
+        split = self._split(np.asarray(y))
+        if split is None:
             return dataset, None
-        return Subset(dataset, train_idx), Subset(dataset, valid_idx)
+        return split(dataset, y, groups=groups)

@@ -1,7 +1,9 @@
 """The stratified hold-out (sklearn_cnn._holdout)."""
 
 import numpy as np
+import pytest
 import torch
+from sklearn.model_selection import train_test_split
 
 from sklearn_cnn._holdout import HoldoutSplit
 
@@ -41,3 +43,14 @@ def test_holdout_size_matches_the_split():
     for n in (2, 3, 10, 57, 400):
         y = np.arange(n) % 3
         assert split.n_valid(n) == len(split.indices(y)[1])
+
+
+@pytest.mark.parametrize("n, fraction", [(12, 0.25), (57, 0.15), (200, 0.33)])
+def test_holdout_is_scikit_learns_seeded_split(n, fraction):
+    # The split skorch's ValidSplit draws is train_test_split's, index for index.
+    y = np.arange(n) % 3
+    split = HoldoutSplit(fraction, random_state=7)
+    expected = train_test_split(np.arange(n), test_size=split.n_valid(n), stratify=y,
+                                random_state=7)
+    for got, want in zip(split.indices(y), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
