@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.preprocessing import StandardScaler
 from torchvision.transforms.v2 import functional as F
 
 from .._layout import ImageLayout
@@ -17,7 +18,7 @@ class ChannelStandardizer(ImageTransformer):
     """Standardise each channel to zero mean and unit variance.
 
     ``fit`` learns one mean and one standard deviation per channel, over all
-    images and pixels (streamed in chunks, accumulated in float64);
+    images and pixels (streamed in chunks through ``StandardScaler.partial_fit``);
     ``transform`` applies torchvision's ``normalize``. A constant channel
     keeps a scale of 1, as in scikit-learn's ``StandardScaler``.
 
@@ -51,18 +52,16 @@ class ChannelStandardizer(ImageTransformer):
 
     def _fit_images(self, X: np.ndarray, layout: ImageLayout) -> None:
         n_channels = layout.image_shape[0]
-        total = np.zeros(n_channels)
-        squares = np.zeros(n_channels)
-        count = 0
+        # StandardScaler streams the mean and variance (in float64), one
+        # feature per channel, every pixel of every image a sample.
+        scaler = StandardScaler()
         for _, chunk in self._chunks(X, layout):
-            values = chunk.double().transpose(0, 1).reshape(n_channels, -1)
-            total += values.sum(dim=1).numpy()
-            squares += values.square().sum(dim=1).numpy()
-            count += values.shape[1]
-        self.mean_ = total / count
-        variance = np.maximum(squares / count - self.mean_**2, 0.0)
-        std = np.sqrt(variance)
-        # Constant channels (and float noise around 0) keep a unit scale.
+            scaler.partial_fit(chunk.transpose(0, 1).reshape(n_channels, -1).T.numpy())
+        self.mean_ = scaler.mean_
+        std = np.sqrt(scaler.var_)
+        # Constant channels keep a unit scale. StandardScaler's own test is
+        # float64's; these are float32 pixels, so a spread under float32's
+        # resolution (float noise) counts as constant too.
         self.scale_ = np.where(std < 10 * np.finfo(np.float32).eps * np.maximum(
             1.0, np.abs(self.mean_)), 1.0, std)
 
