@@ -1,17 +1,17 @@
-"""Batched, gradient-free forward passes for prediction."""
+"""Prediction: batched, gradient-free forward passes, and class probabilities.
+
+The network predicts with is ``CNNNet.inference_module()`` (batch norm folded
+in: ``sklearn_cnn._folding``), in the memory format ``CNNNet.memory_format``
+decides for training and prediction alike.
+"""
 
 from __future__ import annotations
-
-import copy
 
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from ._convnet import ConvNet
-
-__all__ = ["INFERENCE_BATCH_SIZE", "fold_batch_norm", "log_softmax", "predict_logits"]
+__all__ = ["INFERENCE_BATCH_SIZE", "class_probabilities", "predict_logits"]
 
 #: Images per forward pass at predict time (fewer when fewer are given).
 INFERENCE_BATCH_SIZE = 256
@@ -65,46 +65,36 @@ def predict_logits(
     return torch.cat(outputs).cpu().numpy().astype(np.float64)  # one copy back from a GPU
 
 
-def fold_batch_norm(module: nn.Module) -> nn.Module:
-    """An evaluation copy of ``module`` with each BatchNorm folded into its conv.
+def class_probabilities(logits: torch.Tensor, *, log: bool = False) -> torch.Tensor:
+    """Softmax of ``logits`` over the classes, or its logarithm.
 
-    Every ``Conv2d`` directly followed by a ``BatchNorm2d`` in an
-    ``nn.Sequential`` becomes one ``Conv2d`` (torch's ``fuse_conv_bn_eval``),
-    the BatchNorm an ``Identity``: the same function in evaluation mode, one
-    pass over the feature map fewer. The built-in ``ConvNet`` becomes one flat
-    ``nn.Sequential`` without its identities and dropouts (each module call
-    costs microseconds that one-image predictions feel). A module with no
-    such pair is returned as it is, not copied.
+    The one softmax of prediction: ``predict_proba`` and
+    ``predict_log_proba``, the skorch net's ``predict_nonlinearity`` and the
+    graph ``to_onnx`` writes all take their probabilities from here.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (N, n_classes)
+        Class scores. Computed in their own dtype, or in float32 when that
+        is narrower (a bfloat16 network's scores are widened first).
+    log : bool, default=False
+        Return log-probabilities (``torch.log_softmax``: accurate where the
+        probabilities underflow) instead of probabilities.
+
+    Returns
+    -------
+    proba : Tensor of shape (N, n_classes)
+        Each row sums to 1 (or its exponentials do, for ``log=True``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_cnn._inference import class_probabilities
+    >>> class_probabilities(torch.tensor([[0.0, 0.0], [0.0, 800.0]]))
+    tensor([[0.5000, 0.5000],
+            [0.0000, 1.0000]])
+    >>> class_probabilities(torch.tensor([[0.0, 800.0]]), log=True)
+    tensor([[-800.,    0.]])
     """
-    pairs = [
-        (seq, i) for seq in module.modules() if isinstance(seq, nn.Sequential)
-        for i in range(len(seq) - 1)
-        if isinstance(seq[i], nn.Conv2d) and isinstance(seq[i + 1], nn.BatchNorm2d)
-    ]
-    if not pairs:
-        return module
-    paths = {id(m): name for name, m in module.named_modules()}
-    folded = copy.deepcopy(module).eval()
-    for seq, i in pairs:
-        target = folded.get_submodule(paths[id(seq)]) if paths[id(seq)] else folded
-        fused = fuse_conv_bn_eval(target[i], target[i + 1])
-        memory_format = (torch.channels_last
-                         if target[i].weight.is_contiguous(memory_format=torch.channels_last)
-                         else torch.contiguous_format)
-        target[i] = fused.to(memory_format=memory_format)
-        target[i + 1] = nn.Identity()
-    if isinstance(folded, ConvNet):
-        layers = [*folded.features, *folded.classifier]
-        folded = nn.Sequential(*(m for m in layers if not isinstance(m, (nn.Identity,
-                                                                       nn.Dropout))))
-    return folded.requires_grad_(False)
-
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise log-softmax in numpy.
-
-    Written out because scipy's ``log_softmax`` costs ~80 us per call in
-    array-API dispatch, half of a one-image prediction.
-    """
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    return torch.log_softmax(logits, dim=1) if log else torch.softmax(logits, dim=1)

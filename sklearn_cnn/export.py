@@ -23,18 +23,20 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ._inference import class_probabilities
+
 __all__ = ["to_onnx"]
 
 
 class _Probabilities(nn.Module):
-    """The network followed by a softmax over classes."""
+    """The network followed by the classifier's softmax over classes."""
 
     def __init__(self, network: nn.Module) -> None:
         super().__init__()
         self.network = network
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.network(images).float(), dim=1)
+        return class_probabilities(self.network(images))
 
 
 def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = None) -> None:
@@ -91,6 +93,8 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
             "(onnx, onnxscript, and onnxruntime to run the file)."
         ) from exc
     network = copy.deepcopy(estimator.net_.inference_module()).to("cpu").float()
+    # ONNX tensors have no memory format: the exported weights are the
+    # standard contiguous ones, whatever CNNNet.memory_format chose.
     network.to(memory_format=torch.contiguous_format)
     example = torch.zeros((2, *estimator.input_shape_))
     options = {} if opset_version is None else {"opset_version": opset_version}

@@ -5,8 +5,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import FAST, PROBA_ATOL
 from sklearn.exceptions import NotFittedError
+from test_inference import ConvBatchNorm
+from torch import nn
 
 from sklearn_cnn import CNNClassifier
 from sklearn_cnn.export import to_onnx
@@ -21,9 +22,10 @@ def session(path):
 
 
 @pytest.mark.parametrize("batch", [1, 37, 197])
-def test_onnx_matches_predict_proba_on_real_digits(digits, tmp_path, batch):
+def test_onnx_matches_predict_proba_on_real_digits(digits, tmp_path, batch,
+                                                   fast_params, proba_atol):
     X, y = digits
-    clf = CNNClassifier(**FAST).fit(X[:200], y[:200])
+    clf = CNNClassifier(**fast_params).fit(X[:200], y[:200])
     clf.to_onnx(tmp_path / "digits.onnx")
     onnx_model = session(tmp_path / "digits.onnx")
     (inp,), (out,) = onnx_model.get_inputs(), onnx_model.get_outputs()
@@ -32,10 +34,10 @@ def test_onnx_matches_predict_proba_on_real_digits(digits, tmp_path, batch):
     images = ToImage().fit_transform(X[200:200 + batch])
     proba = onnx_model.run(None, {"images": images})[0]
     assert proba.shape == (batch, 10)
-    np.testing.assert_allclose(proba, clf.predict_proba(X[200:200 + batch]), atol=PROBA_ATOL)
+    np.testing.assert_allclose(proba, clf.predict_proba(X[200:200 + batch]), atol=proba_atol())
 
 
-def test_onnx_of_rgb_uint8_photos(tmp_path):
+def test_onnx_of_rgb_uint8_photos(tmp_path, fast_params, proba_atol):
     from sklearn.datasets import load_sample_images
 
     rng = np.random.default_rng(0)
@@ -43,11 +45,11 @@ def test_onnx_of_rgb_uint8_photos(tmp_path):
     patches = np.stack([p[r:r + 24, c:c + 24] for p in photos
                         for r, c in rng.integers(0, 400, size=(40, 2))])
     labels = np.repeat([0, 1], 40)
-    clf = CNNClassifier(**FAST).fit(patches, labels)
+    clf = CNNClassifier(**fast_params).fit(patches, labels)
     to_onnx(clf, tmp_path / "photos.onnx")
     proba = session(tmp_path / "photos.onnx").run(
         None, {"images": ToImage().fit_transform(patches)})[0]
-    np.testing.assert_allclose(proba, clf.predict_proba(patches), atol=PROBA_ATOL)
+    np.testing.assert_allclose(proba, clf.predict_proba(patches), atol=proba_atol())
 
 
 def test_unfitted_model_is_refused(tmp_path):
@@ -55,9 +57,9 @@ def test_unfitted_model_is_refused(tmp_path):
         CNNClassifier().to_onnx(tmp_path / "m.onnx")
 
 
-def test_missing_extra_says_how_to_install_it(digits, tmp_path, monkeypatch):
+def test_missing_extra_says_how_to_install_it(digits, tmp_path, monkeypatch, fast_params):
     X, y = digits
-    clf = CNNClassifier(**FAST).fit(X[:100], y[:100])
+    clf = CNNClassifier(**fast_params).fit(X[:100], y[:100])
     monkeypatch.setitem(sys.modules, "onnxscript", None)
     with pytest.raises(ImportError, match=r"sklearn-cnn\[export\]"):
         clf.to_onnx(tmp_path / "m.onnx")
@@ -67,9 +69,10 @@ def test_missing_extra_says_how_to_install_it(digits, tmp_path, monkeypatch):
     {},  # FAST's: 15 kB of weights, which torch's exporter alone put in a second file
     {"conv_channels": (64, 128), "dense_units": (512,)},  # 1.4 MB
 ])
-def test_the_onnx_file_alone_is_the_model(digits, tmp_path, architecture):
+def test_the_onnx_file_alone_is_the_model(digits, tmp_path, architecture,
+                                          fast_params, proba_atol):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "max_epochs": 1, **architecture}).fit(X[:100], y[:100])
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 1, **architecture}).fit(X[:100], y[:100])
     clf.to_onnx(tmp_path / "model.onnx")
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
     elsewhere = tmp_path / "elsewhere"
@@ -77,14 +80,14 @@ def test_the_onnx_file_alone_is_the_model(digits, tmp_path, architecture):
     shutil.copy(tmp_path / "model.onnx", elsewhere)
     proba = session(elsewhere / "model.onnx").run(
         None, {"images": ToImage().fit_transform(X[100:140])})[0]
-    np.testing.assert_allclose(proba, clf.predict_proba(X[100:140]), atol=PROBA_ATOL)
+    np.testing.assert_allclose(proba, clf.predict_proba(X[100:140]), atol=proba_atol())
 
 
-def test_a_network_over_the_protobuf_limit_keeps_its_weights_beside(digits, tmp_path,
-                                                                    monkeypatch):
+def test_a_network_over_the_protobuf_limit_keeps_its_weights_beside(digits, tmp_path, monkeypatch,
+                                                                    fast_params, proba_atol):
     onnx = pytest.importorskip("onnx")
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "max_epochs": 1}).fit(X[:100], y[:100])
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 1}).fit(X[:100], y[:100])
     monkeypatch.setattr(onnx.checker, "MAXIMUM_PROTOBUF", 4096)  # 2 GB takes too long
     with pytest.warns(UserWarning, match=r"2 GB.*'model\.onnx\.data'"):
         clf.to_onnx(tmp_path / "model.onnx")
@@ -95,4 +98,21 @@ def test_a_network_over_the_protobuf_limit_keeps_its_weights_beside(digits, tmp_
     assert locations == {"model.onnx.data"}
     proba = session(tmp_path / "model.onnx").run(
         None, {"images": ToImage().fit_transform(X[100:140])})[0]
-    np.testing.assert_allclose(proba, clf.predict_proba(X[100:140]), atol=PROBA_ATOL)
+    np.testing.assert_allclose(proba, clf.predict_proba(X[100:140]), atol=proba_atol())
+
+
+@pytest.mark.parametrize("network", [
+    pytest.param({"module": ConvBatchNorm}, id="custom"),
+    pytest.param({"backbone": "resnet18", "weights": None}, id="resnet18",
+                 marks=pytest.mark.slow),
+])
+def test_onnx_of_a_folded_network_matches_predict_proba(digits, tmp_path, network,
+                                                        fast_params, proba_atol):
+    # Batch norm folded into attribute convolutions (not Sequential neighbours).
+    X, y = digits
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 1}, **network).fit(X[:100], y[:100])
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in clf.net_.inference_module().modules())
+    clf.to_onnx(tmp_path / "model.onnx")
+    proba = session(tmp_path / "model.onnx").run(
+        None, {"images": ToImage().fit_transform(X[100:140])})[0]
+    np.testing.assert_allclose(proba, clf.predict_proba(X[100:140]), atol=proba_atol())

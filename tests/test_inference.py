@@ -1,10 +1,17 @@
-"""Prediction forward passes (sklearn_cnn._inference)."""
+"""Prediction: forward passes and class probabilities (sklearn_cnn._inference)."""
+
+import copy
 
 import numpy as np
+import pytest
 import torch
+from numpy.testing import assert_array_equal
+from scipy.special import log_softmax, softmax
 from torch import nn
 
-from sklearn_cnn._inference import predict_logits
+from sklearn_cnn import CNNClassifier
+from sklearn_cnn._inference import class_probabilities, predict_logits
+from sklearn_cnn.preprocessing import ToImage
 
 
 def make_module():
@@ -41,37 +48,64 @@ def test_no_autograd_graph_is_built():
     assert all(p.grad is None for p in module.parameters())
 
 
-def test_fold_batch_norm_computes_the_same_function():
-    from sklearn_cnn import ConvNet
-    from sklearn_cnn._inference import fold_batch_norm
+class ConvBatchNorm(nn.Module):
+    """A custom network whose conv/batch-norm pair is two attributes."""
 
-    torch.manual_seed(0)
-    net = ConvNet((3, 8, 8), 4, conv_channels=(8, 16))
-    net.train()
-    net(torch.randn(64, 3, 8, 8))  # move the running statistics away from 0 / 1
-    net.eval()
-    folded = fold_batch_norm(net)
-    assert not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
-    assert any(isinstance(m, nn.BatchNorm2d) for m in net.modules())  # original untouched
-    x = torch.randn(5, 3, 8, 8)
-    with torch.inference_mode():
-        torch.testing.assert_close(folded(x), net(x), rtol=1e-5, atol=1e-5)
+    def __init__(self, input_shape, n_classes):
+        super().__init__()
+        self.conv = nn.Conv2d(input_shape[0], 6, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(6)
+        self.head = nn.Linear(6 * input_shape[1] * input_shape[2], n_classes)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.bn(self.conv(x))).flatten(1))
 
 
-def test_fold_batch_norm_leaves_other_modules_alone():
-    from sklearn_cnn._inference import fold_batch_norm
-
-    module = make_module()
-    assert fold_batch_norm(module) is module
-
-
-def test_inference_module_is_rebuilt_after_training(digits):
-    from conftest import FAST
-
-    from sklearn_cnn import CNNClassifier
-
+@pytest.mark.parametrize("network", [
+    {}, {"backbone": "resnet18", "weights": None}, {"module": ConvBatchNorm},
+], ids=["convnet", "resnet18", "custom"])
+def test_predict_proba_is_the_softmax_of_the_unfolded_network(digits, fast_params, network):
     X, y = digits
-    clf = CNNClassifier(**FAST).fit(X, y)
+    clf = CNNClassifier(**{**fast_params, "device": "cpu", "max_epochs": 1},
+                        **network).fit(X[:100], y[:100])
+    folded = clf.net_.inference_module()
+    assert folded is not clf.module_ and not any(
+        isinstance(m, nn.BatchNorm2d) for m in folded.modules())
+    images = torch.from_numpy(ToImage().fit_transform(X[100:160]))
+    with torch.inference_mode():
+        logits = copy.deepcopy(clf.module_).eval().double()(images.double())
+    expected = torch.softmax(logits, dim=1).numpy()
+    np.testing.assert_allclose(clf.predict_proba(X[100:160]), expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(clf.predict_log_proba(X[100:160]),
+                               torch.log_softmax(logits, dim=1).numpy(), rtol=1e-4, atol=1e-5)
+    assert_array_equal(clf.predict(X[100:160]), clf.classes_[expected.argmax(axis=1)])
+
+
+def test_skorch_net_predicts_the_classifier_probabilities(digits, fast_params):
+    X, y = digits
+    clf = CNNClassifier(**{**fast_params, "device": "cpu", "loss": "mse"}).fit(X, y)
+    images = ToImage().fit_transform(X[:50])
+    np.testing.assert_allclose(clf.net_.predict_proba(images), clf.predict_proba(X[:50]),
+                               rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize(("network", "memory_format"), [
+    ({}, torch.channels_last),  # the built-in network goes channels-last on the CPU
+    ({"module": ConvBatchNorm}, torch.contiguous_format),
+])
+def test_inference_module_is_in_the_nets_memory_format(digits, fast_params, network,
+                                                       memory_format):
+    X, y = digits
+    clf = CNNClassifier(**{**fast_params, "device": "cpu", "max_epochs": 1},
+                        **network).fit(X[:100], y[:100])
+    assert clf.net_.memory_format is memory_format
+    convs = [m for m in clf.net_.inference_module().modules() if isinstance(m, nn.Conv2d)]
+    assert convs and all(c.weight.is_contiguous(memory_format=memory_format) for c in convs)
+
+
+def test_inference_module_is_rebuilt_after_training(digits, fast_params):
+    X, y = digits
+    clf = CNNClassifier(**fast_params).fit(X, y)
     first = clf.net_.inference_module()
     assert clf.net_.inference_module() is first
     before = clf.predict_proba(X)
@@ -80,11 +114,20 @@ def test_inference_module_is_rebuilt_after_training(digits):
     assert not np.allclose(clf.predict_proba(X), before)
 
 
-def test_log_softmax_matches_scipy():
-    from scipy.special import log_softmax as scipy_log_softmax
-
-    from sklearn_cnn._inference import log_softmax
-
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_class_probabilities_match_scipy(dtype):
     logits = np.random.default_rng(0).normal(size=(7, 5)) * 30
-    np.testing.assert_allclose(log_softmax(logits), scipy_log_softmax(logits, axis=1),
-                               rtol=1e-12, atol=1e-12)
+    tensor = torch.from_numpy(logits).to(dtype)
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    proba, log_proba = class_probabilities(tensor), class_probabilities(tensor, log=True)
+    assert proba.dtype == log_proba.dtype == dtype
+    np.testing.assert_allclose(proba.numpy(), softmax(logits, axis=1), rtol=tol, atol=tol)
+    np.testing.assert_allclose(log_proba.numpy(), log_softmax(logits, axis=1), rtol=tol,
+                               atol=tol)
+
+
+def test_class_probabilities_of_bfloat16_logits_are_float32():
+    logits = torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.bfloat16)
+    proba = class_probabilities(logits)
+    assert proba.dtype == torch.float32
+    torch.testing.assert_close(proba, torch.softmax(logits.float(), dim=1))
