@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from conftest import FAST, PROBA_ATOL
 from torch import nn
 from torchvision.transforms import v2
 
@@ -80,21 +79,21 @@ def test_auto_augment_leaves_modules_alone():
     assert settle_augment(augment, (1, 1, 4)) is augment
 
 
-def test_prediction_is_not_augmented(digits):
+def test_prediction_is_not_augmented(digits, proba_atol, fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "augment": "standard"}).fit(X, y)
+    clf = CNNClassifier(**{**fast_params, "augment": "standard"}).fit(X, y)
     proba = clf.predict_proba(X)
     np.testing.assert_array_equal(proba, clf.predict_proba(X))
     images = torch.from_numpy(X.reshape(-1, 1, 8, 8).astype(np.float32))
     logits = predict_logits(clf.module_, images, clf.device_)
     # rtol: prediction runs batch norm folded into the convolutions.
     np.testing.assert_allclose(proba, torch.softmax(torch.from_numpy(logits), 1).numpy(),
-                               rtol=1e-5, atol=PROBA_ATOL)
+                               rtol=1e-5, atol=proba_atol())
 
 
-def test_augmented_fit_repeats_under_random_state(digits):
+def test_augmented_fit_repeats_under_random_state(digits, fast_params):
     X, y = digits
-    params = {**FAST, "augment": "standard", "max_epochs": 2}
+    params = {**fast_params, "augment": "standard", "max_epochs": 2}
     a = CNNClassifier(**params).fit(X, y).predict_proba(X)
     b = CNNClassifier(**params).fit(X, y).predict_proba(X)
     c = CNNClassifier(**{**params, "random_state": 1}).fit(X, y).predict_proba(X)
@@ -102,10 +101,10 @@ def test_augmented_fit_repeats_under_random_state(digits):
     assert not np.allclose(a, c)
 
 
-def test_augmentation_changes_what_is_learned(digits):
+def test_augmentation_changes_what_is_learned(digits, fast_params):
     X, y = digits
-    plain = CNNClassifier(**FAST).fit(X, y).predict_proba(X)
-    augmented = CNNClassifier(**{**FAST, "augment": "light"}).fit(X, y).predict_proba(X)
+    plain = CNNClassifier(**fast_params).fit(X, y).predict_proba(X)
+    augmented = CNNClassifier(**{**fast_params, "augment": "light"}).fit(X, y).predict_proba(X)
     assert not np.allclose(plain, augmented)
 
 

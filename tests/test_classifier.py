@@ -3,34 +3,39 @@
 import numpy as np
 import pytest
 import torch
-from conftest import DEVICE, FAST
 from skorch.callbacks import Callback
 from torch import nn
 
 from sklearn_cnn import CNNClassifier
 
 
-def fit_fast(X, y, **params):
-    return CNNClassifier(**{**FAST, **params}).fit(X, y)
+@pytest.fixture
+def fit_fast(fast_params):
+    """``fit_fast(X, y, **params)``: CNNClassifier on ``fast_params`` and ``params``, fitted."""
+
+    def fit(X, y, **params):
+        return CNNClassifier(**{**fast_params, **params}).fit(X, y)
+
+    return fit
 
 
 # ------------------------------------------------------------------ training
 
 
-def test_learns_digits(digits):
+def test_learns_digits(digits, fit_fast):
     X, y = digits
     clf = fit_fast(X[:300], y[:300], max_epochs=8)
     assert clf.score(X[300:], y[300:]) > 0.85
 
 
-def test_fitted_attributes(digits):
+def test_fitted_attributes(digits, fast_params, torch_device, fit_fast):
     X, y = digits
     clf = fit_fast(X, y)
     np.testing.assert_array_equal(clf.classes_, np.arange(10))
     assert clf.n_features_in_ == 64
     assert clf.input_shape_ == (1, 8, 8)
-    assert clf.n_iter_ == FAST["max_epochs"] == len(clf.history_)
-    assert clf.device_ == str(DEVICE)
+    assert clf.n_iter_ == fast_params["max_epochs"] == len(clf.history_)
+    assert clf.device_ == str(torch_device)
     assert clf.best_epoch_ is None
     assert clf.module_ is clf.net_.module_
     proba = clf.predict_proba(X[:5])
@@ -39,7 +44,7 @@ def test_fitted_attributes(digits):
     np.testing.assert_array_equal(clf.predict(X[:5]), proba.argmax(axis=1))
 
 
-def test_same_random_state_gives_identical_probabilities(digits):
+def test_same_random_state_gives_identical_probabilities(digits, fit_fast):
     X, y = digits
     a = fit_fast(X, y, validation_fraction=0.2, dropout=0.2).predict_proba(X)
     b = fit_fast(X, y, validation_fraction=0.2, dropout=0.2).predict_proba(X)
@@ -48,7 +53,7 @@ def test_same_random_state_gives_identical_probabilities(digits):
     assert not np.allclose(a, c)
 
 
-def test_fit_leaves_global_torch_rng_alone(digits):
+def test_fit_leaves_global_torch_rng_alone(digits, fit_fast):
     X, y = digits
     torch.manual_seed(123)
     expected = torch.rand(3)
@@ -57,7 +62,7 @@ def test_fit_leaves_global_torch_rng_alone(digits):
     np.testing.assert_array_equal(torch.rand(3), expected)
 
 
-def test_string_labels_round_trip(digits):
+def test_string_labels_round_trip(digits, fit_fast):
     X, y = digits
     names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
                       "eight", "nine"])
@@ -67,7 +72,7 @@ def test_string_labels_round_trip(digits):
     assert clf.score(X, names[y]) > 0.5
 
 
-def test_mixed_label_types_are_refused(digits):
+def test_mixed_label_types_are_refused(digits, fit_fast):
     X, _ = digits
     y = np.array([1, "a"] * 5, dtype=object)
     with pytest.raises((ValueError, TypeError)):
@@ -89,14 +94,14 @@ def test_mixed_label_types_are_refused(digits):
         dict(loss="mse", class_weight="balanced"),
     ],
 )
-def test_parameter_combinations_train(digits, params):
+def test_parameter_combinations_train(digits, params, fit_fast):
     X, y = digits
     clf = fit_fast(X, y, max_epochs=6, **params)
     assert clf.score(X, y) > 0.5
     assert np.isfinite(clf.history_[:, "train_loss"]).all()
 
 
-def test_optimizer_gets_its_arguments(digits):
+def test_optimizer_gets_its_arguments(digits, fit_fast):
     X, y = digits
     clf = fit_fast(X[:64], y[:64], max_epochs=1, optimizer="sgd", lr=0.03, momentum=0.5,
                    weight_decay=0.01, lr_schedule="constant")
@@ -105,7 +110,7 @@ def test_optimizer_gets_its_arguments(digits):
     assert (group["lr"], group["momentum"], group["weight_decay"]) == (0.03, 0.5, 0.01)
 
 
-def test_onecycle_schedule_moves_the_learning_rate(digits):
+def test_onecycle_schedule_moves_the_learning_rate(digits, fit_fast):
     X, y = digits
     clf = fit_fast(X, y, lr_schedule="onecycle", lr=0.01)
     lrs = [b["event_lr"] for epoch in clf.history_ for b in epoch["batches"]]
@@ -113,14 +118,14 @@ def test_onecycle_schedule_moves_the_learning_rate(digits):
     assert lrs[0] < 0.001 and lrs[-1] < 0.001
 
 
-def test_class_weight_shifts_predictions(digits):
+def test_class_weight_shifts_predictions(digits, fit_fast):
     X, y = digits
     weights = {k: 1e-3 for k in range(10)} | {3: 1000.0}
     clf = fit_fast(X, y, class_weight=weights)
     assert np.mean(clf.predict(X) == 3) > 0.5
 
 
-def test_validation_and_early_stopping(digits):
+def test_validation_and_early_stopping(digits, fit_fast):
     X, y = digits
     clf = fit_fast(X, y, validation_fraction=0.2, early_stopping=True, patience=2,
                    max_epochs=40, lr_schedule="constant", lr=0.05)
@@ -130,7 +135,7 @@ def test_validation_and_early_stopping(digits):
     assert clf.best_epoch_ == history[int(np.argmin(history[:, "valid_loss"])), "epoch"]
 
 
-def test_extra_callbacks_run_and_are_not_mutated(digits):
+def test_extra_callbacks_run_and_are_not_mutated(digits, fit_fast):
     class Count(Callback):
         def initialize(self):
             self.epochs_ = 0
@@ -146,14 +151,14 @@ def test_extra_callbacks_run_and_are_not_mutated(digits):
     assert not hasattr(counter, "epochs_")
 
 
-def test_verbose_zero_prints_nothing(digits, capsys):
+def test_verbose_zero_prints_nothing(digits, capsys, fit_fast):
     X, y = digits
     fit_fast(X[:64], y[:64], max_epochs=2, verbose=0)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
 
 
-def test_verbose_one_prints_one_plain_line_per_epoch(digits, capsys):
+def test_verbose_one_prints_one_plain_line_per_epoch(digits, capsys, fit_fast):
     X, y = digits
     clf = fit_fast(X[:64], y[:64], max_epochs=2, verbose=1)
     out = capsys.readouterr().out
@@ -164,9 +169,9 @@ def test_verbose_one_prints_one_plain_line_per_epoch(digits, capsys):
 # ------------------------------------------------------ partial_fit / warm_start
 
 
-def test_partial_fit_trains_one_epoch_per_call(digits):
+def test_partial_fit_trains_one_epoch_per_call(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**FAST)
+    clf = CNNClassifier(**fast_params)
     clf.partial_fit(X[:100], y[:100], classes=np.arange(10))
     first = clf.predict_proba(X)
     clf.partial_fit(X[100:200], y[100:200])
@@ -174,16 +179,16 @@ def test_partial_fit_trains_one_epoch_per_call(digits):
     assert not np.allclose(first, clf.predict_proba(X))
 
 
-def test_partial_fit_needs_every_class_up_front(digits):
+def test_partial_fit_needs_every_class_up_front(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**FAST).partial_fit(X[y < 5], y[y < 5])
+    clf = CNNClassifier(**fast_params).partial_fit(X[y < 5], y[y < 5])
     with pytest.raises(ValueError, match="classes"):
         clf.partial_fit(X[y >= 5], y[y >= 5])
     with pytest.raises(ValueError, match="differs from the classes"):
         clf.partial_fit(X[y < 5], y[y < 5], classes=np.arange(10))
 
 
-def test_warm_start_continues_from_previous_weights(digits):
+def test_warm_start_continues_from_previous_weights(digits, fit_fast):
     X, y = digits
     clf = fit_fast(X, y, max_epochs=2, warm_start=True)
     loss_after_first = clf.history_[-1, "train_loss"]
@@ -194,14 +199,14 @@ def test_warm_start_continues_from_previous_weights(digits):
     assert clf.history_[-1, "train_loss"] < loss_after_first
 
 
-def test_without_warm_start_fit_restarts(digits):
+def test_without_warm_start_fit_restarts(digits, fit_fast):
     X, y = digits
     clf = fit_fast(X, y, max_epochs=2)
     clf.fit(X, y)
     assert clf.n_iter_ == 2
 
 
-def test_warm_start_with_new_architecture_is_refused(digits):
+def test_warm_start_with_new_architecture_is_refused(digits, fit_fast):
     X, y = digits
     clf = fit_fast(X, y, max_epochs=1, warm_start=True)
     clf.set_params(conv_channels=(4,))
@@ -224,7 +229,7 @@ class TinyNet(nn.Module):
         return self.net(x)
 
 
-def test_custom_module_gets_shape_classes_and_kwargs(digits):
+def test_custom_module_gets_shape_classes_and_kwargs(digits, fit_fast):
     X, y = digits
     clf = fit_fast(X, y, module=TinyNet, module_kwargs={"hidden": 24})
     assert isinstance(clf.module_, TinyNet)
@@ -251,7 +256,7 @@ def test_backbone_from_local_weights(tmp_path, digit_images):
 
 
 @pytest.mark.parametrize("layout", ["flat", "nhw", "nhwc", "nchw", "list"])
-def test_every_layout_gives_the_same_model(digits, layout):
+def test_every_layout_gives_the_same_model(digits, layout, fit_fast):
     X, y = digits
     images = X.reshape(-1, 8, 8)
     converted = {
@@ -267,7 +272,7 @@ def test_every_layout_gives_the_same_model(digits, layout):
     np.testing.assert_array_equal(clf.predict_proba(converted), reference.predict_proba(X))
 
 
-def test_uint8_pixels_are_read_as_unit_range(digit_images):
+def test_uint8_pixels_are_read_as_unit_range(digit_images, fit_fast):
     X, y = digit_images
     from_uint8 = fit_fast(X, y, max_epochs=1)
     from_float = fit_fast(X.astype(np.float32) / 255, y, max_epochs=1)
@@ -276,7 +281,7 @@ def test_uint8_pixels_are_read_as_unit_range(digit_images):
     )
 
 
-def test_rgb_channels_last_and_image_shape(digits):
+def test_rgb_channels_last_and_image_shape(digits, fit_fast):
     X, y = digits
     rgb = np.repeat(X.reshape(-1, 8, 8, 1), 3, axis=3)
     clf = fit_fast(rgb, y, max_epochs=1)
@@ -286,19 +291,19 @@ def test_rgb_channels_last_and_image_shape(digits):
     np.testing.assert_array_equal(clf.predict_proba(rgb), clf_flat.predict_proba(flat))
 
 
-def test_seed_keras_geometry_on_small_images_does_not_crash(digits):
+def test_seed_keras_geometry_on_small_images_does_not_crash(digits, fit_fast):
     X, y = digits
     clf = fit_fast(X, y, conv_channels=(32, 64), kernel_size=3, max_epochs=1)
     assert clf.predict(X[:2]).shape == (2,)
 
 
-def test_impossible_geometry_names_the_parameters(digits):
+def test_impossible_geometry_names_the_parameters(digits, fit_fast):
     X, y = digits
     with pytest.raises(ValueError, match=r"kernel_size=3.*padding='valid'"):
         fit_fast(X, y, padding="valid", conv_channels=(8, 8, 8))
 
 
-def test_predict_on_wrong_shape_or_channels(digits):
+def test_predict_on_wrong_shape_or_channels(digits, fit_fast):
     X, y = digits
     clf = fit_fast(X, y, max_epochs=1)
     with pytest.raises(ValueError, match="channel"):

@@ -5,7 +5,6 @@ import runpy
 import sys
 
 import pytest
-from conftest import proba_atol
 
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 
@@ -42,7 +41,7 @@ def test_augmentation_example(capsys):
     assert standard > none
 
 
-def test_save_load_onnx_example(capsys):
+def test_save_load_onnx_example(capsys, proba_atol):
     pytest.importorskip("onnxruntime")
     runpy.run_path(str(EXAMPLES / "save_load_onnx.py"), run_name="__main__")
     out = capsys.readouterr().out

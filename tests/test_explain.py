@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import DEVICE, FAST, proba_atol
 from PIL import Image
 from sklearn.exceptions import NotFittedError
 from torch import nn
@@ -20,26 +19,30 @@ from sklearn_cnn.explain._layers import default_layer
 
 pytest.importorskip("captum")
 
-#: How far two computations of the same maps on the test device may differ:
-#: float32 rounding on the CPU; on CUDA, TF32 convolutions whose algorithm
-#: may change with the batch size.
-ATOL = proba_atol(DEVICE)
+@pytest.fixture(scope="module")
+def atol(proba_atol):
+    """How far two computations of the same maps on the test device may differ.
+
+    float32 rounding on the CPU; on CUDA, TF32 convolutions whose algorithm
+    may change with the batch size.
+    """
+    return proba_atol()
 
 
 @pytest.fixture(scope="module")
-def flat_clf(digits):
-    """The FAST network fitted on flat digits: conv blocks features.0-3 and 4-7."""
+def flat_clf(digits, fast_params):
+    """The ``fast_params`` network fitted on flat digits: conv blocks features.0-3 and 4-7."""
     X, y = digits
-    return CNNClassifier(**FAST).fit(X, y)
+    return CNNClassifier(**fast_params).fit(X, y)
 
 
 @pytest.fixture(scope="module")
-def named_clf(digits):
-    """The FAST network fitted on digits labelled by name."""
+def named_clf(digits, fast_params):
+    """The ``fast_params`` network fitted on digits labelled by name."""
     X, y = digits
     names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
                       "eight", "nine"])
-    return CNNClassifier(**FAST).fit(X, names[y])
+    return CNNClassifier(**fast_params).fit(X, names[y])
 
 
 def _as_tensor(clf, X):
@@ -80,9 +83,9 @@ def _saliency_by_hand(clf, X, columns):
 
 # ------------------------------------------------------------------ what they compute
 
-def test_grad_cam_heat_lies_on_the_shape():
+def test_grad_cam_heat_lies_on_the_shape(fast_params):
     X, y, boxes = make_shapes(600, image_size=24, return_boxes=True, random_state=0)
-    clf = CNNClassifier(**{**FAST, "conv_channels": (16, 32), "max_epochs": 10})
+    clf = CNNClassifier(**{**fast_params, "conv_channels": (16, 32), "max_epochs": 10})
     clf.fit(X[:500], y[:500])
     heat = grad_cam(clf, X[500:])
     inside = np.array([h[top:bottom, left:right].mean()
@@ -91,24 +94,24 @@ def test_grad_cam_heat_lies_on_the_shape():
     assert np.mean(inside > heat.mean(axis=(1, 2))) >= 3 / 4
 
 
-def test_grad_cam_is_grad_cam(named_clf, digits):
+def test_grad_cam_is_grad_cam(named_clf, digits, torch_device, atol):
     X = digits[0][:12]
-    if DEVICE.type in ("cpu", "cuda"):  # the network's input is channels-last there
+    if torch_device.type in ("cpu", "cuda"):  # the network's input is channels-last there
         assert named_clf.net_.memory_format == torch.channels_last
     heat = grad_cam(named_clf, X, target="three")
     column = list(named_clf.classes_).index("three")
     expected = _grad_cam_by_hand(named_clf, X, [column] * len(X),
                                  named_clf.module_.features[6])
-    np.testing.assert_allclose(heat, expected, atol=ATOL)
+    np.testing.assert_allclose(heat, expected, atol=atol)
     assert heat.dtype == np.float32
 
 
-def test_saliency_is_the_largest_absolute_input_gradient(named_clf, digits):
+def test_saliency_is_the_largest_absolute_input_gradient(named_clf, digits, atol):
     X = digits[0][:12]
     columns = np.arange(12) % 10
     labels = named_clf.classes_[columns]
     sal = saliency(named_clf, X, target=labels)
-    np.testing.assert_allclose(sal, _saliency_by_hand(named_clf, X, columns), atol=ATOL)
+    np.testing.assert_allclose(sal, _saliency_by_hand(named_clf, X, columns), atol=atol)
     assert sal.dtype == np.float32
 
 
@@ -126,71 +129,71 @@ def test_maps_are_scaled_to_one_per_image(flat_clf, digits, explain):
 
 @pytest.mark.parametrize("explain", [grad_cam, saliency])
 @pytest.mark.parametrize("shape", [(-1, 64), (-1, 8, 8), (-1, 8, 8, 1), (-1, 1, 8, 8)])
-def test_every_layout_gives_the_same_maps(flat_clf, digits, explain, shape):
+def test_every_layout_gives_the_same_maps(flat_clf, digits, explain, shape, atol):
     X = digits[0][:10]
     maps = explain(flat_clf, X.reshape(shape))
     assert maps.shape == (10, 8, 8)
-    np.testing.assert_allclose(maps, explain(flat_clf, X), atol=ATOL)
+    np.testing.assert_allclose(maps, explain(flat_clf, X), atol=atol)
 
 
-def test_channels_last_rgb_input():
+def test_channels_last_rgb_input(fast_params):
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(40, 12, 10, 3), dtype=np.uint8)
     y = np.repeat([0, 1], 20)
     X[y == 1, 3:8, 3:7] = 255  # class 1: a white patch
-    clf = CNNClassifier(**FAST).fit(X, y)
+    clf = CNNClassifier(**fast_params).fit(X, y)
     assert grad_cam(clf, X[:5]).shape == (5, 12, 10)
     assert saliency(clf, X[:5]).shape == (5, 12, 10)
 
 
-def test_image_files_give_the_maps_of_their_pixels(digit_images, tmp_path):
+def test_image_files_give_the_maps_of_their_pixels(digit_images, tmp_path, fast_params, atol):
     X, y = digit_images
-    clf = CNNClassifier(**FAST).fit(X, y)
+    clf = CNNClassifier(**fast_params).fit(X, y)
     paths = []
     for i, image in enumerate(X[:6]):
         paths.append(str(tmp_path / f"{i}.png"))
         Image.fromarray(image).save(paths[-1])  # PNG: lossless
-    np.testing.assert_allclose(grad_cam(clf, np.array(paths)), grad_cam(clf, X[:6]), atol=ATOL)
-    np.testing.assert_allclose(saliency(clf, np.array(paths)), saliency(clf, X[:6]), atol=ATOL)
+    np.testing.assert_allclose(grad_cam(clf, np.array(paths)), grad_cam(clf, X[:6]), atol=atol)
+    np.testing.assert_allclose(saliency(clf, np.array(paths)), saliency(clf, X[:6]), atol=atol)
 
 
 @pytest.mark.parametrize("explain", [grad_cam, saliency])
-def test_batches_do_not_change_the_maps(flat_clf, digits, monkeypatch, explain):
+def test_batches_do_not_change_the_maps(flat_clf, digits, monkeypatch, explain, atol):
     X = digits[0][:50]
     labels = flat_clf.classes_[np.arange(50) % 10]
     whole = explain(flat_clf, X, target=labels)
     monkeypatch.setattr(_attribution, "EXPLAIN_BATCH_SIZE", 7)
-    np.testing.assert_allclose(explain(flat_clf, X, target=labels), whole, atol=ATOL)
+    np.testing.assert_allclose(explain(flat_clf, X, target=labels), whole, atol=atol)
 
 
 @pytest.mark.parametrize("explain", [grad_cam, saliency])
-def test_float32_under_the_callers_autocast_and_no_grad(flat_clf, digits, explain):
+def test_float32_under_the_callers_autocast_and_no_grad(flat_clf, digits, explain, atol):
     X = digits[0][:10]
     expected = explain(flat_clf, X)
     device_type = torch.device(flat_clf.device_).type
     with torch.autocast(device_type, dtype=torch.bfloat16), torch.no_grad():
-        np.testing.assert_allclose(explain(flat_clf, X), expected, atol=ATOL)
+        np.testing.assert_allclose(explain(flat_clf, X), expected, atol=atol)
     with torch.inference_mode():
-        np.testing.assert_allclose(explain(flat_clf, X), expected, atol=ATOL)
+        np.testing.assert_allclose(explain(flat_clf, X), expected, atol=atol)
 
 
 # ------------------------------------------------------------------------ targets
 
 @pytest.mark.parametrize("explain", [grad_cam, saliency])
-def test_default_target_is_the_prediction(named_clf, digits, explain):
+def test_default_target_is_the_prediction(named_clf, digits, explain, atol):
     X = digits[0][:30]
     predicted = explain(named_clf, X)
     np.testing.assert_allclose(explain(named_clf, X, target=named_clf.predict(X)), predicted,
-                               atol=ATOL)
+                               atol=atol)
     # ... and the target matters: another class gives other maps.
     other = np.where(named_clf.predict(X) == "one", "seven", "one")
     assert not np.allclose(explain(named_clf, X, target=other), predicted, atol=1e-3)
 
 
-def test_one_label_for_every_image(named_clf, digits):
+def test_one_label_for_every_image(named_clf, digits, atol):
     X = digits[0][:8]
     np.testing.assert_allclose(grad_cam(named_clf, X, target="five"),
-                               grad_cam(named_clf, X, target=["five"] * 8), atol=ATOL)
+                               grad_cam(named_clf, X, target=["five"] * 8), atol=atol)
 
 
 def test_unknown_target_lists_the_classes(named_clf, flat_clf, digits):
@@ -210,12 +213,12 @@ def test_one_target_per_image(named_clf, digits):
 
 # ------------------------------------------------------------------------- layers
 
-def test_layer_by_name_and_by_module(flat_clf, digits):
+def test_layer_by_name_and_by_module(flat_clf, digits, atol):
     X = digits[0][:10]
     block = grad_cam(flat_clf, X)  # the second block's ReLU
-    np.testing.assert_allclose(grad_cam(flat_clf, X, layer="features.6"), block, atol=ATOL)
+    np.testing.assert_allclose(grad_cam(flat_clf, X, layer="features.6"), block, atol=atol)
     np.testing.assert_allclose(grad_cam(flat_clf, X, layer=flat_clf.module_.features[6]),
-                               block, atol=ATOL)
+                               block, atol=atol)
     for other in ("features.4", "features.0"):  # convolutions, before batch norm
         heat = grad_cam(flat_clf, X, layer=other)
         assert heat.shape == block.shape
@@ -251,13 +254,13 @@ def test_layer_without_feature_maps(flat_clf, digits):
         grad_cam(flat_clf, digits[0][:2], layer="classifier.1")
 
 
-def test_resnet_backbone(digits):
+def test_resnet_backbone(digits, fast_params, atol):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "max_epochs": 1}, backbone="resnet18", weights=None)
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 1}, backbone="resnet18", weights=None)
     clf.fit(X[:100], y[:100])
     heat = grad_cam(clf, X[:4])
     assert heat.shape == (4, 8, 8)
-    np.testing.assert_allclose(heat, grad_cam(clf, X[:4], layer="model.layer4.1.conv2"), atol=ATOL)
+    np.testing.assert_allclose(heat, grad_cam(clf, X[:4], layer="model.layer4.1.conv2"), atol=atol)
     assert grad_cam(clf, X[:4], layer="model.layer2").shape == (4, 8, 8)
     assert saliency(clf, X[:4]).shape == (4, 8, 8)
 
@@ -286,16 +289,16 @@ class DenseNet(nn.Module):
         return self.head(self.flatten(x))
 
 
-def test_custom_module(digits):
+def test_custom_module(digits, fast_params, atol):
     X, y = digits
-    clf = CNNClassifier(**FAST, module=SmallNet).fit(X, y)
-    np.testing.assert_allclose(grad_cam(clf, X[:5]), grad_cam(clf, X[:5], layer="conv"), atol=ATOL)
+    clf = CNNClassifier(**fast_params, module=SmallNet).fit(X, y)
+    np.testing.assert_allclose(grad_cam(clf, X[:5]), grad_cam(clf, X[:5], layer="conv"), atol=atol)
     assert grad_cam(clf, X[:5]).shape == (5, 8, 8)
 
 
-def test_network_without_convolutions(digits):
+def test_network_without_convolutions(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**FAST, module=DenseNet).fit(X, y)
+    clf = CNNClassifier(**fast_params, module=DenseNet).fit(X, y)
     with pytest.raises(ValueError, match=r"DenseNet.*no nn\.Conv2d.*pass layer="):
         grad_cam(clf, X[:3])
     assert saliency(clf, X[:3]).shape == (3, 8, 8)
@@ -304,9 +307,9 @@ def test_network_without_convolutions(digits):
 # ----------------------------------------------------------------- side effects
 
 @pytest.mark.parametrize("explain", [grad_cam, saliency])
-def test_modes_and_flags_are_restored(digits, explain):
+def test_modes_and_flags_are_restored(digits, explain, fast_params):
     X, y = digits
-    clf = CNNClassifier(**FAST).fit(X, y)
+    clf = CNNClassifier(**fast_params).fit(X, y)
     network = clf.module_
     network.train()
     network.features[1].eval()  # a batch norm in evaluation mode
@@ -320,9 +323,9 @@ def test_modes_and_flags_are_restored(digits, explain):
     np.testing.assert_array_equal(clf.predict_proba(X[:10]), proba)
 
 
-def test_frozen_backbone_is_explained(digits):
+def test_frozen_backbone_is_explained(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "max_epochs": 1}, backbone="resnet18",
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 1}, backbone="resnet18",
                         freeze_backbone=True).fit(X[:60], y[:60])
     heat = grad_cam(clf, X[:3])
     assert heat.shape == (3, 8, 8) and heat.max() > 0

@@ -15,15 +15,18 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import DEVICE, FAST
 from skorch.callbacks import Callback, Freezer, Unfreezer
 
 from sklearn_cnn import BatchAugment, CNNClassifier
 from sklearn_cnn import _skorch_net as net_module
 from sklearn_cnn._graphs import WARMUP_STEPS, StepGraph
 
-needs_cuda = pytest.mark.skipif(
-    DEVICE.type != "cuda", reason="CUDA graphs need the suite to train on a GPU")
+
+@pytest.fixture
+def needs_cuda(torch_device):
+    """Skips the test unless the suite trains on CUDA."""
+    if torch_device.type != "cuda":
+        pytest.skip("CUDA graphs need the suite to train on a GPU")
 
 
 class CPUGraph:
@@ -99,11 +102,13 @@ def on_train_begin_on_cpu(net, *args, **kwargs):
             net.step_graph_.device = torch.device(device)
 
 
-def test_recorded_steps_train_like_eager_ones_on_the_cpu(digits, cpu_graphs, monkeypatch):
+def test_recorded_steps_train_like_eager_ones_on_the_cpu(digits, cpu_graphs, monkeypatch,
+                                                         fast_params):
     X, y = digits
     # No batch norm: the stand-in's capture runs the step once for real, which
     # would move running statistics a real capture leaves alone.
-    params = {**FAST, "device": "cpu", "max_epochs": 3, "batch_size": 64, "batch_norm": False}
+    params = {**fast_params, "device": "cpu", "max_epochs": 3, "batch_size": 64,
+              "batch_norm": False}
     graphed = CNNClassifier(**params).fit(X, y)  # 400 digits: 6 full batches and 16
     assert cpu_graphs.replays == 3 * 6 - WARMUP_STEPS
     monkeypatch.setattr(net_module, "graphs_apply", lambda *args: False)
@@ -115,7 +120,7 @@ def test_recorded_steps_train_like_eager_ones_on_the_cpu(digits, cpu_graphs, mon
     np.testing.assert_allclose(graphed.predict_proba(X), eager.predict_proba(X), atol=1e-6)
 
 
-def test_a_step_that_synchronises_is_never_recorded(digits, cpu_graphs, monkeypatch):
+def test_a_step_that_synchronises_is_never_recorded(digits, cpu_graphs, monkeypatch, fast_params):
     X, y = digits
     forward = torch.nn.CrossEntropyLoss.forward
 
@@ -126,7 +131,7 @@ def test_a_step_that_synchronises_is_never_recorded(digits, cpu_graphs, monkeypa
     monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", synchronising)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        CNNClassifier(**{**FAST, "device": "cpu", "max_epochs": 2}).fit(X, y)
+        CNNClassifier(**{**fast_params, "device": "cpu", "max_epochs": 2}).fit(X, y)
     assert cpu_graphs.replays == 0
 
 
@@ -163,11 +168,11 @@ class CountReplays:
         monkeypatch.setattr(StepGraph, "__call__", counted)
 
 
-@needs_cuda
-def test_default_steps_are_replayed_and_learn(digit_images, monkeypatch):
+@pytest.mark.usefixtures("needs_cuda")
+def test_default_steps_are_replayed_and_learn(digit_images, monkeypatch, fast_params):
     X, y = digit_images
     counter = CountReplays(monkeypatch)
-    params = {**FAST, "augment": "light", "max_epochs": 6, "batch_size": 64, "dropout": 0.2}
+    params = {**fast_params, "augment": "light", "max_epochs": 6, "batch_size": 64, "dropout": 0.2}
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # the capture must succeed
         graphed = CNNClassifier(**params).fit(X[:300], y[:300])
@@ -192,11 +197,11 @@ class KeepAugmented(Callback):
             self.batches.append(self.outputs[-1].detach().clone())
 
 
-@needs_cuda
-def test_replays_draw_fresh_augmentation(digit_images):
+@pytest.mark.usefixtures("needs_cuda")
+def test_replays_draw_fresh_augmentation(digit_images, fast_params):
     X, _ = digit_images
     same = np.repeat(X[:1], 128, axis=0)  # one image: every difference is a random draw
-    clf = CNNClassifier(**{**FAST, "augment": BatchAugment(degrees=30), "batch_size": 64,
+    clf = CNNClassifier(**{**fast_params, "augment": BatchAugment(degrees=30), "batch_size": 64,
                            "max_epochs": 4, "callbacks": [KeepAugmented()]})
     clf.fit(same, np.arange(128) % 2)
     batches = dict(clf.net_.callbacks_)["KeepAugmented"].batches
@@ -206,10 +211,11 @@ def test_replays_draw_fresh_augmentation(digit_images):
         assert not torch.equal(a, b)
 
 
-@needs_cuda
-def test_graphed_fit_with_hold_out_early_stopping_and_progress_bar_pickles(digits, capsys):
+@pytest.mark.usefixtures("needs_cuda")
+def test_graphed_fit_with_hold_out_early_stopping_and_progress_bar_pickles(digits, capsys,
+                                                                           fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "max_epochs": 6, "validation_fraction": 0.2,
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 6, "validation_fraction": 0.2,
                            "early_stopping": True, "patience": 2, "verbose": 1}).fit(X, y)
     assert "valid_loss" in capsys.readouterr().out
     assert np.isfinite(clf.history_[:, "valid_loss"]).all()
@@ -219,23 +225,23 @@ def test_graphed_fit_with_hold_out_early_stopping_and_progress_bar_pickles(digit
     assert twin.n_iter_ == clf.n_iter_ + 1
 
 
-@needs_cuda
-def test_steps_that_wait_for_the_host_train_eagerly(digits, monkeypatch):
+@pytest.mark.usefixtures("needs_cuda")
+def test_steps_that_wait_for_the_host_train_eagerly(digits, monkeypatch, fast_params):
     X, y = digits
     counter = CountReplays(monkeypatch)
     # Cross-entropy with class weights and label smoothing calls masked_select,
     # whose output size the host must read: such a step cannot be recorded.
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        weighted = CNNClassifier(**{**FAST, "class_weight": "balanced",
+        weighted = CNNClassifier(**{**fast_params, "class_weight": "balanced",
                                     "label_smoothing": 0.1}).fit(X, y)
     assert counter.replays == 0 and weighted.score(X, y) > 0.8
-    CNNClassifier(**FAST).fit(X, y)  # the next fit records its step again
+    CNNClassifier(**fast_params).fit(X, y)  # the next fit records its step again
     assert counter.replays > 0
 
 
-@needs_cuda
-def test_a_failed_capture_leaves_training_and_later_fits_working(digits, monkeypatch):
+@pytest.mark.usefixtures("needs_cuda")
+def test_a_failed_capture_leaves_training_and_later_fits_working(digits, monkeypatch, fast_params):
     X, y = digits
     counter = CountReplays(monkeypatch)
     forward = torch.nn.CrossEntropyLoss.forward
@@ -247,17 +253,17 @@ def test_a_failed_capture_leaves_training_and_later_fits_working(digits, monkeyp
 
     monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", syncs_while_recorded)
     with pytest.warns(RuntimeWarning, match="without a CUDA graph"):
-        failed = CNNClassifier(**FAST).fit(X, y)
+        failed = CNNClassifier(**fast_params).fit(X, y)
     assert counter.replays == 0 and failed.score(X, y) > 0.8
     monkeypatch.setattr(torch.nn.CrossEntropyLoss, "forward", forward)
-    later = CNNClassifier(**FAST).fit(X, y)  # stream and random generator restored
+    later = CNNClassifier(**fast_params).fit(X, y)  # stream and random generator restored
     assert counter.replays > 0 and later.score(X, y) > 0.8
 
 
-def test_optimizers_that_need_a_closure_train_eagerly(digits, cpu_graphs):
+def test_optimizers_that_need_a_closure_train_eagerly(digits, cpu_graphs, fast_params):
     X, y = digits
     # 4 filters: trained NCHW (LBFGS views every gradient as one flat vector).
-    clf = CNNClassifier(**{**FAST, "device": "cpu", "max_epochs": 2, "conv_channels": (4,),
+    clf = CNNClassifier(**{**fast_params, "device": "cpu", "max_epochs": 2, "conv_channels": (4,),
                            "optimizer": torch.optim.LBFGS, "lr": 0.1}).fit(X, y)
     assert cpu_graphs.replays == 0 and clf.n_iter_ == 2
 
@@ -269,11 +275,11 @@ class KeepWeight(Callback):
         self.seen = [*getattr(self, "seen", []), net.module_.features[0].weight.detach().clone()]
 
 
-def test_layers_unfrozen_by_a_callback_train_from_then_on(digits, cpu_graphs):
+def test_layers_unfrozen_by_a_callback_train_from_then_on(digits, cpu_graphs, fast_params):
     X, y = digits
     callbacks = [Freezer("features.0.weight"), Unfreezer("features.0.weight", at=3),
                  KeepWeight()]
-    clf = CNNClassifier(**{**FAST, "device": "cpu", "max_epochs": 4, "batch_size": 64,
+    clf = CNNClassifier(**{**fast_params, "device": "cpu", "max_epochs": 4, "batch_size": 64,
                            "callbacks": callbacks})
     clf.fit(X[:384], y[:384])  # full batches only: every step after the warm-up replayed
     seen = dict(clf.net_.callbacks_)["KeepWeight"].seen
@@ -298,9 +304,9 @@ class StopAtCall(torch.nn.Module):
         return self.linear(x.flatten(1))
 
 
-def test_an_interrupted_epoch_keeps_the_losses_of_its_batches(digits):
+def test_an_interrupted_epoch_keeps_the_losses_of_its_batches(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "module": StopAtCall, "device": "cpu"}).fit(X, y)
+    clf = CNNClassifier(**{**fast_params, "module": StopAtCall, "device": "cpu"}).fit(X, y)
     batches = clf.history_[-1, "batches"]
     assert len(batches) == 5  # the fifth was interrupted in its forward pass
     assert all(isinstance(b["train_loss"], float) for b in batches[:4])

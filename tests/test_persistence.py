@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import safetensors.torch
 import torch
-from conftest import FAST, PROBA_ATOL, TEST_DEVICE, proba_atol
 from safetensors import safe_open
 from sklearn.datasets import load_digits
 from sklearn.pipeline import make_pipeline
@@ -50,9 +49,9 @@ def rewrite(path, header, tensors):
 
 
 @pytest.fixture(scope="module")
-def fitted(digits):
+def fitted(digits, fast_params):
     X, y = digits
-    return CNNClassifier(**FAST).fit(X[:300], y[:300])
+    return CNNClassifier(**fast_params).fit(X[:300], y[:300])
 
 
 @pytest.mark.parametrize("params", [
@@ -64,11 +63,12 @@ def fitted(digits):
     {"loss": "mse", "lr_schedule": "cosine", "activation": "gelu", "pooling": "avg"},
     {"module": SmallNet, "module_kwargs": {"hidden": 8}},
 ])
-def test_round_trip_keeps_predictions_params_and_fitted_state(digits, tmp_path, params):
+def test_round_trip_keeps_predictions_params_and_fitted_state(digits, tmp_path, params,
+                                                              fast_params):
     X, y = digits
     names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven",
                       "eight", "nine"])[y]
-    clf = CNNClassifier(**{**FAST, **params}).fit(X[:300], names[:300])
+    clf = CNNClassifier(**{**fast_params, **params}).fit(X[:300], names[:300])
     clf.save(tmp_path / "model.safetensors")
     twin = load(tmp_path / "model.safetensors", trusted=[__name__])
     np.testing.assert_array_equal(twin.predict_proba(X[300:]), clf.predict_proba(X[300:]))
@@ -120,10 +120,10 @@ def test_unfitted_estimator_round_trips_unfitted(tmp_path):
     assert not hasattr(twin, "net_")
 
 
-def test_pipeline_round_trip(digits, tmp_path):
+def test_pipeline_round_trip(digits, tmp_path, fast_params):
     X, y = digits
     images = X.reshape(-1, 8, 8)
-    pipe = make_pipeline(Resize((12, 12)), ChannelStandardizer(), CNNClassifier(**FAST))
+    pipe = make_pipeline(Resize((12, 12)), ChannelStandardizer(), CNNClassifier(**fast_params))
     pipe.fit(images[:300], y[:300])
     sklearn_cnn.save(pipe, tmp_path / "pipe.safetensors")
     twin = load(tmp_path / "pipe.safetensors")
@@ -134,34 +134,34 @@ def test_pipeline_round_trip(digits, tmp_path):
                                   pipe.predict_proba(images[300:]))
 
 
-def test_only_sklearn_cnn_estimators_are_saved(digits, tmp_path):
-    pipe = make_pipeline(StandardScaler(), CNNClassifier(**FAST))
+def test_only_sklearn_cnn_estimators_are_saved(digits, tmp_path, fast_params):
+    pipe = make_pipeline(StandardScaler(), CNNClassifier(**fast_params))
     with pytest.raises(TypeError, match=r"StandardScaler.*pickle or joblib"):
         save(pipe, tmp_path / "m.safetensors")
 
 
-def test_custom_module_needs_the_caller_to_trust_it(digits, tmp_path):
+def test_custom_module_needs_the_caller_to_trust_it(digits, tmp_path, fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "module": SmallNet}).fit(X[:100], y[:100])
+    clf = CNNClassifier(**{**fast_params, "module": SmallNet}).fit(X[:100], y[:100])
     clf.save(tmp_path / "m.safetensors")
     with pytest.raises(ValueError, match=f"trusted=\\['{__name__}'\\]"):
         load(tmp_path / "m.safetensors")
     assert load(tmp_path / "m.safetensors", trusted=[__name__]).module is SmallNet
 
 
-def test_unimportable_module_is_refused_at_save(digits, tmp_path):
+def test_unimportable_module_is_refused_at_save(digits, tmp_path, fast_params):
     class Local(SmallNet):
         pass
 
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "module": Local}).fit(X[:100], y[:100])
+    clf = CNNClassifier(**{**fast_params, "module": Local}).fit(X[:100], y[:100])
     with pytest.raises(ValueError, match="not importable"):
         clf.save(tmp_path / "m.safetensors")
 
 
-def test_training_only_objects_that_are_not_data_load_as_none(digits, tmp_path):
+def test_training_only_objects_that_are_not_data_load_as_none(digits, tmp_path, fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "augment": v2.RandomRotation(5)}).fit(X[:100], y[:100])
+    clf = CNNClassifier(**{**fast_params, "augment": v2.RandomRotation(5)}).fit(X[:100], y[:100])
     with pytest.warns(UserWarning, match="augment"):
         clf.save(tmp_path / "m.safetensors")
     twin = load(tmp_path / "m.safetensors")
@@ -257,17 +257,17 @@ def test_malicious_payloads_are_not_executed(fitted, tmp_path, monkeypatch):
 
 
 def test_device_of_the_file_missing_here_falls_back_to_cpu(fitted, digits, tmp_path,
-                                                           monkeypatch):
+                                                           monkeypatch, test_device, proba_atol):
     X, _ = digits
     expected = fitted.predict_proba(X)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     path = tmp_path / "m.safetensors"
     fitted.set_params(device="cuda").save(path)
-    fitted.set_params(device=TEST_DEVICE)
+    fitted.set_params(device=test_device)
     with pytest.warns(UserWarning, match="not available here"):
         twin = load(path)
     assert twin.device_ == "cpu" and twin.device == "cuda"
-    np.testing.assert_allclose(twin.predict_proba(X), expected, atol=PROBA_ATOL)
+    np.testing.assert_allclose(twin.predict_proba(X), expected, atol=proba_atol())
     assert load(path, device="cpu").device_ == "cpu"
 
 
@@ -302,11 +302,11 @@ def pickled_on_cuda(model) -> bytes:
     {"checkpoint": True},
 ], ids=["default", "cosine-sgd", "early-stopping", "checkpoint"])
 def test_model_pickled_on_cuda_unpickles_on_a_cpu_only_machine(params, digits, tmp_path,
-                                                                monkeypatch):
+                                                                monkeypatch, fast_params):
     X, y = digits
     if params.pop("checkpoint", False):
         params = {"callbacks": [Checkpoint(dirname=str(tmp_path), monitor=None)]}
-    model = CNNClassifier(**{**FAST, "max_epochs": 2, **params, "device": "cpu"})
+    model = CNNClassifier(**{**fast_params, "max_epochs": 2, **params, "device": "cpu"})
     model.fit(X[:300], y[:300])
     payload = pickled_on_cuda(model)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
@@ -329,7 +329,7 @@ def test_model_pickled_on_cuda_unpickles_on_a_cpu_only_machine(params, digits, t
 CUDA_FIXTURES = Path(__file__).parent / "data"
 
 
-def test_models_trained_on_a_gpu_load_on_a_cpu_only_machine(monkeypatch):
+def test_models_trained_on_a_gpu_load_on_a_cpu_only_machine(monkeypatch, proba_atol):
     X, y = load_digits(return_X_y=True)
     made_on = json.loads((CUDA_FIXTURES / "cuda_model.json").read_text())
     assert "NVIDIA" in made_on["gpu"]
