@@ -31,9 +31,6 @@ def _proba_atol(device) -> float:
     return 1e-5 if str(device) == "cpu" else 2e-3
 
 
-# For the test files not yet on the fast_params fixture; goes with them.
-FAST = dict(_settings.fast_params())
-
 
 def pytest_report_header(config):
     return f"sklearn-cnn tests train on: {DEVICE} (SKLEARN_CNN_TEST_DEVICE={TEST_DEVICE!r})"

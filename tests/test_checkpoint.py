@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from conftest import FAST
 from skorch.callbacks import Callback, Checkpoint, LoadInitState
 
 from sklearn_cnn import CNNClassifier
@@ -20,9 +19,9 @@ class InterruptAt(Callback):
             raise KeyboardInterrupt
 
 
-def test_keyboard_interrupt_leaves_a_usable_model(digits):
+def test_keyboard_interrupt_leaves_a_usable_model(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "max_epochs": 6, "callbacks": [InterruptAt(2)]})
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 6, "callbacks": [InterruptAt(2)]})
     clf.fit(X[:300], y[:300])
     assert clf.n_iter_ == 2
     assert clf.score(X[300:], y[300:]) > 0.5
@@ -30,9 +29,9 @@ def test_keyboard_interrupt_leaves_a_usable_model(digits):
 
 
 @pytest.mark.parametrize("schedule", ["onecycle", "cosine"])
-def test_checkpoint_resumes_an_interrupted_fit(digits, tmp_path, schedule):
+def test_checkpoint_resumes_an_interrupted_fit(digits, tmp_path, schedule, fast_params):
     X, y = digits
-    params = {**FAST, "max_epochs": 5, "lr_schedule": schedule}
+    params = {**fast_params, "max_epochs": 5, "lr_schedule": schedule}
     checkpoint = Checkpoint(dirname=str(tmp_path), monitor=None)  # every epoch
     resume = [checkpoint, LoadInitState(checkpoint)]
 
@@ -59,11 +58,11 @@ class Snapshots(Callback):
         SNAPSHOTS.append({k: v.clone() for k, v in net.module_.state_dict().items()})
 
 
-def test_checkpoint_keeps_the_best_model_each_epoch(digits, tmp_path):
+def test_checkpoint_keeps_the_best_model_each_epoch(digits, tmp_path, fast_params):
     X, y = digits
     SNAPSHOTS.clear()
     checkpoint = Checkpoint(dirname=str(tmp_path), monitor="valid_loss_best")
-    clf = CNNClassifier(**{**FAST, "max_epochs": 6, "validation_fraction": 0.2,
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 6, "validation_fraction": 0.2,
                            "callbacks": [Snapshots(), checkpoint]}).fit(X, y)
     valid_loss = clf.history_[:, "valid_loss"]
     best = int(np.argmin(valid_loss))

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from conftest import FAST
 from PIL import Image
 
 from sklearn_cnn import CNNClassifier, ImageSizeWarning, _files
@@ -21,10 +20,10 @@ def digit_files(tmp_path, digit_images):
     return np.array(paths), y[:200]
 
 
-def test_fit_and_predict_on_paths(digit_files):
+def test_fit_and_predict_on_paths(digit_files, fast_params):
     paths, y = digit_files
     with pytest.warns(ImageSizeWarning, match=r"resized to 8x8 .*most common.*image_shape="):
-        clf = CNNClassifier(**{**FAST, "max_epochs": 8}).fit(paths[:150], y[:150])
+        clf = CNNClassifier(**{**fast_params, "max_epochs": 8}).fit(paths[:150], y[:150])
     assert clf.input_shape_ == (1, 8, 8)  # the most common size; the others resized
     assert clf.score(paths[150:], y[150:]) > 0.7
     # The same images as an array give the same probabilities.
@@ -33,15 +32,15 @@ def test_fit_and_predict_on_paths(digit_files):
                                atol=1e-6)
 
 
-def test_image_shape_sets_the_size_and_channels(digit_files):
+def test_image_shape_sets_the_size_and_channels(digit_files, fast_params):
     paths, y = digit_files
-    clf = CNNClassifier(**{**FAST, "max_epochs": 1, "image_shape": (3, 16, 16)})
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 1, "image_shape": (3, 16, 16)})
     clf.fit(paths[:64], y[:64])
     assert clf.input_shape_ == (3, 16, 16)
     assert clf.predict(paths[:5]).shape == (5,)
 
 
-def test_files_are_decoded_lazily_one_at_a_time(digit_files, monkeypatch):
+def test_files_are_decoded_lazily_one_at_a_time(digit_files, monkeypatch, fast_params):
     paths, y = digit_files
     calls = []
     original = _files.decode_images
@@ -51,13 +50,13 @@ def test_files_are_decoded_lazily_one_at_a_time(digit_files, monkeypatch):
         return original(batch, *args, **kwargs)
 
     monkeypatch.setattr(_files, "decode_images", counting)
-    CNNClassifier(**{**FAST, "max_epochs": 2, "image_shape": (8, 8)}).fit(paths[:64], y[:64])
+    CNNClassifier(**{**fast_params, "max_epochs": 2, "image_shape": (8, 8)}).fit(paths[:64], y[:64])
     assert calls == [1] * 128  # every file once an epoch, never all at once
 
 
-def test_missing_files_are_named_before_training(digit_files, tmp_path):
+def test_missing_files_are_named_before_training(digit_files, tmp_path, fast_params):
     paths, y = digit_files
     broken = paths[:20].tolist()
     broken[3] = str(tmp_path / "gone.png")
     with pytest.raises(ValueError, match=r"gone\.png"):
-        CNNClassifier(**FAST).fit(broken, y[:20])
+        CNNClassifier(**fast_params).fit(broken, y[:20])

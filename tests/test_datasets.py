@@ -5,7 +5,6 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import FAST
 from PIL import Image
 
 from sklearn_cnn import CNNClassifier, ImageSizeWarning
@@ -62,12 +61,12 @@ def test_size_and_mode_are_obeyed(photo_folder):
     assert X.shape == (9, 8, 10, 1)
 
 
-def test_mixed_folder_trains_with_no_code_written(photo_folder):
+def test_mixed_folder_trains_with_no_code_written(photo_folder, fast_params):
     for load in ({}, {"as_paths": True}):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ImageSizeWarning)
             X, y = load_image_folder(photo_folder, **load)
-            clf = CNNClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
+            clf = CNNClassifier(**{**fast_params, "max_epochs": 1}).fit(X, y)
         assert clf.input_shape_ == (3, 16, 20)
         assert set(clf.predict(X)) <= {"cat", "dog"}
 
@@ -132,7 +131,7 @@ def test_make_shapes():
         make_shapes(10, n_classes=6)
 
 
-def test_make_shapes_is_learnable():
+def test_make_shapes_is_learnable(fast_params):
     X, y = make_shapes(400, image_size=24, random_state=0)
-    clf = CNNClassifier(**{**FAST, "max_epochs": 8}).fit(X[:300], y[:300])
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 8}).fit(X[:300], y[:300])
     assert clf.score(X[300:], y[300:]) > 0.8

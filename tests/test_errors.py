@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from conftest import FAST
 from skorch.callbacks import Callback
 from torch import nn
 
@@ -20,8 +19,14 @@ class RefuseToTrain(Callback):
         raise AssertionError("training started although the call was invalid")
 
 
-def guarded(**params):
-    return CNNClassifier(**{**FAST, "callbacks": [RefuseToTrain()], **params})
+@pytest.fixture
+def guarded(fast_params):
+    """``guarded(**params)``: a CNNClassifier whose fit fails the test if training begins."""
+
+    def make(**params):
+        return CNNClassifier(**{**fast_params, "callbacks": [RefuseToTrain()], **params})
+
+    return make
 
 
 BAD_PARAMS = [
@@ -74,7 +79,7 @@ BAD_PARAMS = [
 
 
 @pytest.mark.parametrize(("name", "value", "match"), BAD_PARAMS)
-def test_bad_parameter_is_refused_before_training(digits, name, value, match):
+def test_bad_parameter_is_refused_before_training(digits, name, value, match, guarded):
     X, y = digits
     if name == "image_shape" and value == (8, 8):
         X = X[:, :60]
@@ -83,14 +88,14 @@ def test_bad_parameter_is_refused_before_training(digits, name, value, match):
         clf.fit(X, y)
 
 
-def test_cuda_on_a_machine_without_it(digits, monkeypatch):
+def test_cuda_on_a_machine_without_it(digits, monkeypatch, guarded):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     X, y = digits
     with pytest.raises(ValueError, match="no cuda device is available"):
         guarded(device="cuda").fit(X, y)
 
 
-def test_module_that_does_not_fit_the_images_fails_clearly(digits):
+def test_module_that_does_not_fit_the_images_fails_clearly(digits, guarded):
     X, y = digits
     with pytest.raises(ValueError, match="padding='same'"):
         guarded(padding="valid", conv_channels=(8, 8, 8)).fit(X, y)
@@ -119,7 +124,7 @@ BAD_DATA = [
 @pytest.mark.parametrize(
     ("make", "error", "match"), [case[1:] for case in BAD_DATA], ids=[c[0] for c in BAD_DATA]
 )
-def test_bad_data_is_refused_before_training(digits, make, error, match):
+def test_bad_data_is_refused_before_training(digits, make, error, match, guarded):
     X, y = make(*digits)
     with pytest.raises(error, match=match):
         guarded().fit(X, y)
@@ -168,14 +173,14 @@ FAILING_CALLS = [
 
 
 @pytest.mark.parametrize("call", [c[1] for c in FAILING_CALLS], ids=[c[0] for c in FAILING_CALLS])
-def test_failed_call_leaves_fitted_model_unchanged(digits, call):
+def test_failed_call_leaves_fitted_model_unchanged(digits, call, fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 1}).fit(X, y)
     before = snapshot(clf)
     proba = clf.predict_proba(X)
     with pytest.raises((ValueError, TypeError)):
         call(clf, X, y)
     assert_unchanged(clf, before)
-    clf.set_params(**{**FAST, "max_epochs": 1, "warm_start": False,
-                      "padding": "same", "conv_channels": FAST["conv_channels"]})
+    clf.set_params(**{**fast_params, "max_epochs": 1, "warm_start": False,
+                      "padding": "same", "conv_channels": fast_params["conv_channels"]})
     np.testing.assert_array_equal(clf.predict_proba(X), proba)

@@ -4,7 +4,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import FAST
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
@@ -18,9 +17,9 @@ SWEEP = dict(start_lr=1e-5, end_lr=10.0, num_steps=60)
 
 
 @pytest.fixture(scope="module")
-def sweep(digits):
+def sweep(digits, fast_params):
     X, y = digits
-    return lr_sweep(CNNClassifier(**FAST), X, y, **SWEEP)
+    return lr_sweep(CNNClassifier(**fast_params), X, y, **SWEEP)
 
 
 def test_rates_grow_exponentially_from_start_lr(sweep):
@@ -31,19 +30,19 @@ def test_rates_grow_exponentially_from_start_lr(sweep):
     np.testing.assert_allclose(lrs[1:] / lrs[:-1], ratio, rtol=1e-6)
 
 
-def test_runs_num_steps_over_several_passes_when_nothing_diverges(digits):
+def test_runs_num_steps_over_several_passes_when_nothing_diverges(digits, fast_params):
     X, y = digits
-    lrs, losses, _ = lr_sweep(CNNClassifier(**FAST), X[:100], y[:100], start_lr=1e-5,
+    lrs, losses, _ = lr_sweep(CNNClassifier(**fast_params), X[:100], y[:100], start_lr=1e-5,
                               end_lr=1e-4, num_steps=10)  # 4 batches a pass
     assert len(lrs) == 10
     assert lrs[-1] == pytest.approx(1e-4)
     assert np.all(np.isfinite(losses))
 
 
-def test_stops_when_the_loss_diverges(digits):
+def test_stops_when_the_loss_diverges(digits, fast_params):
     X, y = digits
     threshold = 1.5
-    lrs, losses, _ = lr_sweep(CNNClassifier(**FAST), X, y, start_lr=1e-3, end_lr=1e4,
+    lrs, losses, _ = lr_sweep(CNNClassifier(**fast_params), X, y, start_lr=1e-3, end_lr=1e4,
                               num_steps=200, diverge_threshold=threshold)
     assert len(lrs) < 200
     best_before = np.minimum.accumulate(losses)[:-1]
@@ -51,14 +50,14 @@ def test_stops_when_the_loss_diverges(digits):
     assert not np.isfinite(losses[-1]) or losses[-1] > threshold * best_before[-1]
 
 
-def test_suggestion_is_where_training_works(sweep, digits):
+def test_suggestion_is_where_training_works(sweep, digits, fast_params):
     X, y = digits
     X_train, y_train, X_test, y_test = X[:300], y[:300], X[300:], y[300:]
     _, _, suggested = sweep
     assert suggested is not None
 
     def fit(lr):
-        return CNNClassifier(**{**FAST, "lr": lr}).fit(X_train, y_train)
+        return CNNClassifier(**{**fast_params, "lr": lr}).fit(X_train, y_train)
 
     at_suggestion = fit(suggested)
     losses = at_suggestion.history_[:, "train_loss"]
@@ -68,9 +67,9 @@ def test_suggestion_is_where_training_works(sweep, digits):
     assert score > fit(suggested / 10).score(X_test, y_test)
 
 
-def test_the_estimator_is_not_touched(digits):
+def test_the_estimator_is_not_touched(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**FAST)
+    clf = CNNClassifier(**fast_params)
     params = clf.get_params()
     lr_sweep(clf, X[:100], y[:100], num_steps=10)
     assert not hasattr(clf, "net_")
@@ -93,29 +92,29 @@ class BatchSizes(Callback):
             BatchSizes.seen.append(len(batch[0]))
 
 
-def test_trains_as_fit_would_with_the_users_callbacks(digits):
+def test_trains_as_fit_would_with_the_users_callbacks(digits, fast_params):
     X, y = digits
     BatchSizes.seen = []
-    clf = CNNClassifier(**{**FAST, "batch_size": 16}, callbacks=[BatchSizes()])
+    clf = CNNClassifier(**{**fast_params, "batch_size": 16}, callbacks=[BatchSizes()])
     lrs, _, _ = lr_sweep(clf, X[:40], y[:40], num_steps=8)
     assert BatchSizes.seen == [16, 16, 8, 16, 16, 8, 16, 16][:len(lrs)]
 
 
-def test_pipeline_sweeps_its_last_step(digits):
+def test_pipeline_sweeps_its_last_step(digits, fast_params):
     X, y = digits
-    lrs, losses, _ = lr_sweep(make_pipeline(ToImage(), CNNClassifier(**FAST)), X[:100],
+    lrs, losses, _ = lr_sweep(make_pipeline(ToImage(), CNNClassifier(**fast_params)), X[:100],
                               y[:100], num_steps=10)
     assert len(lrs) == len(losses) == 10
 
 
-def test_invalid_ranges(digits):
+def test_invalid_ranges(digits, fast_params):
     X, y = digits
     with pytest.raises(ValueError, match=r"start_lr=1\.0 must be below end_lr=0\.1"):
-        lr_sweep(CNNClassifier(**FAST), X, y, start_lr=1.0, end_lr=0.1)
+        lr_sweep(CNNClassifier(**fast_params), X, y, start_lr=1.0, end_lr=0.1)
     with pytest.raises(InvalidParameterError, match="num_steps"):
-        lr_sweep(CNNClassifier(**FAST), X, y, num_steps=3)
+        lr_sweep(CNNClassifier(**fast_params), X, y, num_steps=3)
     with pytest.raises(InvalidParameterError, match="smoothing"):
-        lr_sweep(CNNClassifier(**FAST), X, y, smoothing=0)
+        lr_sweep(CNNClassifier(**fast_params), X, y, smoothing=0)
 
 
 #: What RangeTest reads of a skorch net.

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from conftest import FAST
 from PIL import Image
 from sklearn.datasets import load_sample_images
 from sklearn.feature_extraction.image import extract_patches_2d
@@ -24,10 +23,10 @@ def photo_patches():
     return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
 
 
-def test_resize_standardize_classify_rgb_photo_patches(photo_patches):
+def test_resize_standardize_classify_rgb_photo_patches(photo_patches, fast_params):
     X_train, X_test, y_train, y_test = photo_patches
     assert X_train.dtype == np.uint8 and X_train.shape[1:] == (24, 24, 3)
-    pipe = make_pipeline(Resize((32, 32)), ChannelStandardizer(), CNNClassifier(**FAST))
+    pipe = make_pipeline(Resize((32, 32)), ChannelStandardizer(), CNNClassifier(**fast_params))
     pipe.fit(X_train, y_train)
     assert pipe[-1].input_shape_ == (3, 32, 32)
     assert abs(pipe[1].mean_).max() > 0.1  # real statistics were learned
@@ -35,9 +34,9 @@ def test_resize_standardize_classify_rgb_photo_patches(photo_patches):
     assert set(pipe.predict(X_test)) <= {"china", "flower"}
 
 
-def test_grid_search_over_transformer_and_classifier_together(photo_patches):
+def test_grid_search_over_transformer_and_classifier_together(photo_patches, fast_params):
     X_train, _, y_train, _ = photo_patches
-    pipe = make_pipeline(Resize(), ChannelStandardizer(), CNNClassifier(**FAST))
+    pipe = make_pipeline(Resize(), ChannelStandardizer(), CNNClassifier(**fast_params))
     grid = {"resize__size": [(16, 16), (32, 32)], "cnnclassifier__kernel_size": [3, 5]}
     search = GridSearchCV(pipe, grid, cv=2).fit(X_train, y_train)
     assert len(search.cv_results_["params"]) == 4
@@ -46,7 +45,7 @@ def test_grid_search_over_transformer_and_classifier_together(photo_patches):
     assert best[-1].input_shape_ == (3, *search.best_params_["resize__size"])
 
 
-def test_image_file_loader_pipeline_on_png_files(tmp_path, digits):
+def test_image_file_loader_pipeline_on_png_files(tmp_path, digits, fast_params):
     X, y = digits
     images = (X.reshape(-1, 8, 8) * 255 / 16).astype(np.uint8)
     paths = []
@@ -57,7 +56,7 @@ def test_image_file_loader_pipeline_on_png_files(tmp_path, digits):
         Image.fromarray(image).resize((side, side), Image.Resampling.NEAREST).save(path)
         paths.append(path)
     paths = np.array(paths, dtype=object)
-    pipe = make_pipeline(ImageFileLoader(size=(28, 28)), CNNClassifier(**FAST))
+    pipe = make_pipeline(ImageFileLoader(size=(28, 28)), CNNClassifier(**fast_params))
     pipe.fit(paths[:300], y[:300])
     assert pipe[-1].input_shape_ == (1, 28, 28)
     assert pipe.score(paths[300:], y[300:]) > 0.8

@@ -10,7 +10,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from conftest import FAST
 from matplotlib.colors import to_rgba
 from PIL import Image
 from sklearn.exceptions import NotFittedError
@@ -41,10 +40,10 @@ def close_figures():
 
 
 @pytest.fixture(scope="module")
-def fitted(digits):
+def fitted(digits, fast_params):
     """A classifier trained with a hold-out (valid_loss, valid_acc) and one-cycle."""
     X, y = digits
-    return CNNClassifier(**{**FAST, "validation_fraction": 0.2}).fit(X[:300], y[:300])
+    return CNNClassifier(**{**fast_params, "validation_fraction": 0.2}).fit(X[:300], y[:300])
 
 
 @pytest.fixture
@@ -395,11 +394,11 @@ def test_confusion_matrix_display_takes_a_cnn(fitted, held_out):
     assert_drawn(display.figure_)
 
 
-def test_roc_curve_display_takes_a_binary_cnn(digits):
+def test_roc_curve_display_takes_a_binary_cnn(digits, fast_params):
     X, y = digits
     binary = np.isin(y, [3, 8])
     X, y = X[binary], y[binary]
-    clf = CNNClassifier(**{**FAST, "max_epochs": 2}).fit(X[:60], y[:60])
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 2}).fit(X[:60], y[:60])
     display = RocCurveDisplay.from_estimator(clf, X[60:], y[60:])
     assert display.roc_auc == pytest.approx(
         roc_auc_score(y[60:], clf.predict_proba(X[60:])[:, 1]))

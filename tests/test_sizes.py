@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import FAST
 from PIL import Image
 
 from sklearn_cnn import CNNClassifier, ImageSizeWarning
@@ -39,10 +38,10 @@ def test_choose_size_picks_the_most_common_and_says_so():
         assert choose_size([(9, 9), (5, 5)]) == (9, 9)
 
 
-def test_pil_images_of_mixed_sizes_and_modes_train(pil_digits):
+def test_pil_images_of_mixed_sizes_and_modes_train(pil_digits, fast_params):
     images, y = pil_digits
     with pytest.warns(ImageSizeWarning, match=r"resized to 8x8.*image_shape=\(height, width\)"):
-        clf = CNNClassifier(**FAST).fit(images, y)
+        clf = CNNClassifier(**fast_params).fit(images, y)
     assert clf.input_shape_ == (3, 8, 8)  # RGB: some images are
     # At predict, PIL images of any size are read at the fitted size, silently.
     with warnings.catch_warnings():
@@ -56,11 +55,11 @@ def test_pil_images_of_mixed_sizes_and_modes_train(pil_digits):
                                atol=1e-6)
 
 
-def test_image_shape_sets_size_and_channels_of_pil_images(pil_digits):
+def test_image_shape_sets_size_and_channels_of_pil_images(pil_digits, fast_params):
     images, y = pil_digits
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        clf = CNNClassifier(**{**FAST, "max_epochs": 1, "image_shape": (1, 10, 10)})
+        clf = CNNClassifier(**{**fast_params, "max_epochs": 1, "image_shape": (1, 10, 10)})
         clf.fit(images, y)
     assert clf.input_shape_ == (1, 10, 10)
 
@@ -72,14 +71,14 @@ def test_transformers_take_pil_lists(pil_digits):
     assert out.shape == (200, 3, 8, 8) and out.dtype == np.float32
 
 
-def test_image_files_follow_the_same_rule(tmp_path, pil_digits):
+def test_image_files_follow_the_same_rule(tmp_path, pil_digits, fast_params):
     images, y = pil_digits
     paths = []
     for i, image in enumerate(images):
         paths.append(str(tmp_path / f"{i}.png"))
         image.save(paths[-1])
     for fit in (lambda: ImageFileLoader().fit(paths),
-                lambda: CNNClassifier(**{**FAST, "max_epochs": 1}).fit(paths, y)):
+                lambda: CNNClassifier(**{**fast_params, "max_epochs": 1}).fit(paths, y)):
         with pytest.warns(ImageSizeWarning, match="resized to 8x8"):
             assert fit().input_shape_ == (3, 8, 8)
 

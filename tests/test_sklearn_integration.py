@@ -4,7 +4,6 @@ import pickle
 
 import joblib
 import numpy as np
-from conftest import FAST
 from sklearn.base import clone
 from sklearn.metrics import classification_report, f1_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -14,10 +13,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_cnn import CNNClassifier
 
 
-def test_grid_search_over_kernel_activation_optimizer_in_parallel(digits):
+def test_grid_search_over_kernel_activation_optimizer_in_parallel(digits, fast_params):
     X, y = digits
     grid = {"kernel_size": [3, 5], "activation": ["relu", "tanh"], "optimizer": ["adam", "sgd"]}
-    search = GridSearchCV(CNNClassifier(**FAST), grid, cv=2, n_jobs=2).fit(X, y)
+    search = GridSearchCV(CNNClassifier(**fast_params), grid, cv=2, n_jobs=2).fit(X, y)
     assert len(search.cv_results_["params"]) == 8
     assert search.best_score_ > 0.6
     assert set(search.best_params_) == set(grid)
@@ -26,25 +25,25 @@ def test_grid_search_over_kernel_activation_optimizer_in_parallel(digits):
     assert search.score(X, y) > 0.6
 
 
-def test_cross_val_score(digits):
+def test_cross_val_score(digits, fast_params):
     X, y = digits
-    scores = cross_val_score(CNNClassifier(**FAST), X, y, cv=3)
+    scores = cross_val_score(CNNClassifier(**fast_params), X, y, cv=3)
     assert scores.shape == (3,)
     assert scores.min() > 0.6
 
 
-def test_clone_of_fitted_model_is_unfitted_with_same_params(digits):
+def test_clone_of_fitted_model_is_unfitted_with_same_params(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**FAST).fit(X, y)
+    clf = CNNClassifier(**fast_params).fit(X, y)
     twin = clone(clf)
     assert twin.get_params() == clf.get_params()
     assert not hasattr(twin, "net_")
     np.testing.assert_array_equal(twin.fit(X, y).predict_proba(X), clf.predict_proba(X))
 
 
-def test_pickle_and_joblib_round_trips_keep_predictions(digits, tmp_path):
+def test_pickle_and_joblib_round_trips_keep_predictions(digits, tmp_path, fast_params):
     X, y = digits
-    clf = CNNClassifier(**FAST).fit(X, y)
+    clf = CNNClassifier(**fast_params).fit(X, y)
     expected = clf.predict_proba(X)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), expected)
@@ -58,18 +57,18 @@ def test_pickle_and_joblib_round_trips_keep_predictions(digits, tmp_path):
     assert loaded.n_iter_ == clf.n_iter_ + 1
 
 
-def test_pipeline_with_a_scaler_on_flat_data(digits):
+def test_pipeline_with_a_scaler_on_flat_data(digits, fast_params):
     X, y = digits
-    pipe = make_pipeline(StandardScaler(), CNNClassifier(**FAST)).fit(X[:300], y[:300])
+    pipe = make_pipeline(StandardScaler(), CNNClassifier(**fast_params)).fit(X[:300], y[:300])
     assert pipe.score(X[300:], y[300:]) > 0.6
     assert pipe.predict_proba(X[:2]).shape == (2, 10)
     grid = GridSearchCV(pipe, {"cnnclassifier__kernel_size": [3, 5]}, cv=2).fit(X, y)
     assert grid.best_params_["cnnclassifier__kernel_size"] in (3, 5)
 
 
-def test_metrics_on_predictions(digits):
+def test_metrics_on_predictions(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "max_epochs": 10}).fit(X[:300], y[:300])
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 10}).fit(X[:300], y[:300])
     y_pred = clf.predict(X[300:])
     report = classification_report(y[300:], y_pred, output_dict=True)
     assert report["accuracy"] == clf.score(X[300:], y[300:])

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from conftest import FAST
 from skorch.callbacks import Callback, EpochScoring, LRScheduler, ProgressBar
 from torch.profiler import ProfilerActivity, profile
 from torchvision.transforms import v2
@@ -15,20 +14,20 @@ from sklearn_cnn._graphs import graphs_apply
 from sklearn_cnn._skorch_net import CNNNet, reads_batch_losses
 
 
-def test_builtin_network_trains_channels_last_on_the_cpu(digits):
+def test_builtin_network_trains_channels_last_on_the_cpu(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "device": "cpu"}).fit(X, y)
+    clf = CNNClassifier(**{**fast_params, "device": "cpu"}).fit(X, y)
     assert clf.net_.channels_last and clf.net_.memory_format is torch.channels_last
     conv = clf.module_.features[0].weight
     assert conv.is_contiguous(memory_format=torch.channels_last)
     assert clf.net_.optimizer_.defaults["fused"] is True
 
 
-def test_custom_module_keeps_the_default_memory_format(digits):
+def test_custom_module_keeps_the_default_memory_format(digits, fast_params):
     from test_classifier import TinyNet
 
     X, y = digits
-    clf = CNNClassifier(**FAST, module=TinyNet).fit(X, y)
+    clf = CNNClassifier(**fast_params, module=TinyNet).fit(X, y)
     assert not clf.net_.channels_last
 
 
@@ -58,10 +57,10 @@ def test_bfloat16_only_where_it_is_fast(monkeypatch):
 
 
 @pytest.mark.parametrize("amx", [False, True])
-def test_fits_agree_with_and_without_bfloat16(digits, monkeypatch, amx):
+def test_fits_agree_with_and_without_bfloat16(digits, monkeypatch, amx, fast_params):
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "max_epochs": 8, "device": "cpu"}).fit(X[:300], y[:300])
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 8, "device": "cpu"}).fit(X[:300], y[:300])
     assert clf.net_.amp is amx
     assert clf.score(X[300:], y[300:]) > 0.85
 
@@ -77,9 +76,9 @@ class ReadsBatchLoss(Callback):
             self.seen = [*getattr(self, "seen", []), net.history[-1, "batches", -1, "train_loss"]]
 
 
-def test_batch_losses_reach_the_history_as_skorch_records_them(digits):
+def test_batch_losses_reach_the_history_as_skorch_records_them(digits, fast_params):
     X, y = digits
-    params = {**FAST, "max_epochs": 3, "validation_fraction": 0.2}
+    params = {**fast_params, "max_epochs": 3, "validation_fraction": 0.2}
     deferred = CNNClassifier(**params).fit(X, y)
     reader = ReadsBatchLoss()
     per_batch = CNNClassifier(**{**params, "callbacks": [reader]}).fit(X, y)
@@ -100,11 +99,11 @@ def scalar_reads(fit) -> int:
     return sum(e.count for e in prof.key_averages() if e.key == "aten::_local_scalar_dense")
 
 
-def test_training_reads_no_scalar_per_step(digits):
+def test_training_reads_no_scalar_per_step(digits, fast_params):
     X, y = digits
-    steps = 2 * len(X) // FAST["batch_size"]
+    steps = 2 * len(X) // fast_params["batch_size"]
     # SGD: Adam on the CPU reads each parameter's step count, in any loop.
-    clf = CNNClassifier(**{**FAST, "max_epochs": 2, "optimizer": "sgd", "device": "cpu"})
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 2, "optimizer": "sgd", "device": "cpu"})
     assert scalar_reads(lambda: clf.fit(X, y)) <= 2  # at most one per epoch
     with_reader = clf.set_params(callbacks=[ReadsBatchLoss()])
     assert scalar_reads(lambda: with_reader.fit(X, y)) >= steps  # skorch's way, when asked
@@ -120,10 +119,10 @@ def test_which_callbacks_read_batch_losses(callback, reads):
     assert reads_batch_losses(callback) is reads
 
 
-def test_plateau_schedule_stepped_per_batch_reads_the_batch_loss(digits):
+def test_plateau_schedule_stepped_per_batch_reads_the_batch_loss(digits, fast_params):
     X, y = digits
     plateau = LRScheduler("ReduceLROnPlateau", monitor="train_loss", step_every="batch")
-    clf = CNNClassifier(**{**FAST, "max_epochs": 1, "lr_schedule": "constant",
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 1, "lr_schedule": "constant",
                            "callbacks": [plateau]}).fit(X, y)
     assert reads_batch_losses(dict(clf.net_.callbacks_)["LRScheduler"])
 
@@ -142,9 +141,9 @@ class ModeRecorder(torch.nn.Module):
         return self.linear(self.dropout(x.flatten(1)))
 
 
-def test_modules_switch_between_training_and_evaluation(digits):
+def test_modules_switch_between_training_and_evaluation(digits, fast_params):
     X, y = digits
-    clf = CNNClassifier(**{**FAST, "module": ModeRecorder, "max_epochs": 2,
+    clf = CNNClassifier(**{**fast_params, "module": ModeRecorder, "max_epochs": 2,
                            "validation_fraction": 0.25, "batch_size": 100}).fit(X, y)
     # per epoch: 3 training batches, then 1 validation batch
     assert clf.module_.modes == 2 * ([(True, True)] * 3 + [(False, False)])
