@@ -31,7 +31,6 @@ def _proba_atol(device) -> float:
     return 1e-5 if str(device) == "cpu" else 2e-3
 
 
-
 def pytest_report_header(config):
     return f"sklearn-cnn tests train on: {DEVICE} (SKLEARN_CNN_TEST_DEVICE={TEST_DEVICE!r})"
 
@@ -50,11 +49,7 @@ def torch_device():
 
 @pytest.fixture(scope="session")
 def proba_atol():
-    """``proba_atol(device=torch_device)``: how far predict_proba may be from the CPU's.
-
-    Or from ONNX Runtime's: float32 rounding on the CPU; on CUDA, PyTorch's
-    default TF32 convolutions (docs/user_guide.md, "CUDA and precision").
-    """
+    """``proba_atol(device=torch_device)``: ``_proba_atol`` on the suite's device or another."""
     def atol(device=DEVICE):
         return _proba_atol(device)
 
