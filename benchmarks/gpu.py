@@ -42,8 +42,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch import nn
 
-from sklearn_cnn import CNNClassifier
-from sklearn_cnn import _skorch_net as net_module
+from sklearn_cnn import CNNClassifier, _building, _skorch_net
 
 
 class ReadBatchLoss(Callback):
@@ -56,15 +55,16 @@ class ReadBatchLoss(Callback):
 
 @contextlib.contextmanager
 def policy(**choices):
-    """Fit with some of sklearn-cnn's device choices forced (names in ``_net``)."""
-    saved = {name: getattr(net_module, name) for name in choices}
-    for name, value in choices.items():
-        setattr(net_module, name, lambda *args, value=value: value)
+    """Fit with some of sklearn-cnn's device choices forced (where the net is built)."""
+    modules = [m for m in (_building, _skorch_net) if any(hasattr(m, n) for n in choices)]
+    saved = [(m, n, getattr(m, n)) for m in modules for n in choices if hasattr(m, n)]
+    for module, name, _ in saved:
+        setattr(module, name, lambda *args, value=choices[name]: value)
     try:
         yield
     finally:
-        for name, function in saved.items():
-            setattr(net_module, name, function)
+        for module, name, function in saved:
+            setattr(module, name, function)
 
 
 @contextlib.contextmanager

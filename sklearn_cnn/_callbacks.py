@@ -15,7 +15,12 @@ from skorch.callbacks import Callback, EarlyStopping
 from ._epoch_log import EpochLR, verbose_callbacks
 from ._schedule import make_lr_scheduler
 
-__all__ = ["fit_callbacks"]
+__all__ = ["EARLY_STOPPING", "EPOCH_LR", "LR_SCHEDULE", "fit_callbacks"]
+
+#: Names of the callbacks this module adds, as skorch's ``callbacks_`` holds them.
+LR_SCHEDULE = "lr_schedule"
+EARLY_STOPPING = "early_stopping"
+EPOCH_LR = "lr"
 
 
 def fit_callbacks(params: dict, has_holdout: bool,
@@ -50,12 +55,12 @@ def fit_callbacks(params: dict, has_holdout: bool,
     callbacks = copy.deepcopy(list(params["callbacks"] or []))
     scheduler = make_lr_scheduler(params["lr_schedule"], params["max_epochs"], steps_per_epoch)
     if scheduler is not None:
-        callbacks.append(("lr_schedule", scheduler))
+        callbacks.append((LR_SCHEDULE, scheduler))
     if params["early_stopping"]:
         monitor = "valid_loss" if has_holdout else "train_loss"
-        callbacks.append(("early_stopping", EarlyStopping(
+        callbacks.append((EARLY_STOPPING, EarlyStopping(
             monitor=monitor, patience=params["patience"], load_best=True)))
     # Every epoch's learning rate in the history (a float the host already
     # has: no device read), for TrainingHistoryDisplay and the epoch table.
-    callbacks.append(("lr", EpochLR()))
+    callbacks.append((EPOCH_LR, EpochLR()))
     return callbacks + verbose_callbacks(params["verbose"])

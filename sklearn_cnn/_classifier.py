@@ -11,24 +11,20 @@ from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
+from ._building import NetBuilderMixin
+from ._callbacks import EARLY_STOPPING
 from ._device import draw_seed, place_images, resolve_device, seeded
-from ._files import (
-    ImageFileDataset,
-    check_paths,
-    file_input_shape,
-    is_path_array,
-    iter_file_batches,
-    mode_for_channels,
-)
-from ._inference import INFERENCE_BATCH_SIZE, log_softmax, predict_logits
-from ._layout import validate_images
-from ._params import check_params
-from ._skorch_net import build_net, carry_over, check_geometry, single_pass
+from ._files import ImageFileDataset, mode_for_channels
+from ._images import read_images
+from ._inference import INFERENCE_BATCH_SIZE, class_probabilities, predict_logits
+from ._params import PARAMETER_CONSTRAINTS, check_param_rules
+from ._skorch_net import carry_over, single_pass
+from ._state import NetStateMixin
 
 __all__ = ["CNNClassifier"]
 
 
-class CNNClassifier(ClassifierMixin, BaseEstimator):
+class CNNClassifier(NetStateMixin, NetBuilderMixin, ClassifierMixin, BaseEstimator):
     """A convolutional neural network classifier for images.
 
     Parameters
@@ -171,6 +167,8 @@ default="adam"
     (3,)
     """
 
+    _parameter_constraints: dict = PARAMETER_CONSTRAINTS
+
     def __init__(
         self,
         conv_channels=(32, 64),
@@ -291,15 +289,15 @@ default="adam"
         return self._fit(X, y, classes=classes, incremental=True)
 
     def _fit(self, X, y, classes, incremental: bool) -> CNNClassifier:
-        params = self.get_params(deep=False)
-        check_params(params, caller_name=type(self).__name__)
+        self._validate_params()
+        check_param_rules(self.get_params(deep=False))
         device = resolve_device(self.device)
         fitted = hasattr(self, "net_")
         resume = fitted and (incremental or self.warm_start)
         data, layout, input_shape = self._training_data(X, self.input_shape_ if resume else None)
         y, classes_ = self._check_targets(y, data, classes, resume)
         if not resume:
-            check_geometry(params, input_shape)
+            self._check_geometry(input_shape)
         y_encoded = np.searchsorted(classes_, y).astype(np.int64)
         if isinstance(data, list):  # image files, decoded batch by batch
             data = ImageFileDataset(data, y_encoded, mode_for_channels(input_shape[0]),
@@ -312,7 +310,7 @@ default="adam"
             if incremental and fitted:
                 net = self.net_
             else:
-                net = build_net(params, input_shape, classes_, y, device, seed)
+                net = self._build_net(input_shape, classes_, y, device, seed)
                 net.initialize()
                 if resume:
                     carry_over(self.net_, net)
@@ -328,20 +326,17 @@ default="adam"
         self.n_features_in_ = math.prod(input_shape)
         self.device_ = str(device)
         self.n_iter_ = len(net.history)
-        stopper = dict(net.callbacks_).get("early_stopping")
+        stopper = dict(net.callbacks_).get(EARLY_STOPPING)
         self.best_epoch_ = None if stopper is None or incremental else stopper.best_epoch_
         return self
 
     def _training_data(self, X, expected):
         """Validated images and their layout (None for file paths), and their ``(C, H, W)``."""
-        if is_path_array(X):
-            paths = check_paths(X)
-            return paths, None, file_input_shape(paths, self.image_shape, expected)[1]
-        images, layout = validate_images(
+        images = read_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
-            expected=expected, estimator=self,
+            expected=expected, estimator=self, check_files=True,
         )
-        return images, layout, layout.image_shape
+        return images.data, images.layout, images.image_shape
 
     def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
         """Validated labels, and the sorted classes the model knows."""
@@ -383,17 +378,14 @@ default="adam"
 
     def _logits(self, X) -> np.ndarray:
         check_is_fitted(self)
-        if is_path_array(X):
-            mode, shape = mode_for_channels(self.input_shape_[0]), self.input_shape_
-            batches = iter_file_batches(check_paths(X), mode, shape[1:], INFERENCE_BATCH_SIZE)
-            return np.concatenate(
-                [self._predict_logits(batch) for batch in batches]
-            )
-        images, layout = validate_images(
+        images = read_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=self.input_shape_, estimator=self,
         )
-        return self._predict_logits(place_images(images, layout, torch.device(self.device_)))
+        if images.is_files:  # decoded batch by batch, never all at once
+            batches = images.batches(INFERENCE_BATCH_SIZE)
+            return np.concatenate([self._predict_logits(batch) for batch in batches])
+        return self._predict_logits(images.tensor(self.device_))
 
     def _predict_logits(self, images: torch.Tensor) -> np.ndarray:
         return predict_logits(self.net_.inference_module(), images, self.device_,
@@ -411,7 +403,8 @@ default="adam"
         -------
         log_proba : ndarray of shape (N, n_classes)
         """
-        return log_softmax(self._logits(X))
+        logits = torch.from_numpy(self._logits(X))
+        return class_probabilities(logits, log=True).numpy()
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities of each image, columns ordered as ``classes_``.
@@ -440,8 +433,9 @@ default="adam"
         y_pred : ndarray of shape (N,)
             Labels from ``classes_``.
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        # The largest logit: the softmax keeps the order, so it needs none.
+        logits = self._logits(X)  # first: it checks that the model is fitted
+        return self.classes_[np.argmax(logits, axis=1)]
 
     # ----------------------------------------------------- derived attributes
 
@@ -458,10 +452,10 @@ default="adam"
     # ---------------------------------------------------- persistence, export
 
     def save(self, path) -> None:
-        """Write the model to ``path`` without pickle (see ``sklearn_cnn.load``).
+        """An alias of ``sklearn_cnn.save(self, path)``: the model, without pickle.
 
-        Weights go in safetensors, everything else in JSON; loading executes
-        nothing from the file.
+        ``sklearn_cnn.save``/``sklearn_cnn.load`` are the one save API, for
+        estimators and pipelines alike (as ``skops.io.dump``/``load``).
 
         Parameters
         ----------

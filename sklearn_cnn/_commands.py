@@ -132,11 +132,12 @@ def fit(folder, out, params: dict, *, lazy: bool = False, verbose: int = 1):
     Returns the fitted classifier.
     """
     from ._classifier import CNNClassifier
-    from ._params import check_params
+    from ._params import check_param_rules
     from .datasets import load_image_folder
 
     clf = CNNClassifier(**{"verbose": verbose, **params})
-    check_params(clf.get_params(deep=False), caller_name="CNNClassifier")
+    clf._validate_params()  # before reading the folder: a bad value fails fast
+    check_param_rules(clf.get_params(deep=False))
     shape = clf.image_shape
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ImageSizeWarning)

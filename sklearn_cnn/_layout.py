@@ -92,7 +92,6 @@ def normalize_image_shape(image_shape) -> tuple[int, int, int] | None:
 
 
 #: The old private name, still imported by ``sklearn_cnn._params``.
-_normalize_image_shape = normalize_image_shape
 
 
 def _flat_layout(n_features: int, image_shape, expected) -> ImageLayout:

@@ -23,12 +23,12 @@ from torch import nn
 from ._augment import AUGMENT_PRESETS
 from ._backbone import check_backbone
 from ._convnet import ACTIVATIONS, INITS, PADDINGS, POOLINGS
-from ._layout import DATA_FORMATS, _normalize_image_shape
+from ._layout import DATA_FORMATS, normalize_image_shape
 from ._losses import LOSSES
 from ._optimizers import OPTIMIZERS
 from ._schedule import LR_SCHEDULES
 
-__all__ = ["PARAMETER_CONSTRAINTS", "as_units", "check_params"]
+__all__ = ["PARAMETER_CONSTRAINTS", "as_units", "check_param_rules", "check_params"]
 
 
 PARAMETER_CONSTRAINTS = {
@@ -103,11 +103,21 @@ def check_params(params: dict, caller_name: str) -> None:
         Named in the error messages.
     """
     validate_parameter_constraints(PARAMETER_CONSTRAINTS, params, caller_name=caller_name)
+    check_param_rules(params)
+
+
+def check_param_rules(params: dict) -> None:
+    """Raise a ValueError or TypeError for what one constraint per parameter cannot state.
+
+    Sequences of positive ints, classes of a given base, a valid
+    ``image_shape`` and backbone name, and the rules between parameters. The
+    estimator checks each parameter alone first (``_parameter_constraints``).
+    """
     _check_units("conv_channels", params["conv_channels"])
     _check_units("dense_units", params["dense_units"])
     _check_subclass("module", params["module"], nn.Module, "a class defining forward")
     _check_subclass("optimizer", params["optimizer"], torch.optim.Optimizer, "torch.optim.SGD")
-    _normalize_image_shape(params["image_shape"])
+    normalize_image_shape(params["image_shape"])
     if params["backbone"] is not None:
         check_backbone(params["backbone"])
         if params["module"] is not None:

@@ -11,8 +11,6 @@ the modules in ``TRUSTED_MODULES`` or those the caller lists in ``trusted``.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import os
 import warnings
@@ -25,119 +23,18 @@ import sklearn
 import skorch
 import torch
 from safetensors import safe_open
-from sklearn.base import BaseEstimator
-from skorch.callbacks import Callback
-from skorch.history import History
 
-from ._augment import BatchAugment
+from ._codec import decode, encode, import_path, resolve
+from ._state import get_state, set_state
 
 #: What a file written by this module says it is, and the layout it has.
 FORMAT = "sklearn-cnn"
 FORMAT_VERSION = 1
 
-#: Modules a file may name classes from without the caller trusting them.
-TRUSTED_MODULES = ("sklearn_cnn", "torch.nn", "torch.optim", "skorch",
-                   "torchvision.transforms")
-
-
-# ---------------------------------------------------------------- values
-
-
-def _import_path(obj, where: str) -> str:
-    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", "")
-    if not module or module == "__main__" or "<locals>" in qualname:
-        raise ValueError(
-            f"{where}={obj!r} cannot be saved: save() stores classes and functions "
-            "by import path, and this one is not importable (defined in a script "
-            "or inside a function). Move it to a module, or use pickle."
-        )
-    return f"{module}:{qualname}"
-
-
-def encode(value, where: str, unsaved: list[str]):
-    """``value`` as JSON-ready data; names of values that cannot be stored go to ``unsaved``."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        items = [encode(v, f"{where}[{i}]", unsaved) for i, v in enumerate(value)]
-        return {"__tuple__": items} if isinstance(value, tuple) else items
-    if isinstance(value, dict):
-        if all(isinstance(k, str) and not k.startswith("__") for k in value):
-            return {k: encode(v, f"{where}[{k!r}]", unsaved) for k, v in value.items()}
-        return {"__dict__": [[encode(k, where, unsaved), encode(v, f"{where}[{k!r}]", unsaved)]
-                             for k, v in value.items()]}
-    if isinstance(value, np.ndarray):
-        items = value.tolist() if value.dtype.kind != "O" else [
-            encode(v, where, unsaved) for v in value.ravel()]
-        return {"__array__": items, "dtype": value.dtype.str, "shape": list(value.shape)}
-    if isinstance(value, torch.device):
-        return {"__device__": str(value)}
-    if inspect.isclass(value) or inspect.isroutine(value):
-        return {"__import__": _import_path(value, where)}
-    if isinstance(value, (BaseEstimator, Callback, BatchAugment)):  # they have get_params
-        return {"__object__": _import_path(type(value), where),
-                "params": encode(value.get_params(deep=False), where, unsaved)}
-    unsaved.append(where)
-    return {"__unsaved__": repr(value)}
-
-
-def _resolve(path: str, trusted: tuple[str, ...]):
-    module_name, _, qualname = str(path).partition(":")
-    allowed = (*TRUSTED_MODULES, *trusted)
-    if not any(module_name == m or module_name.startswith(m + ".") for m in allowed):
-        raise ValueError(
-            f"The file names {path!r}; its module {module_name!r} is not trusted, so it "
-            f"was not imported. If you trust the file, pass trusted=[{module_name!r}] "
-            "to load()."
-        )
-    obj = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-    if not (inspect.isclass(obj) or inspect.isroutine(obj)):
-        raise ValueError(f"The file names {path!r}, which is not a class or function.")
-    return obj
-
-
-def decode(value, trusted: tuple[str, ...]):
-    """Inverse of ``encode``: classes come only from trusted modules."""
-    if isinstance(value, list):
-        return [decode(v, trusted) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "__tuple__" in value:
-        return tuple(decode(v, trusted) for v in value["__tuple__"])
-    if "__dict__" in value:
-        return {decode(k, trusted): decode(v, trusted) for k, v in value["__dict__"]}
-    if "__array__" in value:
-        dtype = np.dtype(value["dtype"])
-        items = decode(value["__array__"], trusted) if dtype.kind == "O" else value["__array__"]
-        return np.array(items, dtype=dtype).reshape(value["shape"])
-    if "__device__" in value:
-        return torch.device(value["__device__"])
-    if "__import__" in value:
-        return _resolve(value["__import__"], trusted)
-    if "__object__" in value:
-        return _resolve(value["__object__"], trusted)(**decode(value["params"], trusted))
-    if "__unsaved__" in value:
-        return None
-    if any(k.startswith("__") for k in value):
-        raise ValueError(f"Unknown entry in the file: {sorted(value)}.")
-    return {k: decode(v, trusted) for k, v in value.items()}
-
-
 # ------------------------------------------------------------ estimators
 
 
-def _fitted_attributes(estimator) -> dict:
-    return {k: v for k, v in vars(estimator).items()
-            if k.endswith("_") and not k.startswith("_")}
-
-
 def _save_estimator(estimator, prefix: str, tensors: dict, unsaved: list[str]) -> dict:
-    from ._classifier import CNNClassifier
-
     cls = type(estimator)
     if not cls.__module__.startswith("sklearn_cnn"):
         raise TypeError(
@@ -145,30 +42,19 @@ def _save_estimator(estimator, prefix: str, tensors: dict, unsaved: list[str]) -
             f"{cls.__name__}. Use pickle or joblib for other estimators."
         )
     name = cls.__name__
-    entry = {"class": _import_path(cls, name),
+    entry = {"class": import_path(cls, name),
              "params": encode(estimator.get_params(deep=False), name, unsaved),
              "fitted": {}, "arrays": []}
-    fitted = _fitted_attributes(estimator)
-    if isinstance(estimator, CNNClassifier) and "net_" in fitted:
-        net = fitted.pop("net_")
-        for part in ("module", "criterion"):
-            for key, tensor in getattr(net, f"{part}_").state_dict().items():
-                tensors[f"{prefix}.{part}.{key}"] = tensor.detach().cpu().contiguous().clone()
-        entry["fitted"]["history"] = json.loads(json.dumps(net.history.to_list(),
-                                                           default=_plain))
-    for key, value in fitted.items():
+    state_tensors, attributes = get_state(estimator)
+    for key, tensor in state_tensors.items():
+        tensors[f"{prefix}.{key}"] = tensor
+    for key, value in attributes.items():
         if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
             tensors[f"{prefix}.{key}"] = torch.from_numpy(np.ascontiguousarray(value).copy())
             entry["arrays"].append(key)
         else:
             entry["fitted"][key] = encode(value, f"{name}.{key}", unsaved)
     return entry
-
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"history value {value!r} is not JSON data")
 
 
 def save(estimator, path: str | os.PathLike) -> None:
@@ -302,53 +188,15 @@ def load(path: str | os.PathLike, *, trusted=(), device=None):
 
 
 def _load_estimator(entry: dict, prefix: str, tensors: dict, trusted, device):
-    from ._classifier import CNNClassifier
-
     if not str(entry["class"]).startswith("sklearn_cnn."):
         raise ValueError(f"The file names estimator class {entry['class']!r}, not an "
                          "sklearn-cnn one.")
-    cls = _resolve(entry["class"], ())
-    params = decode(entry["params"], trusted)
-    estimator = cls(**params)
-    fitted = {key: decode(value, trusted) for key, value in entry["fitted"].items()
-              if key != "history"}  # the history is plain JSON, stored as skorch has it
-    history = entry["fitted"].get("history")
+    cls = resolve(entry["class"], ())
+    estimator = cls(**decode(entry["params"], trusted))
+    start = f"{prefix}."
+    state_tensors = {k[len(start):]: v for k, v in tensors.items() if k.startswith(start)}
+    attributes = {key: decode(value, trusted) for key, value in entry["fitted"].items()}
     for key in entry["arrays"]:
-        fitted[key] = tensors[f"{prefix}.{key}"].numpy()
-    vars(estimator).update(fitted)
-    if isinstance(estimator, CNNClassifier) and history is not None:
-        _restore_net(estimator, prefix, tensors, history, device)
+        attributes[key] = state_tensors.pop(key).numpy()
+    set_state(estimator, state_tensors, attributes, device)
     return estimator
-
-
-def _restore_net(clf, prefix: str, tensors: dict, history: list, device) -> None:
-    from ._device import seeded
-    from ._params import check_params
-    from ._skorch_net import build_net
-
-    params = clf.get_params(deep=False)
-    check_params(params, caller_name=type(clf).__name__)
-    device = _load_device(params["device"] if device is None else device)
-    with seeded(0, device):  # the weights are overwritten; keep the global RNG untouched
-        # The labels only size class weights and the hold-out, which matter
-        # when training; the saved class weights are loaded below.
-        net = build_net(params, tuple(clf.input_shape_), clf.classes_, clf.classes_, device, 0)
-        net.initialize()
-    for part in ("module", "criterion"):
-        start = f"{prefix}.{part}."
-        state = {k[len(start):]: v for k, v in tensors.items() if k.startswith(start)}
-        getattr(net, f"{part}_").load_state_dict(state, strict=True)
-    net.history = History(history)
-    clf.net_ = net
-    clf.device_ = str(device)
-
-
-def _load_device(device) -> torch.device:
-    from ._device import resolve_device
-
-    try:
-        return resolve_device(device)
-    except ValueError:
-        warnings.warn(f"The model was saved for device={device!r}, which is not available "
-                      "here; loading it on the CPU.", UserWarning, stacklevel=4)
-        return torch.device("cpu")

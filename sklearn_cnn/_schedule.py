@@ -3,48 +3,51 @@
 from __future__ import annotations
 
 import torch
-from skorch.callbacks import LRScheduler
+from skorch.callbacks import LoadInitState, LRScheduler
 
-__all__ = ["LR_SCHEDULES", "OneCycleLR", "make_lr_scheduler", "resume_lr_schedule"]
+__all__ = ["LR_SCHEDULES", "FitLRScheduler", "OneCycleLR", "make_lr_scheduler"]
 
 LR_SCHEDULES = ("constant", "onecycle", "cosine")
 
 
-def make_lr_scheduler(schedule: str, epochs: int, steps_per_epoch: int) -> LRScheduler | None:
-    """skorch's ``LRScheduler`` for one whole ``fit`` call, or None.
+class FitLRScheduler(LRScheduler):
+    """skorch's ``LRScheduler`` for one whole ``fit``, that resumes from a checkpoint.
 
     ``last_epoch=-1`` makes every ``fit`` start its schedule afresh: skorch
     would otherwise resume from the epoch count in the history, which runs a
-    one-cycle schedule past its end on a warm start. A fit resumed from a
-    checkpoint continues its schedule through ``resume_lr_schedule``.
-    """
-    if schedule == "constant":
-        return None
-    if schedule == "cosine":
-        return LRScheduler(
-            policy=torch.optim.lr_scheduler.CosineAnnealingLR,
-            T_max=epochs, last_epoch=-1, step_every="epoch",
-        )
-    return LRScheduler(
-        policy=OneCycleLR,
-        total_steps=epochs * steps_per_epoch, last_epoch=-1, step_every="batch",
-    )
-
-
-def resume_lr_schedule(callback: LRScheduler, history) -> None:
-    """Move the scheduler of ``callback`` to where the restored ``history`` left it.
-
-    For a fit resumed from a checkpoint (skorch's ``LoadInitState``), after
-    ``on_train_begin`` built the scheduler at its start. The restored
+    one-cycle schedule past its end on a warm start. A fit that skorch's
+    ``LoadInitState`` restored from a checkpoint (it comes first among the
+    callbacks, so the history is back when this one starts) continues the
+    schedule where the restored history left it instead. The restored
     optimizer carries the schedule's ``initial_lr``/``max_lr``, as torch's
     schedulers require when given ``last_epoch``.
     """
-    if callback.step_every == "batch":
-        done = sum(history[:, "train_batch_count"])
-    else:
-        done = len(history)
-    callback.lr_scheduler_ = callback.policy_(
-        callback.lr_scheduler_.optimizer, **{**callback.kwargs, "last_epoch": done - 1})
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        restored = any(isinstance(cb, LoadInitState) for _, cb in net.callbacks_)
+        if restored and len(net.history):
+            if self.step_every == "batch":
+                done = sum(net.history[:, "train_batch_count"])
+            else:
+                done = len(net.history)
+            self.lr_scheduler_ = self.policy_(
+                self.lr_scheduler_.optimizer, **{**self.kwargs, "last_epoch": done - 1})
+
+
+def make_lr_scheduler(schedule: str, epochs: int, steps_per_epoch: int) -> LRScheduler | None:
+    """The ``FitLRScheduler`` of a ``lr_schedule`` parameter, or None for "constant"."""
+    if schedule == "constant":
+        return None
+    if schedule == "cosine":
+        return FitLRScheduler(
+            policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+            T_max=epochs, last_epoch=-1, step_every="epoch",
+        )
+    return FitLRScheduler(
+        policy=OneCycleLR,
+        total_steps=epochs * steps_per_epoch, last_epoch=-1, step_every="batch",
+    )
 
 
 class OneCycleLR(torch.optim.lr_scheduler.OneCycleLR):

@@ -9,34 +9,25 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import inspect
 from collections.abc import Iterator
 
-import numpy as np
 import torch
-from sklearn.utils.class_weight import compute_class_weight
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EpochScoring, LoadInitState, LRScheduler
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import TeeGenerator, to_device
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from ._augment import resolve_augment, settle_augment
-from ._backbone import Backbone
-from ._batches import TensorBatches
-from ._callbacks import fit_callbacks
-from ._convnet import ConvNet, conv_geometry
-from ._device import bfloat16_is_fast, channels_last_is_fast
-from ._epoch_log import EpochLog, TrainAccuracy
-from ._graphs import StepGraph, graphs_apply
-from ._holdout import HoldoutSplit
-from ._inference import fold_batch_norm
-from ._losses import make_criterion
-from ._optimizers import OPTIMIZERS, resolve_optimizer
-from ._params import as_units
-from ._schedule import resume_lr_schedule
+from ._augment import resolve_augment
+from ._callbacks import EARLY_STOPPING, LR_SCHEDULE
+from ._device import bfloat16_is_fast
+from ._epoch_log import TrainAccuracy
+from ._folding import fold_batch_norm
+from ._graphs import StepGraph
+from ._inference import class_probabilities
+from ._optimizers import OPTIMIZERS
 
-__all__ = ["CNNNet", "build_net", "carry_over", "check_geometry", "single_pass"]
+__all__ = ["CNNNet", "carry_over", "single_pass", "softmax"]
 
 #: Optimizers stepped without skorch's closure (which only optimizers that
 #: evaluate the loss several times per step, such as LBFGS, need).
@@ -91,7 +82,11 @@ class CNNNet(NeuralNetClassifier):
 
     @property
     def memory_format(self) -> torch.memory_format:
-        """The memory format of the network's 4-D tensors."""
+        """The memory format of the network's 4-D tensors, and of its input batches.
+
+        Decided once, by ``channels_last``, for training and prediction
+        alike (``module_``, ``inference_module()``, every batch).
+        """
         return torch.channels_last if self.channels_last else torch.contiguous_format
 
     def initialize_module(self):
@@ -102,12 +97,15 @@ class CNNNet(NeuralNetClassifier):
         return self
 
     def inference_module(self) -> torch.nn.Module:
-        """``module_`` for prediction: batch norm folded into the convolutions.
+        """``module_`` for prediction: batch norm folded in, in ``memory_format``.
 
+        See ``sklearn_cnn._folding.fold_batch_norm`` (``module_`` itself
+        where there is nothing to fold or the network cannot be traced).
         Built on first use after each training run and kept until the next.
         """
         if "module" not in self.inference_cache_:
-            self.inference_cache_["module"] = fold_batch_norm(self.module_)
+            folded = fold_batch_norm(self.module_)
+            self.inference_cache_["module"] = folded.to(memory_format=self.memory_format)
         return self.inference_cache_["module"]
 
     def initialize_callbacks(self):
@@ -192,9 +190,8 @@ class CNNNet(NeuralNetClassifier):
         restored = any(isinstance(cb, LoadInitState) for cb in callbacks.values())
         start = len(self.history)
         if epochs is None and restored and len(self.history):
+            # (The schedule resumes itself: _schedule.FitLRScheduler.)
             epochs, start = max(self.max_epochs - len(self.history), 0), 0
-            if "lr_schedule" in callbacks:
-                resume_lr_schedule(callbacks["lr_schedule"], self.history)
         # The history's epochs this fit trains, counted from start: EpochLog's k/N.
         self.fit_epochs_ = (start, len(self.history) + (
             self.max_epochs if epochs is None else epochs))
@@ -336,126 +333,12 @@ def reads_batch_losses(callback: Callback) -> bool:
 
 
 def softmax(logits: torch.Tensor) -> torch.Tensor:
-    """skorch's ``predict_nonlinearity``: a module-level function so nets pickle."""
-    return torch.softmax(logits, dim=-1)
+    """skorch's ``predict_nonlinearity``: the classifier's own softmax.
 
-
-def check_geometry(params: dict, input_shape) -> None:
-    """Raise a ValueError if the built-in network cannot take ``input_shape``."""
-    if params["module"] is None and params["backbone"] is None:
-        n_blocks = len(as_units(params["conv_channels"]))
-        conv_geometry(input_shape[1:], n_blocks, params["kernel_size"], params["padding"])
-
-
-def module_spec(params: dict, input_shape, n_classes: int) -> tuple[type, dict]:
-    """The network class to train and its keyword arguments."""
-    if params["backbone"] is not None:
-        return Backbone, {
-            "name": params["backbone"], "input_shape": input_shape, "n_classes": n_classes,
-            "weights": params["weights"], "freeze": params["freeze_backbone"],
-        }
-    if params["module"] is not None:
-        kwargs = dict(params["module_kwargs"] or {})
-        accepted = inspect.signature(params["module"]).parameters
-        for key, value in (("input_shape", input_shape), ("n_classes", n_classes)):
-            if key in accepted:
-                kwargs.setdefault(key, value)
-        return params["module"], kwargs
-    return ConvNet, {
-        "input_shape": input_shape, "n_classes": n_classes,
-        "conv_channels": as_units(params["conv_channels"]),
-        "dense_units": as_units(params["dense_units"]),
-        **{key: params[key] for key in (
-            "kernel_size", "padding", "activation", "pooling", "batch_norm", "dropout", "init"
-        )},
-    }
-
-
-def class_weights(class_weight, classes_: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-    """Weight of each class in the loss, as scikit-learn computes it."""
-    if class_weight is None:
-        return None
-    if isinstance(class_weight, dict):
-        unknown = [k for k in class_weight if k not in set(classes_.tolist())]
-        if unknown:
-            raise ValueError(
-                f"class_weight has labels {unknown} that are not classes of y "
-                f"({classes_.tolist()}); use the labels of y as its keys."
-            )
-    return compute_class_weight(class_weight, classes=classes_, y=y)
-
-
-def build_net(
-    params: dict,
-    input_shape: tuple[int, int, int],
-    classes_: np.ndarray,
-    y: np.ndarray,
-    device: torch.device,
-    seed: int | None,
-) -> CNNNet:
-    """The skorch net for one ``fit``, not yet initialised.
-
-    Parameters
-    ----------
-    params : dict
-        The estimator's validated ``get_params(deep=False)``.
-    input_shape : (int, int, int)
-        ``(C, H, W)`` of the training images.
-    classes_ : ndarray
-        The sorted class labels; the net sees their indices.
-    y : ndarray
-        The training labels (for class weights and the hold-out).
-    device : torch.device
-        Where to train.
-    seed : int or None
-        Seed of the hold-out split.
-
-    Returns
-    -------
-    net : CNNNet
-        A skorch ``NeuralNetClassifier``.
+    A module-level function so that nets pickle; pickles of earlier versions
+    name it (as ``sklearn_cnn._net.softmax``), so it stays here.
     """
-    module, module_kwargs = module_spec(params, input_shape, len(classes_))
-    weights = class_weights(params["class_weight"], classes_, y)
-    criterion, criterion_kwargs = make_criterion(params["loss"], weights,
-                                                 params["label_smoothing"])
-    optimizer, optimizer_kwargs = resolve_optimizer(
-        params["optimizer"], params["lr"], params["momentum"], params["weight_decay"],
-        device_type=device.type,
-    )
-    split = None
-    n_valid = 0
-    if params["validation_fraction"] > 0:
-        split = HoldoutSplit(params["validation_fraction"], seed)
-        n_valid = split.n_valid(len(y))
-    steps_per_epoch = -(-(len(y) - n_valid) // params["batch_size"])
-
-    augment = settle_augment(params["augment"], input_shape)
-    return CNNNet(
-        module,
-        augment=augment,
-        channels_last=channels_last_is_fast(device, module, module_kwargs),
-        amp=bfloat16_is_fast(device),
-        cuda_graphs=graphs_apply(device, module, augment),
-        criterion=criterion,
-        optimizer=optimizer,
-        lr=optimizer_kwargs.pop("lr"),
-        max_epochs=params["max_epochs"],
-        batch_size=params["batch_size"],
-        train_split=split,
-        callbacks=fit_callbacks(params, n_valid > 0, steps_per_epoch),
-        classes=list(range(len(classes_))),
-        predict_nonlinearity=softmax,
-        iterator_train=TensorBatches,
-        iterator_valid=TensorBatches,
-        iterator_train__shuffle=True,
-        device=str(device),
-        verbose=int(params["verbose"]),
-        callbacks__print_log=EpochLog(),
-        **{f"module__{k}": v for k, v in module_kwargs.items()},
-        **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
-        **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-    )
+    return class_probabilities(logits)
 
 
 def carry_over(source: NeuralNetClassifier, net: NeuralNetClassifier) -> None:
@@ -482,7 +365,7 @@ def single_pass(net: NeuralNetClassifier) -> Iterator[None]:
     net.train_split = None
     net.callbacks_ = [
         (name, cb) for name, cb in saved_callbacks
-        if name not in ("lr_schedule", "early_stopping")
+        if name not in (LR_SCHEDULE, EARLY_STOPPING)
     ]
     for group in net.optimizer_.param_groups:
         group["lr"] = net.lr

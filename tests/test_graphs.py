@@ -18,6 +18,7 @@ import torch
 from skorch.callbacks import Callback, Freezer, Unfreezer
 
 from sklearn_cnn import BatchAugment, CNNClassifier
+from sklearn_cnn import _building as building_module
 from sklearn_cnn import _skorch_net as net_module
 from sklearn_cnn._graphs import WARMUP_STEPS, StepGraph
 
@@ -83,7 +84,7 @@ def cpu_graphs(monkeypatch):
                         ("set_sync_debug_mode", lambda mode: None)]:
         monkeypatch.setattr(torch.cuda, name, value)
     monkeypatch.setattr(StepGraph, "_capture", capture_on_cpu)
-    monkeypatch.setattr(net_module, "graphs_apply", lambda *args: True)
+    monkeypatch.setattr(building_module, "graphs_apply", lambda *args: True)
     monkeypatch.setattr(net_module.CNNNet, "on_train_begin", on_train_begin_on_cpu)
     return CountReplays(monkeypatch)
 
@@ -111,7 +112,7 @@ def test_recorded_steps_train_like_eager_ones_on_the_cpu(digits, cpu_graphs, mon
               "batch_norm": False}
     graphed = CNNClassifier(**params).fit(X, y)  # 400 digits: 6 full batches and 16
     assert cpu_graphs.replays == 3 * 6 - WARMUP_STEPS
-    monkeypatch.setattr(net_module, "graphs_apply", lambda *args: False)
+    monkeypatch.setattr(building_module, "graphs_apply", lambda *args: False)
     eager = CNNClassifier(**params).fit(X, y)
     assert cpu_graphs.replays == 3 * 6 - WARMUP_STEPS
     # Same seed, same draws, same arithmetic: the replays did what eager steps do.
@@ -178,7 +179,7 @@ def test_default_steps_are_replayed_and_learn(digit_images, monkeypatch, fast_pa
         graphed = CNNClassifier(**params).fit(X[:300], y[:300])
     full_batches = 300 // 64
     assert counter.replays == 6 * full_batches - WARMUP_STEPS  # the last 44 eagerly
-    monkeypatch.setattr(net_module, "graphs_apply", lambda *args: False)
+    monkeypatch.setattr(building_module, "graphs_apply", lambda *args: False)
     eager = CNNClassifier(**params).fit(X[:300], y[:300])
     assert counter.replays == 6 * full_batches - WARMUP_STEPS
     assert graphed.score(X[300:], y[300:]) > eager.score(X[300:], y[300:]) - 0.05

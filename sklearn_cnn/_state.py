@@ -1,0 +1,99 @@
+"""What ``sklearn_cnn.save`` stores of a fitted estimator, and how ``load`` puts it back.
+
+An estimator's state is two dicts: ``tensors`` (name → torch tensor: network
+weights and the like) and ``attributes`` (fitted attribute name → value:
+arrays, labels, lists, anything ``_codec.encode`` takes). Persistence calls
+:func:`get_state` and :func:`set_state` and knows no estimator class: an
+estimator with more than plain fitted attributes defines
+``_get_state()`` and ``_set_state(tensors, attributes, device)``, as
+``NetStateMixin`` does for ``CNNClassifier``; every other one gets the
+default, its fitted attributes (those ending in "_") as they are.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from skorch.history import History
+
+__all__ = ["NetStateMixin", "fitted_attributes", "get_state", "load_device", "set_state"]
+
+#: The parts of a skorch net whose state dicts are saved.
+NET_PARTS = ("module", "criterion")
+
+
+def fitted_attributes(estimator) -> dict:
+    """The estimator's fitted attributes: public names that end in "_"."""
+    return {k: v for k, v in vars(estimator).items()
+            if k.endswith("_") and not k.startswith("_")}
+
+
+def get_state(estimator) -> tuple[dict, dict]:
+    """``(tensors, attributes)`` of ``estimator`` (its ``_get_state`` where it has one)."""
+    method = getattr(estimator, "_get_state", None)
+    return method() if method is not None else ({}, fitted_attributes(estimator))
+
+
+def set_state(estimator, tensors: dict, attributes: dict, device=None) -> None:
+    """Put back what :func:`get_state` returned (through ``_set_state`` where defined)."""
+    method = getattr(estimator, "_set_state", None)
+    if method is not None:
+        method(tensors, attributes, device)
+    else:
+        vars(estimator).update(attributes)
+
+
+def load_device(device) -> torch.device:
+    """``device`` resolved, or the CPU (with a warning) where it is not available."""
+    from ._device import resolve_device
+
+    try:
+        return resolve_device(device)
+    except ValueError:
+        warnings.warn(f"The model was saved for device={device!r}, which is not available "
+                      "here; loading it on the CPU.", UserWarning, stacklevel=5)
+        return torch.device("cpu")
+
+
+class NetStateMixin:
+    """``_get_state``/``_set_state`` of an estimator whose ``net_`` is a skorch net.
+
+    The net is saved as its module's and criterion's state dicts and its
+    history; loading builds the net again with the estimator's own
+    ``_build_net`` (``NetBuilderMixin``) and loads the state dicts into it.
+    """
+
+    def _get_state(self) -> tuple[dict, dict]:
+        attributes = fitted_attributes(self)
+        net = attributes.pop("net_", None)
+        tensors = {}
+        if net is not None:
+            for part in NET_PARTS:
+                for key, tensor in getattr(net, f"{part}_").state_dict().items():
+                    tensors[f"{part}.{key}"] = tensor.detach().cpu().contiguous().clone()
+            attributes["history"] = net.history.to_list()
+        return tensors, attributes
+
+    def _set_state(self, tensors: dict, attributes: dict, device=None) -> None:
+        from ._device import seeded
+
+        history = attributes.pop("history", None)
+        vars(self).update(attributes)
+        if history is None:  # not fitted
+            return
+        self._validate_params()
+        device = load_device(self.device if device is None else device)
+        with seeded(0, device):  # the weights are overwritten; keep the global RNG untouched
+            # The labels only size the class weights and the hold-out, which
+            # matter when training; the saved class weights are loaded below.
+            net = self._build_net(tuple(self.input_shape_), self.classes_, self.classes_,
+                                  device, 0)
+            net.initialize()
+        for part in NET_PARTS:
+            start = f"{part}."
+            state = {k[len(start):]: v for k, v in tensors.items() if k.startswith(start)}
+            getattr(net, f"{part}_").load_state_dict(state, strict=True)
+        net.history = History(history)
+        self.net_ = net
+        self.device_ = str(device)
