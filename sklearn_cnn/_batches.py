@@ -5,6 +5,8 @@ its own and collates them into a batch: right for files decoded one by one,
 wasted work for a tensor already in memory (or on the GPU). ``TensorBatches``
 takes skorch's place as ``iterator_train``/``iterator_valid`` and slices the
 tensors directly; any other dataset still goes through a ``DataLoader``.
+Weighted training data is skorch's dict input, ``{"X": images,
+"sample_weight": weights}``, sliced key by key.
 """
 
 from __future__ import annotations
@@ -19,19 +21,36 @@ from torch.utils.data import DataLoader, Subset
 __all__ = ["TensorBatches"]
 
 
-def _tensors(dataset) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None:
-    """``(X, y, indices)`` behind a skorch Dataset of tensors (or a Subset of one)."""
+def _first_tensor(X) -> torch.Tensor | None:
+    """``X`` itself, or the first value of a dict of tensors; None for anything else."""
+    if isinstance(X, dict) and X and all(isinstance(v, torch.Tensor) for v in X.values()):
+        return next(iter(X.values()))
+    return X if isinstance(X, torch.Tensor) else None
+
+
+def _take(X, batch):
+    """Rows ``batch`` of a tensor, or of every tensor of a dict."""
+    if isinstance(X, dict):
+        return {key: value[batch] for key, value in X.items()}
+    return X[batch]
+
+
+def _tensors(dataset) -> tuple | None:
+    """``(X, y, indices, device)`` behind a skorch Dataset of tensors (or a Subset of one).
+
+    ``X`` is a tensor or a dict of tensors (skorch's dict input).
+    """
     indices = None
     if isinstance(dataset, Subset):
         indices = torch.as_tensor(np.asarray(dataset.indices), dtype=torch.long)
         dataset = dataset.dataset
-    if not (isinstance(dataset, Dataset) and isinstance(dataset.X, torch.Tensor)):
+    first = _first_tensor(dataset.X) if isinstance(dataset, Dataset) else None
+    if first is None:
         return None
-    X = dataset.X
-    y = torch.as_tensor(dataset.y, device=X.device) if dataset.y is not None else None
+    y = torch.as_tensor(dataset.y, device=first.device) if dataset.y is not None else None
     if indices is not None:
-        indices = indices.to(X.device)
-    return X, y, indices
+        indices = indices.to(first.device)
+    return dataset.X, y, indices, first.device
 
 
 class TensorBatches:
@@ -67,13 +86,13 @@ class TensorBatches:
         if self.fallback is not None:
             yield from self.fallback
             return
-        X, y, indices = self.tensors
+        X, y, indices, device = self.tensors
         if self.shuffle:
-            order = torch.randperm(self.n, device=X.device)
+            order = torch.randperm(self.n, device=device)
             indices = order if indices is None else indices[order]
         for start in range(0, self.n, self.batch_size):
             if indices is None:
                 batch = slice(start, start + self.batch_size)
             else:
                 batch = indices[start:start + self.batch_size]
-            yield X[batch], (y[batch] if y is not None else None)
+            yield _take(X, batch), (y[batch] if y is not None else None)
