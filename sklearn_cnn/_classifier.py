@@ -20,6 +20,7 @@ from ._inference import INFERENCE_BATCH_SIZE, class_probabilities, predict_logit
 from ._params import PARAMETER_CONSTRAINTS, check_param_rules
 from ._skorch_net import carry_over, single_pass
 from ._state import NetStateMixin
+from ._weights import check_sample_weight, weighted
 
 __all__ = ["CNNClassifier"]
 
@@ -245,7 +246,7 @@ default="adam"
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X, y) -> CNNClassifier:
+    def fit(self, X, y, sample_weight=None) -> CNNClassifier:
         """Train the network on images ``X`` with labels ``y``.
 
         Parameters
@@ -259,14 +260,21 @@ default="adam"
             an ``ImageSizeWarning`` if they differ); PIL images likewise.
         y : array-like of shape (N,)
             Class labels.
+        sample_weight : array-like of shape (N,), default=None
+            Weight of each image in the training loss (and in the validation
+            loss of the hold-out): the loss of a batch is the weighted mean
+            of its samples' losses, as in scikit-learn's ``MLPClassifier``,
+            times ``class_weight`` where both are given. A zero weight leaves
+            a sample out of the loss; all-equal weights give the same model
+            as none. Routed by metadata routing (``set_fit_request``).
 
         Returns
         -------
         self : CNNClassifier
         """
-        return self._fit(X, y, classes=None, incremental=False)
+        return self._fit(X, y, classes=None, incremental=False, sample_weight=sample_weight)
 
-    def partial_fit(self, X, y, classes=None) -> CNNClassifier:
+    def partial_fit(self, X, y, classes=None, sample_weight=None) -> CNNClassifier:
         """Train one epoch on ``X``, ``y``, continuing from the current weights.
 
         There is no hold-out, early stopping or schedule: each call is one
@@ -281,14 +289,16 @@ default="adam"
         classes : array-like, default=None
             All labels the model will see; on the first call, defaults to
             the labels of ``y``.
+        sample_weight : array-like of shape (N,), default=None
+            Weight of each image in the loss, as for ``fit``.
 
         Returns
         -------
         self : CNNClassifier
         """
-        return self._fit(X, y, classes=classes, incremental=True)
+        return self._fit(X, y, classes=classes, incremental=True, sample_weight=sample_weight)
 
-    def _fit(self, X, y, classes, incremental: bool) -> CNNClassifier:
+    def _fit(self, X, y, classes, incremental: bool, sample_weight=None) -> CNNClassifier:
         self._validate_params()
         check_param_rules(self.get_params(deep=False))
         device = resolve_device(self.device)
@@ -298,12 +308,17 @@ default="adam"
         y, classes_ = self._check_targets(y, data, classes, resume)
         if not resume:
             self._check_geometry(input_shape)
+        sample_weight = check_sample_weight(
+            sample_weight, y, estimator_name=type(self).__name__,
+            needs_two_classes=not incremental)
         y_encoded = np.searchsorted(classes_, y).astype(np.int64)
         if isinstance(data, list):  # image files, decoded batch by batch
             data = ImageFileDataset(data, y_encoded, mode_for_channels(input_shape[0]),
-                                    input_shape[1:])
+                                    input_shape[1:], sample_weight)
         else:
             data = place_images(data, layout, device)
+            if sample_weight is not None:
+                data = weighted(data, torch.from_numpy(sample_weight).to(data.device))
 
         seed = draw_seed(self.random_state)
         with seeded(seed, device):

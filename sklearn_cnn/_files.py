@@ -26,6 +26,7 @@ from torchvision.transforms.v2 import functional as F
 from tqdm.auto import tqdm
 
 from ._sizes import choose_size
+from ._weights import weighted
 
 __all__ = [
     "ImageFileDataset",
@@ -275,13 +276,18 @@ class ImageFileDataset(torch.utils.data.Dataset):
         PIL mode to read in.
     size : (int, int)
         ``(height, width)`` every image is resized to.
+    sample_weight : ndarray of shape (n_files,), default=None
+        Weight of each file's loss: items are then skorch's weighted dict
+        input, ``{"X": image, "sample_weight": weight}`` (``_weights``).
     """
 
-    def __init__(self, paths: list[str], y: np.ndarray, mode: str, size: tuple[int, int]):
+    def __init__(self, paths: list[str], y: np.ndarray, mode: str, size: tuple[int, int],
+                 sample_weight: np.ndarray | None = None):
         self.paths = paths
         self.y = y
         self.mode = mode
         self.size = size
+        self.sample_weight = sample_weight
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -289,6 +295,8 @@ class ImageFileDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int):
         pixels = decode_images([self.paths[i]], self.mode, self.size)[0]
         image = F.to_dtype(torch.from_numpy(pixels).permute(2, 0, 1), torch.float32, scale=True)
+        if self.sample_weight is not None:
+            image = weighted(image, self.sample_weight[i])
         return image, self.y[i]
 
 

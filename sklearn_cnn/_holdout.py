@@ -7,6 +7,8 @@ import math
 import numpy as np
 from skorch.dataset import ValidSplit
 
+from ._weights import split_weighted
+
 __all__ = ["HoldoutSplit"]
 
 
@@ -67,4 +69,23 @@ class HoldoutSplit:
         split = self._split(np.asarray(y))
         if split is None:
             return dataset, None
-        return split(dataset, y, groups=groups)
+        train, valid = split(dataset, y, groups=groups)
+        weights = _sample_weight(dataset)
+        if weights is not None and not weights[valid.indices].any():
+            # The weighted validation loss would be 0/0 (SGDClassifier says so too).
+            raise ValueError(
+                "The sample weights of the validation hold-out are all zero; use "
+                "another random_state or a larger validation_fraction, or set "
+                "validation_fraction=0."
+            )
+        return train, valid
+
+
+def _sample_weight(dataset):
+    """The sample weights a skorch dataset carries (``_weights``), as an array; or None."""
+    X = getattr(dataset, "X", None)
+    weights = split_weighted(X)[1] if isinstance(X, dict) else getattr(
+        dataset, "sample_weight", None)
+    if weights is None:
+        return None
+    return weights.cpu().numpy() if hasattr(weights, "cpu") else np.asarray(weights)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["LOSSES", "OneHotMSELoss", "make_criterion"]
+__all__ = ["LOSSES", "OneHotMSELoss", "make_criterion", "weighted_loss"]
 
 LOSSES = ("cross_entropy", "mse")
 
@@ -26,12 +26,17 @@ class OneHotMSELoss(nn.Module):
     label_smoothing : float, default=0.0
         Mass moved from the true class to all classes, as in
         ``nn.CrossEntropyLoss``.
+    reduction : {"mean", "none"}, default="mean"
+        The (class-weighted) mean over samples, or each sample's loss times
+        its class weight, as in ``nn.CrossEntropyLoss``.
     """
 
-    def __init__(self, weight: torch.Tensor | None = None, label_smoothing: float = 0.0):
+    def __init__(self, weight: torch.Tensor | None = None, label_smoothing: float = 0.0,
+                 reduction: str = "mean"):
         super().__init__()
         self.register_buffer("weight", weight)
         self.label_smoothing = label_smoothing
+        self.reduction = reduction
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         n_classes = logits.shape[1]
@@ -39,8 +44,10 @@ class OneHotMSELoss(nn.Module):
         onehot = onehot * (1 - self.label_smoothing) + self.label_smoothing / n_classes
         per_sample = (logits.softmax(dim=1) - onehot).pow(2).mean(dim=1)
         if self.weight is None:
-            return per_sample.mean()
+            return per_sample if self.reduction == "none" else per_sample.mean()
         w = self.weight[target]
+        if self.reduction == "none":
+            return w * per_sample
         return (w * per_sample).sum() / w.sum()
 
 
@@ -49,3 +56,64 @@ def make_criterion(loss: str, class_weight: np.ndarray | None, label_smoothing: 
     weight = None if class_weight is None else torch.as_tensor(class_weight, dtype=torch.float32)
     cls = nn.CrossEntropyLoss if loss == "cross_entropy" else OneHotMSELoss
     return cls, {"weight": weight, "label_smoothing": float(label_smoothing)}
+
+
+def weighted_loss(criterion: nn.Module, y_pred: torch.Tensor, y_true: torch.Tensor,
+                  sample_weight: torch.Tensor) -> torch.Tensor:
+    """The loss of a batch with each sample's loss weighted, as scikit-learn weighs it.
+
+    The weighted mean ``sum(w_i * l_i) / sum(w_i * c_i)``, with ``c_i`` the
+    class weight of sample ``i`` (1 without class weights), as
+    ``MLPClassifier`` and ``SGDClassifier`` average their losses: with
+    all-equal ``sample_weight`` it is the criterion's own mean, and scaling
+    the weights changes nothing. A batch whose weights are all zero has loss
+    zero (and no gradient).
+
+    Parameters
+    ----------
+    criterion : nn.Module
+        A loss with a ``reduction`` attribute ("mean" or "none"), such as
+        ``nn.CrossEntropyLoss``, ``nn.BCEWithLogitsLoss`` or ``OneHotMSELoss``;
+        it is evaluated per sample (``reduction="none"``).
+    y_pred : Tensor of shape (n, ...)
+        The network's outputs.
+    y_true : Tensor of shape (n, ...)
+        The targets.
+    sample_weight : Tensor of shape (n,)
+        Non-negative weight of each sample.
+
+    Returns
+    -------
+    loss : Tensor
+        A scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklearn_cnn._losses import weighted_loss
+    >>> logits, target = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    >>> same = weighted_loss(nn.CrossEntropyLoss(), logits, target, torch.full((4,), 2.0))
+    >>> bool(torch.isclose(same, nn.CrossEntropyLoss()(logits, target)))
+    True
+    """
+    if getattr(criterion, "reduction", None) not in ("mean", "none"):
+        raise TypeError(
+            f"sample_weight needs a criterion that computes each sample's loss "
+            f"(a `reduction` attribute that can be 'none'); {type(criterion).__name__} "
+            "has none. Use one of torch.nn's losses, or fit without sample_weight."
+        )
+    reduction, criterion.reduction = criterion.reduction, "none"
+    try:
+        per_sample = criterion(y_pred, y_true)
+    finally:
+        criterion.reduction = reduction
+    if per_sample.dim() > 1:  # e.g. one loss per label: the sample's mean
+        per_sample = per_sample.flatten(1).mean(dim=1)
+    sample_weight = sample_weight.to(per_sample.dtype)
+    denominator = sample_weight
+    class_weight = getattr(criterion, "weight", None)
+    if class_weight is not None and y_true.dim() == 1 and not y_true.is_floating_point():
+        denominator = sample_weight * class_weight[y_true]  # per_sample already has it
+    total = denominator.sum()
+    return (sample_weight * per_sample).sum() / torch.where(total > 0, total, 1.0)

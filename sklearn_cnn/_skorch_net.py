@@ -25,7 +25,9 @@ from ._epoch_log import TrainAccuracy
 from ._folding import fold_batch_norm
 from ._graphs import StepGraph
 from ._inference import class_probabilities
+from ._losses import weighted_loss
 from ._optimizers import OPTIMIZERS
+from ._weights import split_weighted
 
 __all__ = ["CNNNet", "carry_over", "single_pass", "softmax"]
 
@@ -124,9 +126,11 @@ class CNNNet(NeuralNetClassifier):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.inference_cache_ = {}  # training changes the weights it was built from
         self.step_graph_ = None
-        # Not for optimizers that need skorch's closure: the graph's step has none.
+        # Not for optimizers that need skorch's closure: the graph's step has
+        # none; not for weighted input (a dict), which the graph does not take.
         if (self.cuda_graphs and torch.device(self.device).type == "cuda"
-                and isinstance(self.optimizer_, CLOSURE_FREE_OPTIMIZERS)):
+                and isinstance(self.optimizer_, CLOSURE_FREE_OPTIMIZERS)
+                and split_weighted(X)[1] is None):
             self.step_graph_ = StepGraph(
                 lambda Xi, yi: self.train_step_single((Xi, yi)),
                 [param for _, param in self.get_all_learnable_params()], self.device,
@@ -265,6 +269,7 @@ class CNNNet(NeuralNetClassifier):
                 module.train(training)
 
     def infer(self, x, **fit_params):
+        x = split_weighted(x)[0]  # the network takes the images, not their weights
         if not torch.is_tensor(x):
             return super().infer(x, **fit_params)  # dicts and the like: skorch's way
         x = x.to(self.device)
@@ -281,6 +286,10 @@ class CNNNet(NeuralNetClassifier):
         return y_pred.float() if isinstance(y_pred, torch.Tensor) else y_pred
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        sample_weight = split_weighted(X)[1]
+        if sample_weight is not None:  # training and validation batches alike
+            return weighted_loss(self.criterion_, y_pred, to_device(y_true, self.device),
+                                 sample_weight.to(self.device))
         if isinstance(self.criterion_, torch.nn.NLLLoss) or not torch.is_tensor(y_true):
             return super().get_loss(y_pred, y_true, X=X, training=training)
         return self.criterion_(y_pred, y_true.to(self.device))
@@ -289,10 +298,12 @@ class CNNNet(NeuralNetClassifier):
         # skorch's, with the training batch augmented on the device first.
         self._set_training(True)
         Xi, yi = unpack_data(batch)
+        images, sample_weight = split_weighted(Xi)
         if self.augment_ is not None:
-            Xi = self.augment_(to_device(Xi, self.device))
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+            images = self.augment_(to_device(images, self.device))
+        y_pred = self.infer(images, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=images if sample_weight is None else Xi,
+                             training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 

@@ -5,12 +5,24 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_cnn import CNNClassifier
 
+#: The one check expected to fail, for the reason scikit-learn gives for its
+#: own minibatch learners (SGDClassifier; MLPClassifier passes it only with
+#: its full-batch lbfgs solver): with shuffled minibatches and batch
+#: statistics, weight k is not bit-for-bit k copies of a sample. What weights
+#: do mean is tested in tests/test_sample_weight.py (zero weight = left out,
+#: integer weights ~ repetition, all-equal = none).
+EXPECTED_FAILED_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "sample_weight is not equivalent to removing/repeating samples."
+    ),
+}
+
 
 # The fast settings' estimator-checks variant (tests/_settings.py says how and
 # why it differs). parametrize_with_checks needs the estimator when pytest
 # collects the tests, before fixtures exist: hence the import, not the fixture.
-# The checks themselves are unchanged and all run; none is skipped or expected
-# to fail.
-@parametrize_with_checks([CNNClassifier(**fast_params("estimator_checks"))])
+# Every check runs; only the one above is expected to fail.
+@parametrize_with_checks([CNNClassifier(**fast_params("estimator_checks"))],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
