@@ -9,6 +9,10 @@ This is the one place that tells image files from pixels. The classifier
   chosen by the rule of ``sklearn_cnn._sizes`` (``sklearn_cnn._files``);
 - anything else is validated, not converted, as ``sklearn_cnn._layout``
   reads it (a list of PIL images is decoded there).
+
+Given the estimator that reads them, it also sets or checks the estimator's
+``feature_names_in_``, as scikit-learn's ``validate_data`` does: a DataFrame
+of flat ``(N, F)`` images names its ``F`` pixel columns.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from sklearn.utils.validation import validate_data
 
 from ._device import place_images
 from ._files import (
@@ -30,7 +35,7 @@ from ._files import (
 )
 from ._layout import ImageLayout, to_float_nchw, validate_images
 
-__all__ = ["ImageInput", "read_images"]
+__all__ = ["ImageInput", "check_feature_names", "read_images"]
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,10 @@ def read_images(
         The shape of a fitted model: arrays of another shape raise a
         ``ValueError``; files are read at it.
     estimator : estimator instance, default=None
-        Named in error messages.
+        Named in error messages. Its ``feature_names_in_`` is set (or
+        removed, for input without column names) when ``expected`` is None,
+        a fresh fit, and checked against the input's columns otherwise; see
+        :func:`check_feature_names`.
     mode : {"L", "RGB", "RGBA"}, default=None
         PIL mode to read files in when not ``expected``; None: "L" if every
         file is gray, else "RGB" (or the channels of ``image_shape``).
@@ -146,6 +154,8 @@ def read_images(
     >>> images.is_files, images.image_shape, images.to_array().shape
     (False, (3, 28, 28), (5, 3, 28, 28))
     """
+    if estimator is not None:
+        check_feature_names(estimator, X, reset=expected is None)
     if is_path_array(X):
         paths = check_paths(X)
         if expected is not None and not check_files:
@@ -158,3 +168,43 @@ def read_images(
         estimator=estimator,
     )
     return ImageInput(array, layout, layout.image_shape)
+
+
+def check_feature_names(estimator, X, *, reset: bool) -> None:
+    """Set or check ``estimator.feature_names_in_`` from the column names of ``X``.
+
+    scikit-learn's own rule (``validate_data``): with ``reset``, a DataFrame's
+    string column names become ``feature_names_in_`` and input without them
+    removes it; otherwise columns in another order or with other names raise
+    a ``ValueError``, and input with names where the fit had none (or
+    without names where the fit had them) warns.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator reading ``X``.
+    X : object
+        Its input: a pandas or polars DataFrame of flat images, an array,
+        paths, PIL images.
+    reset : bool
+        Whether ``X`` is what the estimator is (freshly) fitted on.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn_cnn.preprocessing import ToImage
+    >>> from sklearn_cnn._images import check_feature_names
+    >>> transformer = ToImage()
+    >>> check_feature_names(transformer, pd.DataFrame(np.zeros((2, 3)), columns=list("abc")),
+    ...                     reset=True)
+    >>> transformer.feature_names_in_
+    array(['a', 'b', 'c'], dtype=object)
+    """
+    if type(X) is np.ndarray and not hasattr(estimator, "feature_names_in_"):
+        # No names on either side: validate_data would do nothing, here in
+        # ~20 us per call, as much as a one-image prediction.
+        return
+    # skip_check_array: only the names here, the pixels are read as images
+    # below; ensure_2d=False: leave n_features_in_ (values per image, of
+    # input of any rank) to the estimator.
+    validate_data(estimator, X, reset=reset, skip_check_array=True, ensure_2d=False)

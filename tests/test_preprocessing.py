@@ -149,3 +149,12 @@ def test_clone_pickle_and_set_params():
     np.testing.assert_array_equal(restored.transform(RGB), resize.transform(RGB))
     assert clone(resize).get_params() == resize.get_params()
     assert Resize().set_params(size=(7, 7)).fit_transform(RGB).shape == (6, 3, 7, 7)
+
+
+@pytest.mark.parametrize("method", ["fit", "transform"])
+def test_file_paths_point_to_the_file_loader(method, tmp_path):
+    paths = [str(tmp_path / "a.png"), str(tmp_path / "b.png")]
+    resize = Resize((4, 4)) if method == "fit" else Resize((4, 4)).fit(RGB)
+    with pytest.raises(TypeError, match=r"Resize takes images as pixel arrays, not image "
+                                        r"file paths; read the files first with ImageFileLoader"):
+        getattr(resize, method)(paths)

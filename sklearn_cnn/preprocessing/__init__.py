@@ -5,6 +5,12 @@ Each takes images in any layout ``CNNClassifier`` takes and returns float32
 
     make_pipeline(Resize((32, 32)), ChannelStandardizer(), CNNClassifier())
 
+Their output is an image array, never a DataFrame: ``set_output`` takes
+``transform="default"`` (so ``Pipeline.set_output`` works) and refuses
+``"pandas"`` and ``"polars"``. Fitted on a DataFrame of flat images, they
+keep and check its column names (``feature_names_in_``), as scikit-learn's
+transformers do.
+
 Random augmentation is not a pipeline step (a pipeline transforms the same way
 at fit and predict): it is ``CNNClassifier(augment=...)``.
 """

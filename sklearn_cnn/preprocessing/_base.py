@@ -1,4 +1,4 @@
-"""What every image transformer shares: validation, chunking, the fitted shape."""
+"""What every image transformer shares: validation, chunking, the fitted shape, set_output."""
 
 from __future__ import annotations
 
@@ -11,13 +11,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions  # as scikit-learn's own estimators
 from sklearn.utils.validation import check_is_fitted
 
-from .._layout import (
-    DATA_FORMATS,
-    ImageLayout,
-    normalize_image_shape,
-    to_float_nchw,
-    validate_images,
-)
+from .._files import is_path_array
+from .._images import read_images
+from .._layout import DATA_FORMATS, ImageLayout, normalize_image_shape, to_float_nchw
 
 __all__ = ["CHUNK_BYTES", "ImageTransformer", "shared_docs"]
 
@@ -31,6 +27,10 @@ COMMON_CONSTRAINTS = {
 }
 
 
+_FEATURE_NAMES_ATTRIBUTE = """feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the pixel columns of the DataFrame (of flat images) seen in
+        ``fit``; defined only when those are all strings."""
+
 _SHARED_DOCS = {
     "layout_parameters": """image_shape : tuple of int, default=None
         ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
@@ -39,15 +39,20 @@ _SHARED_DOCS = {
     "layout_attributes": """input_shape_ : tuple of int
         ``(C, H, W)`` of the images seen in ``fit``.
     n_features_in_ : int
-        Values per image.""",
+        Values per image.
+    """ + _FEATURE_NAMES_ATTRIBUTE,
+    "feature_names_attribute": _FEATURE_NAMES_ATTRIBUTE,
 }
+
+#: What ``set_output(transform=...)`` takes, as scikit-learn's ``set_output``.
+OUTPUT_CONTAINERS = ("default", "pandas", "polars")
 
 
 def shared_docs(cls: type) -> type:
-    """Fill ``$layout_parameters`` and ``$layout_attributes`` in a class docstring.
+    """Fill ``$layout_parameters``, ``$layout_attributes`` and ``$feature_names_attribute``.
 
-    Every transformer has the same two layout parameters and two fitted
-    attributes; their text is written once, here.
+    Every transformer has the same two layout parameters and three fitted
+    attributes; their text is written once, here, and put in the class docstring.
     """
     cls.__doc__ = Template(cls.__doc__).safe_substitute(_SHARED_DOCS)
     return cls
@@ -64,7 +69,9 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
 
     Every transformer takes any layout the classifier takes and returns
     float32 ``(N, C, H, W)``, converting and transforming in chunks of about
-    ``CHUNK_BYTES``.
+    ``CHUNK_BYTES``. Fitted on a DataFrame of flat images, it keeps the
+    column names in ``feature_names_in_`` and checks them in ``transform``,
+    as scikit-learn's transformers do.
     """
 
     _parameter_constraints: dict = COMMON_CONSTRAINTS
@@ -109,13 +116,70 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         X, layout = self._validate(X, expected=self.input_shape_)
         return self._transform_in_chunks(X, layout)
 
+    def set_output(self, *, transform=None):
+        """Set the output container of ``transform`` and ``fit_transform``.
+
+        The output is always a float32 ``(N, C, H, W)`` image array, which no
+        DataFrame can hold: only ``"default"`` (and None) are accepted, so
+        that ``Pipeline(...).set_output(transform="default")`` works, and
+        ``"pandas"`` or ``"polars"`` raise a ``ValueError``. (The global
+        ``sklearn.set_config(transform_output=...)`` does not apply to these
+        transformers, as it does not to scikit-learn's transformers without
+        ``get_feature_names_out``.)
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            ``"default"``: the transformer's own output, an ndarray;
+            ``"pandas"``, ``"polars"``: not supported, a ``ValueError``;
+            None: the configuration is unchanged.
+
+        Returns
+        -------
+        self : estimator instance
+
+        Examples
+        --------
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn_cnn.preprocessing import Rescale, Resize
+        >>> make_pipeline(Rescale(), Resize(16)).set_output(transform="default")[-1]
+        Resize(size=16)
+        """
+        if transform is None:
+            return self
+        if transform not in OUTPUT_CONTAINERS:
+            raise ValueError(
+                f"transform must be one of {', '.join(map(repr, OUTPUT_CONTAINERS))} or "
+                f"None; got {transform!r}."
+            )
+        if transform != "default":
+            raise ValueError(
+                f"{type(self).__name__} cannot output a {transform} DataFrame: its output "
+                "is an (N, C, H, W) image array, which has no columns. Use "
+                "set_output(transform='default') (or None)."
+            )
+        # Kept where scikit-learn's set_output keeps it (clone copies it).
+        if not hasattr(self, "_sklearn_output_config"):
+            self._sklearn_output_config = {}
+        self._sklearn_output_config["transform"] = transform
+        return self
+
     # ------------------------------------------------------------ for subclasses
 
     def _validate(self, X, expected):
-        return validate_images(
+        """Validated pixels and their layout; on a fresh fit (no ``expected``)
+        sets ``feature_names_in_``, else checks it."""
+        if is_path_array(X):
+            raise TypeError(
+                f"{type(self).__name__} takes images as pixel arrays, not image file "
+                "paths; read the files first with ImageFileLoader, e.g. "
+                f"make_pipeline(ImageFileLoader(), {type(self).__name__}(...))."
+            )
+        images = read_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=expected, estimator=self,
         )
+        return images.data, images.layout
 
     def _check_input_shape(self, input_shape: tuple[int, int, int]) -> None:
         """Raise a ValueError if the transformer cannot take these images."""

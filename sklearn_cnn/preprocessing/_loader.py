@@ -13,11 +13,12 @@ from torchvision.transforms.v2 import functional as F
 from .._files import CHANNELS, is_path_array, mode_for_channels
 from .._images import read_images
 from .._sizes import size_pair
-from ._base import COMMON_CONSTRAINTS, ImageTransformer
+from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["ImageFileLoader"]
 
 
+@shared_docs
 class ImageFileLoader(ImageTransformer):
     """Load image files (paths) into float32 ``(N, C, H, W)`` arrays with Pillow.
 
@@ -49,6 +50,7 @@ class ImageFileLoader(ImageTransformer):
         The PIL mode files are decoded in.
     n_features_in_ : int
         Values per image; set when ``fit`` got an array rather than paths.
+    $feature_names_attribute
 
     Examples
     --------
@@ -99,7 +101,7 @@ class ImageFileLoader(ImageTransformer):
             return self
         self._validate_params()
         images = read_images(X, image_shape=self._size(), mode=self.mode,
-                             size_parameter="size")
+                             size_parameter="size", estimator=self)
         self.mode_ = images.mode
         self.input_shape_ = images.image_shape
         if hasattr(self, "n_features_in_"):
@@ -126,7 +128,7 @@ class ImageFileLoader(ImageTransformer):
                 f"This ImageFileLoader was fitted on {self.input_shape_[0]}-channel "
                 "arrays, which no image file mode has; fit it on files instead."
             )
-        return read_images(X, expected=self.input_shape_).to_array()
+        return read_images(X, expected=self.input_shape_, estimator=self).to_array()
 
     def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
         size = self._size()
