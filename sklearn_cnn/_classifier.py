@@ -143,6 +143,9 @@ default="adam"
         Class labels.
     n_features_in_ : int
         Values per input image (``C * H * W``).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the pixel columns of the DataFrame (of flat images) seen in
+        ``fit``; defined only when those are all strings.
     input_shape_ : tuple of int
         ``(C, H, W)`` of the images the model takes.
     net_ : skorch.NeuralNetClassifier
