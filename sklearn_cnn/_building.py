@@ -54,7 +54,7 @@ from ._holdout import HoldoutSplit
 from ._losses import make_criterion
 from ._optimizers import resolve_optimizer
 from ._params import as_units
-from ._skorch_net import CNNNet, softmax
+from ._skorch_net import CNNNet, sigmoid, softmax
 
 __all__ = ["NetBuilderMixin", "class_weights"]
 
@@ -124,7 +124,12 @@ class NetBuilderMixin:
         }
 
     def _build_criterion(self, classes: np.ndarray, y: np.ndarray) -> tuple[type, dict]:
-        """The loss class and its keyword arguments (class weights computed on ``y``)."""
+        """The loss class and its keyword arguments (class weights computed on ``y``).
+
+        A 2-D ``y`` is a multilabel indicator matrix: one sigmoid loss per label.
+        """
+        if np.ndim(y) == 2:
+            return make_criterion(self.loss, None, self.label_smoothing, multilabel=True)
         weights = class_weights(self.class_weight, classes, y)
         return make_criterion(self.loss, weights, self.label_smoothing)
 
@@ -148,7 +153,8 @@ class NetBuilderMixin:
         classes : ndarray
             The sorted class labels; the net sees their indices.
         y : ndarray
-            The training labels (for class weights and the hold-out).
+            The training labels (for class weights and the hold-out), or
+            a 0/1 indicator matrix ``(N, n_labels)`` for multilabel targets.
         device : torch.device
             Where to train.
         seed : int or None
@@ -181,7 +187,8 @@ class NetBuilderMixin:
             train_split=split,
             callbacks=self._build_callbacks(n_valid > 0, steps_per_epoch),
             classes=list(range(len(classes))),
-            predict_nonlinearity=softmax,
+            multilabel=np.ndim(y) == 2,
+            predict_nonlinearity=sigmoid if np.ndim(y) == 2 else softmax,
             iterator_train=TensorBatches,
             iterator_valid=TensorBatches,
             iterator_train__shuffle=True,

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import assert_all_finite, column_or_1d
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ._building import NetBuilderMixin
@@ -16,7 +17,12 @@ from ._callbacks import EARLY_STOPPING
 from ._device import draw_seed, place_images, resolve_device, seeded
 from ._files import ImageFileDataset, mode_for_channels
 from ._images import read_images
-from ._inference import INFERENCE_BATCH_SIZE, class_probabilities, predict_logits
+from ._inference import (
+    INFERENCE_BATCH_SIZE,
+    class_probabilities,
+    label_probabilities,
+    predict_logits,
+)
 from ._params import PARAMETER_CONSTRAINTS, check_param_rules
 from ._skorch_net import carry_over, single_pass
 from ._state import NetStateMixin
@@ -81,9 +87,14 @@ default="adam"
         Weight decay of the optimizer.
     loss : {"cross_entropy", "mse"}, default="cross_entropy"
         Cross-entropy, or the mean squared error between the softmax
-        probabilities and one-hot targets.
+        probabilities and one-hot targets. For multilabel targets: binary
+        cross-entropy of each label, or the mean squared error between the
+        sigmoid probabilities and the 0/1 targets.
     label_smoothing : float, default=0.1
-        Share of the target mass spread over all classes, in [0, 1).
+        Share of the target mass spread over all classes, in [0, 1). For
+        multilabel targets, over the two outcomes of each label: a 0/1
+        target becomes ``label_smoothing / 2`` or ``1 - label_smoothing / 2``
+        (Keras' ``BinaryCrossentropy(label_smoothing=...)``).
     lr_schedule : {"onecycle", "cosine", "constant"}, default="onecycle"
         How the learning rate moves over the ``max_epochs`` of one ``fit``.
     batch_size : int, default=64
@@ -91,7 +102,8 @@ default="adam"
     max_epochs : int, default=30
         Passes over the training data in one ``fit``.
     validation_fraction : float, default=0.0
-        Share of the training data held out (stratified) to measure
+        Share of the training data held out (stratified, except for
+        multilabel targets) to measure
         ``valid_loss`` and ``valid_acc`` every epoch, in [0, 1); 0 trains on
         all of it.
     early_stopping : bool, default=False
@@ -114,7 +126,8 @@ default="adam"
         torchvision v2 transform, is applied image by image. Augmentation
         pays off with more epochs (see docs/augmentation.md).
     class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss, as in scikit-learn.
+        Weights of the classes in the loss, as in scikit-learn; None for
+        multilabel targets (``MLPClassifier`` takes none either).
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks (or ``(name, callback)`` pairs).
     warm_start : bool, default=False
@@ -140,7 +153,11 @@ default="adam"
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels; for multilabel targets, the column indices of ``y``,
+        ``np.arange(n_labels)``, as ``MLPClassifier`` sets them.
+    multilabel_ : bool
+        Whether the model was fitted on multilabel targets (a 0/1 indicator
+        matrix ``y``), as ``OneVsRestClassifier.multilabel_``.
     n_features_in_ : int
         Values per input image (``C * H * W``).
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -261,8 +278,12 @@ default="adam"
             batch (a folder larger than memory trains in flat memory) and
             resized to ``image_shape`` (default: their most common size, with
             an ``ImageSizeWarning`` if they differ); PIL images likewise.
-        y : array-like of shape (N,)
-            Class labels.
+        y : array-like of shape (N,) or (N, n_labels)
+            Class labels; or, for multilabel targets, a 0/1 indicator matrix
+            (one column per label, any number of them 1 in a row; a list of
+            lists or a sparse matrix too), as ``MLPClassifier`` takes it:
+            the network then has one sigmoid output per label, trained with
+            binary cross-entropy.
         sample_weight : array-like of shape (N,), default=None
             Weight of each image in the training loss (and in the validation
             loss of the hold-out): the loss of a batch is the weighted mean
@@ -287,11 +308,14 @@ default="adam"
         ----------
         X : array-like
             Images, as for ``fit``.
-        y : array-like of shape (N,)
-            Class labels.
+        y : array-like of shape (N,) or (N, n_labels)
+            Class labels, or a 0/1 indicator matrix of multilabel targets
+            (the kind of targets, and their number of labels, of the first
+            call).
         classes : array-like, default=None
             All labels the model will see; on the first call, defaults to
-            the labels of ``y``.
+            the labels of ``y``. For multilabel targets it can only be the
+            column indices, ``np.arange(n_labels)``.
         sample_weight : array-like of shape (N,), default=None
             Weight of each image in the loss, as for ``fit``.
 
@@ -314,7 +338,7 @@ default="adam"
         sample_weight = check_sample_weight(
             sample_weight, y, estimator_name=type(self).__name__,
             needs_two_classes=not incremental)
-        y_encoded = np.searchsorted(classes_, y).astype(np.int64)
+        y_encoded = y if y.ndim == 2 else np.searchsorted(classes_, y).astype(np.int64)
         if isinstance(data, list):  # image files, decoded batch by batch
             data = ImageFileDataset(data, y_encoded, mode_for_channels(input_shape[0]),
                                     input_shape[1:], sample_weight)
@@ -340,6 +364,7 @@ default="adam"
 
         self.net_ = net
         self.classes_ = classes_
+        self.multilabel_ = y.ndim == 2
         self.input_shape_ = input_shape
         self.n_features_in_ = math.prod(input_shape)
         self.device_ = str(device)
@@ -357,14 +382,33 @@ default="adam"
         return images.data, images.layout, images.image_shape
 
     def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Validated labels, and the sorted classes the model knows."""
+        """Validated labels, and the sorted classes the model knows.
+
+        Multilabel targets come back as a float32 0/1 ``(N, n_labels)``
+        matrix, with the column indices as their classes.
+        """
         name = type(self).__name__
         if y is None:
             raise ValueError(
                 f"{name} requires y to be passed, but the target y is None."
             )
-        y = column_or_1d(y, warn=True)
         assert_all_finite(y, input_name="y", estimator_name=name)
+        kind = type_of_target(y, input_name="y")
+        if kind == "multilabel-indicator":
+            return self._check_indicator_targets(y, images, classes, resume)
+        if kind.endswith("-multioutput"):
+            raise ValueError(
+                f"{name} takes y as class labels of shape (N,), or for multilabel "
+                f"targets as a 0/1 indicator matrix of shape (N, n_labels); got a "
+                f"{kind} y of shape {np.shape(y)}, with values other than 0 and 1."
+            )
+        if resume and self.multilabel_:
+            raise ValueError(
+                f"{name} was fitted on multilabel targets (a 0/1 indicator matrix "
+                f"of {len(self.classes_)} columns); y is {kind} class labels. Refit "
+                "to change the kind of targets."
+            )
+        y = column_or_1d(y, warn=True)
         check_consistent_length(images, y)
         check_classification_targets(y)
         if resume:
@@ -392,6 +436,35 @@ default="adam"
             )
         return y, known
 
+    def _check_indicator_targets(self, y, images, classes, resume: bool):
+        """A 0/1 indicator matrix as float32, and its classes (the column indices)."""
+        name = type(self).__name__
+        if self.class_weight is not None:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} weighs classes, and multilabel "
+                "targets (a 0/1 indicator matrix y) have none; set class_weight=None."
+            )
+        # MLPClassifier's reader of multilabel targets: it takes lists of lists
+        # and sparse matrices, and its classes_ are the column indices.
+        binarizer = LabelBinarizer().fit(y)
+        y = binarizer.transform(y).astype(np.float32)
+        check_consistent_length(images, y)
+        known = binarizer.classes_
+        if resume and (not self.multilabel_ or len(self.classes_) != len(known)):
+            fitted = (f"multilabel targets of {len(self.classes_)} labels" if self.multilabel_
+                      else f"class labels {self.classes_.tolist()}")
+            raise ValueError(
+                f"y is a multilabel indicator matrix of {len(known)} columns, but "
+                f"{name} was fitted on {fitted}. Refit to change the targets."
+            )
+        if classes is not None and not np.array_equal(np.unique(classes), known):
+            raise ValueError(
+                f"For multilabel targets (a 0/1 indicator matrix y of {len(known)} "
+                f"columns) the classes are the column indices, {known.tolist()}; got "
+                f"classes={list(classes)!r}. Leave classes=None."
+            )
+        return y, known
+
     # -------------------------------------------------------------- predict
 
     def _logits(self, X) -> np.ndarray:
@@ -409,8 +482,13 @@ default="adam"
         return predict_logits(self.net_.inference_module(), images, self.device_,
                               memory_format=self.net_.memory_format)
 
+    def _log_probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """Log-softmax of ``logits``, or their log-sigmoid for multilabel targets."""
+        probabilities = label_probabilities if self.multilabel_ else class_probabilities
+        return probabilities(torch.from_numpy(logits), log=True).numpy()
+
     def predict_log_proba(self, X) -> np.ndarray:
-        """Log of the class probabilities of each image.
+        """Log of the class (or label) probabilities of each image.
 
         Parameters
         ----------
@@ -421,11 +499,13 @@ default="adam"
         -------
         log_proba : ndarray of shape (N, n_classes)
         """
-        logits = torch.from_numpy(self._logits(X))
-        return class_probabilities(logits, log=True).numpy()
+        return self._log_probabilities(self._logits(X))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities of each image, columns ordered as ``classes_``.
+
+        For multilabel targets, the probability of each label on its own
+        (a sigmoid per label: a row need not sum to 1), as ``MLPClassifier``.
 
         Parameters
         ----------
@@ -439,7 +519,7 @@ default="adam"
         return np.exp(self.predict_log_proba(X))
 
     def predict(self, X) -> np.ndarray:
-        """Most probable class of each image.
+        """Most probable class of each image, or its labels for multilabel targets.
 
         Parameters
         ----------
@@ -448,11 +528,15 @@ default="adam"
 
         Returns
         -------
-        y_pred : ndarray of shape (N,)
-            Labels from ``classes_``.
+        y_pred : ndarray of shape (N,) or (N, n_labels)
+            Labels from ``classes_``; for multilabel targets, as
+            ``MLPClassifier``, an int64 0/1 indicator matrix: 1 where
+            ``predict_proba`` is above 0.5.
         """
-        # The largest logit: the softmax keeps the order, so it needs none.
         logits = self._logits(X)  # first: it checks that the model is fitted
+        if self.multilabel_:
+            return (np.exp(self._log_probabilities(logits)) > 0.5).astype(np.int64)
+        # The largest logit: the softmax keeps the order, so it needs none.
         return self.classes_[np.argmax(logits, axis=1)]
 
     # ----------------------------------------------------- derived attributes
@@ -485,7 +569,7 @@ default="adam"
         save(self, path)
 
     def to_onnx(self, path, *, opset_version: int | None = None) -> None:
-        """Export the fitted network, with a softmax, to an ONNX file.
+        """Export the fitted network, with its softmax (or sigmoid), to an ONNX file.
 
         See ``sklearn_cnn.export.to_onnx``; needs the ``export`` extra.
 
@@ -501,6 +585,8 @@ default="adam"
         to_onnx(self, path, opset_version=opset_version)
 
     def __setstate__(self, state) -> None:
+        if "net_" in state:
+            state.setdefault("multilabel_", False)  # pickled before multilabel targets
         super().__setstate__(state)
         if "net_" in state:
             # skorch maps a CUDA-trained net to the CPU where CUDA is missing.
@@ -509,4 +595,5 @@ default="adam"
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
+        tags.classifier_tags.multi_label = True
         return tags

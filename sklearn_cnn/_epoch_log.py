@@ -61,7 +61,9 @@ class TrainAccuracy(Callback):
     hits are counted on the training device and read once per epoch, so the
     host never waits for a step. skorch's ``EpochScoring(on_train=True)``
     would keep every batch's predictions (``N x n_classes``) until the epoch
-    ends; counting keeps one integer.
+    ends; counting keeps one integer. For multilabel targets (an indicator
+    matrix) a sample counts when all its labels are right: the subset
+    accuracy of ``score`` and ``valid_acc``.
 
     Parameters
     ----------
@@ -99,7 +101,11 @@ class TrainAccuracy(Callback):
             return
         # Counted right after the step: the next replay of a CUDA graph writes
         # over the graph's outputs (StepGraph hands out copies of them).
-        hits = (y_pred.argmax(dim=1) == yi.to(y_pred.device, non_blocking=True)).sum()
+        yi = yi.to(y_pred.device, non_blocking=True)
+        if yi.dim() == 2:  # multilabel: every label right (a logit above 0 is a yes)
+            hits = ((y_pred > 0) == (yi > 0.5)).all(dim=1).sum()
+        else:
+            hits = (y_pred.argmax(dim=1) == yi).sum()
         self.hits_ = hits if self.hits_ is None else self.hits_.add_(hits)
         self.seen_ += len(yi)
 

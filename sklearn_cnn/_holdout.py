@@ -15,8 +15,9 @@ __all__ = ["HoldoutSplit"]
 class HoldoutSplit:
     """A stratified hold-out for skorch's ``train_split``.
 
-    skorch's ``ValidSplit(fraction, stratified=True)`` with two fallbacks
-    that keep tiny data sets trainable: no stratification when a class has a
+    skorch's ``ValidSplit(fraction, stratified=True)`` (not stratified for
+    multilabel targets, a 2-D indicator ``y``) with two fallbacks that keep
+    tiny data sets trainable: no stratification when a class has a
     single sample or the hold-out is smaller than the number of classes, and
     no hold-out at all when fewer than two samples would remain for training.
 
@@ -51,6 +52,8 @@ class HoldoutSplit:
         n_valid = self.n_valid(len(y))
         if n_valid == 0:
             return None
+        if y.ndim > 1:  # an indicator matrix (multilabel): not stratified, as in MLPClassifier
+            return ValidSplit(self.fraction, stratified=False, random_state=self.random_state)
         classes, counts = np.unique(y, return_counts=True)
         stratified = counts.min() >= 2 and min(n_valid, len(y) - n_valid) >= len(classes)
         return ValidSplit(self.fraction, stratified=bool(stratified),

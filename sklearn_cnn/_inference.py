@@ -1,4 +1,4 @@
-"""Prediction: batched, gradient-free forward passes, and class probabilities.
+"""Prediction: batched, gradient-free forward passes, and class or label probabilities.
 
 The network predicts with is ``CNNNet.inference_module()`` (batch norm folded
 in: ``sklearn_cnn._folding``), in the memory format ``CNNNet.memory_format``
@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-__all__ = ["INFERENCE_BATCH_SIZE", "class_probabilities", "predict_logits"]
+__all__ = ["INFERENCE_BATCH_SIZE", "class_probabilities", "label_probabilities",
+           "predict_logits"]
 
 #: Images per forward pass at predict time (fewer when fewer are given).
 INFERENCE_BATCH_SIZE = 256
@@ -98,3 +100,38 @@ def class_probabilities(logits: torch.Tensor, *, log: bool = False) -> torch.Ten
     """
     logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
     return torch.log_softmax(logits, dim=1) if log else torch.softmax(logits, dim=1)
+
+
+def label_probabilities(logits: torch.Tensor, *, log: bool = False) -> torch.Tensor:
+    """Sigmoid of each of ``logits``, or its logarithm: multilabel probabilities.
+
+    The counterpart of :func:`class_probabilities` for multilabel targets,
+    where every label is a yes/no question of its own (as the logistic
+    output of scikit-learn's ``MLPClassifier``): ``predict_proba`` and
+    ``predict_log_proba``, the skorch net's ``predict_nonlinearity`` and the
+    graph ``to_onnx`` writes take their probabilities from here.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (N, n_labels)
+        Label scores, widened to float32 as in :func:`class_probabilities`.
+    log : bool, default=False
+        Return log-probabilities (``F.logsigmoid``: accurate where the
+        probabilities underflow) instead of probabilities.
+
+    Returns
+    -------
+    proba : Tensor of shape (N, n_labels)
+        The probability of each label, each in [0, 1] on its own.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_cnn._inference import label_probabilities
+    >>> label_probabilities(torch.tensor([[0.0, 800.0]]))
+    tensor([[0.5000, 1.0000]])
+    >>> label_probabilities(torch.tensor([[-800.0, 800.0]]), log=True)
+    tensor([[-800.,    0.]])
+    """
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    return F.logsigmoid(logits) if log else torch.sigmoid(logits)

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["LOSSES", "OneHotMSELoss", "make_criterion", "weighted_loss"]
+__all__ = ["LOSSES", "IndicatorBCELoss", "IndicatorMSELoss", "OneHotMSELoss", "make_criterion",
+           "weighted_loss"]
 
 LOSSES = ("cross_entropy", "mse")
 
@@ -51,8 +52,77 @@ class OneHotMSELoss(nn.Module):
         return (w * per_sample).sum() / w.sum()
 
 
-def make_criterion(loss: str, class_weight: np.ndarray | None, label_smoothing: float):
-    """The criterion class and its keyword arguments for skorch."""
+def smooth_indicators(target: torch.Tensor, label_smoothing: float) -> torch.Tensor:
+    """0/1 targets moved towards 0.5: each label's two outcomes get ``label_smoothing / 2``.
+
+    Label smoothing of a two-class cross-entropy, label by label, as Keras'
+    ``BinaryCrossentropy(label_smoothing=...)`` does it.
+    """
+    return target * (1 - label_smoothing) + label_smoothing / 2
+
+
+class IndicatorBCELoss(nn.BCEWithLogitsLoss):
+    """Binary cross-entropy on logits of a 0/1 indicator matrix (multilabel targets).
+
+    ``nn.BCEWithLogitsLoss`` with ``label_smoothing`` (``smooth_indicators``)
+    and targets of any dtype; the loss of scikit-learn's ``MLPClassifier``
+    on multilabel targets.
+
+    Parameters
+    ----------
+    label_smoothing : float, default=0.0
+        Each 0/1 target becomes ``label_smoothing / 2`` or
+        ``1 - label_smoothing / 2``.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        As in ``nn.BCEWithLogitsLoss`` ("none": one loss per sample and label).
+    """
+
+    def __init__(self, label_smoothing: float = 0.0, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        target = smooth_indicators(target.to(logits.dtype), self.label_smoothing)
+        return super().forward(logits, target)
+
+
+class IndicatorMSELoss(nn.MSELoss):
+    """Mean squared error between sigmoid probabilities and a 0/1 indicator matrix.
+
+    ``loss="mse"`` for multilabel targets, as ``OneHotMSELoss`` is for
+    classes: the same ``label_smoothing`` as ``IndicatorBCELoss``.
+
+    Parameters
+    ----------
+    label_smoothing : float, default=0.0
+        Each 0/1 target becomes ``label_smoothing / 2`` or
+        ``1 - label_smoothing / 2``.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        As in ``nn.MSELoss`` ("none": one loss per sample and label).
+    """
+
+    def __init__(self, label_smoothing: float = 0.0, reduction: str = "mean"):
+        super().__init__(reduction=reduction)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        target = smooth_indicators(target.to(logits.dtype), self.label_smoothing)
+        return super().forward(logits.sigmoid(), target)
+
+
+#: The criterion of each loss name for multilabel (0/1 indicator) targets.
+INDICATOR_LOSSES = {"cross_entropy": IndicatorBCELoss, "mse": IndicatorMSELoss}
+
+
+def make_criterion(loss: str, class_weight: np.ndarray | None, label_smoothing: float,
+                   multilabel: bool = False):
+    """The criterion class and its keyword arguments for skorch.
+
+    ``multilabel``: the targets are a 0/1 indicator matrix, which takes no
+    class weights (as in ``MLPClassifier``).
+    """
+    if multilabel:
+        return INDICATOR_LOSSES[loss], {"label_smoothing": float(label_smoothing)}
     weight = None if class_weight is None else torch.as_tensor(class_weight, dtype=torch.float32)
     cls = nn.CrossEntropyLoss if loss == "cross_entropy" else OneHotMSELoss
     return cls, {"weight": weight, "label_smoothing": float(label_smoothing)}

@@ -11,6 +11,7 @@ import contextlib
 import copy
 from collections.abc import Iterator
 
+import numpy as np
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EpochScoring, LoadInitState, LRScheduler
@@ -24,12 +25,12 @@ from ._device import bfloat16_is_fast
 from ._epoch_log import TrainAccuracy
 from ._folding import fold_batch_norm
 from ._graphs import StepGraph
-from ._inference import class_probabilities
+from ._inference import class_probabilities, label_probabilities
 from ._losses import weighted_loss
 from ._optimizers import OPTIMIZERS
 from ._weights import split_weighted
 
-__all__ = ["CNNNet", "carry_over", "single_pass", "softmax"]
+__all__ = ["CNNNet", "carry_over", "sigmoid", "single_pass", "softmax"]
 
 #: Optimizers stepped without skorch's closure (which only optimizers that
 #: evaluate the loss several times per step, such as LBFGS, need).
@@ -70,16 +71,22 @@ class CNNNet(NeuralNetClassifier):
         backward) as a CUDA graph after a few eager steps and replay it for
         every batch of the same shape (``sklearn_cnn._graphs``). Only for
         steps free of host synchronisation and Python-side randomness.
+    multilabel : bool, default=False
+        The targets are a 0/1 indicator matrix ``(N, n_labels)``: ``predict``
+        returns one, the labels whose probability (``predict_nonlinearity``:
+        ``sigmoid``) is above 0.5, so skorch's ``valid_acc`` is the subset
+        accuracy, as scikit-learn's ``accuracy_score`` computes it.
     """
 
     def __init__(self, *args, augment=None, channels_last=False, amp=False, cuda_graphs=False,
-                 **kwargs):
+                 multilabel=False, **kwargs):
         # Set before skorch's __init__: afterwards skorch only lets
         # initialize_* methods set attributes holding torch modules.
         self.augment = augment
         self.channels_last = channels_last
         self.amp = amp
         self.cuda_graphs = cuda_graphs
+        self.multilabel = multilabel
         super().__init__(*args, **kwargs)
 
     @property
@@ -145,8 +152,14 @@ class CNNNet(NeuralNetClassifier):
         return state
 
     def __setstate__(self, state):
+        state.setdefault("multilabel", False)  # pickled before multilabel targets
         super().__setstate__(state)  # skorch maps CUDA to the CPU where CUDA is missing
         self.amp = self.amp and bfloat16_is_fast(torch.device(self.device))
+
+    def predict(self, X):
+        if not self.multilabel:
+            return super().predict(X)
+        return (self.predict_proba(X) > 0.5).astype(np.int64)
 
     def train_step(self, batch, **fit_params):
         graph = getattr(self, "step_graph_", None)
@@ -350,6 +363,11 @@ def softmax(logits: torch.Tensor) -> torch.Tensor:
     name it (as ``sklearn_cnn._net.softmax``), so it stays here.
     """
     return class_probabilities(logits)
+
+
+def sigmoid(logits: torch.Tensor) -> torch.Tensor:
+    """skorch's ``predict_nonlinearity`` for multilabel targets: one sigmoid per label."""
+    return label_probabilities(logits)
 
 
 def carry_over(source: NeuralNetClassifier, net: NeuralNetClassifier) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import torch
 from skorch.history import History
 
@@ -82,13 +83,15 @@ class NetStateMixin:
         vars(self).update(attributes)
         if history is None:  # not fitted
             return
+        vars(self).setdefault("multilabel_", False)  # files saved before multilabel targets
         self._validate_params()
         device = load_device(self.device if device is None else device)
         with seeded(0, device):  # the weights are overwritten; keep the global RNG untouched
-            # The labels only size the class weights and the hold-out, which
+            # One sample of each class (of each label, for multilabel targets):
+            # the labels only size the class weights and the hold-out, which
             # matter when training; the saved class weights are loaded below.
-            net = self._build_net(tuple(self.input_shape_), self.classes_, self.classes_,
-                                  device, 0)
+            labels = np.eye(len(self.classes_)) if self.multilabel_ else self.classes_
+            net = self._build_net(tuple(self.input_shape_), self.classes_, labels, device, 0)
             net.initialize()
         for part in NET_PARTS:
             start = f"{part}."

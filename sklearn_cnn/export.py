@@ -1,7 +1,8 @@
 """ONNX export of a fitted ``CNNClassifier`` (needs the ``export`` extra).
 
 The exported graph is the network with batch norm folded in, followed by a
-softmax: its output ``probabilities`` is ``predict_proba``. Its input
+softmax (a sigmoid per label for multilabel targets): its output
+``probabilities`` is ``predict_proba``. Its input
 ``images`` is what the classifier feeds its network: float32
 ``(N, C, H, W)`` with ``(C, H, W) = clf.input_shape_``, uint8 pixels
 already scaled to [0, 1] — exactly what
@@ -23,24 +24,26 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._inference import class_probabilities
+from ._inference import class_probabilities, label_probabilities
 
 __all__ = ["to_onnx"]
 
 
 class _Probabilities(nn.Module):
-    """The network followed by the classifier's softmax over classes."""
+    """The network followed by the classifier's softmax over classes (sigmoid per label)."""
 
-    def __init__(self, network: nn.Module) -> None:
+    def __init__(self, network: nn.Module, multilabel: bool = False) -> None:
         super().__init__()
         self.network = network
+        self.multilabel = multilabel
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return class_probabilities(self.network(images))
+        probabilities = label_probabilities if self.multilabel else class_probabilities
+        return probabilities(self.network(images))
 
 
 def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = None) -> None:
-    """Write ``estimator``'s network and a softmax to one ONNX file.
+    """Write ``estimator``'s network and its softmax (or sigmoid) to one ONNX file.
 
     The weights are stored in the file, so ``path`` alone is the model: it
     can be copied, uploaded or loaded from anywhere. ONNX files are
@@ -102,7 +105,7 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
     # hand-written graph. Saved by onnx rather than by the exporter, which
     # writes the weights to a second file (external data) from a few kB up.
     program = torch.onnx.export(
-        _Probabilities(network).eval(), (example,),
+        _Probabilities(network, estimator.multilabel_).eval(), (example,),
         input_names=["images"], output_names=["probabilities"],
         dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True, verbose=False,
         **options,

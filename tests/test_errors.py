@@ -115,7 +115,7 @@ BAD_DATA = [
     ("y None", lambda X, y: (X, None), ValueError, "requires y"),
     ("y too short", lambda X, y: (X, y[:-1]), ValueError, "inconsistent"),
     ("y continuous", lambda X, y: (X, y + 0.5), ValueError, "Unknown label type"),
-    ("y 2-D", lambda X, y: (X, np.c_[y, y]), ValueError, "1d array"),
+    ("y 2-D", lambda X, y: (X, np.c_[y, y]), ValueError, r"class labels of shape \(N,\)"),
     ("y NaN", lambda X, y: (X, np.where(y == 0, np.nan, y)), ValueError, "NaN"),
     ("ambiguous", lambda X, y: (np.zeros((len(X), 3, 8, 3)), y), ValueError, "data_format"),
 ]

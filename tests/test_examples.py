@@ -51,6 +51,18 @@ def test_save_load_onnx_example(capsys, proba_atol):
     assert float(out.rsplit("predict_proba:", 1)[1]) < proba_atol(device)
 
 
+def test_multilabel_digits_example(capsys):
+    runpy.run_path(str(EXAMPLES / "multilabel_digits.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "classes_: [0 1 2] (the label columns), predict: (450, 3)" in out
+    report = {line.rsplit(None, 4)[0].strip(): float(line.split()[-2])
+              for line in out.splitlines() if line.strip().startswith(
+                  ("even", "greater than 4", "has a loop"))}
+    assert sorted(report) == ["even", "greater than 4", "has a loop"]
+    assert min(report.values()) > 0.9  # each label's f1-score
+    assert float(out.rsplit("all three labels right):", 1)[1]) > 0.85
+
+
 @pytest.mark.slow
 def test_cli_round_trip_example(capsys):
     runpy.run_path(str(EXAMPLES / "cli_round_trip.py"), run_name="__main__")

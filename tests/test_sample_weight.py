@@ -14,7 +14,7 @@ from torch import nn
 from sklearn_cnn import CNNClassifier
 from sklearn_cnn._device import draw_seed
 from sklearn_cnn._holdout import HoldoutSplit
-from sklearn_cnn._losses import OneHotMSELoss, weighted_loss
+from sklearn_cnn._losses import IndicatorBCELoss, OneHotMSELoss, weighted_loss
 from sklearn_cnn.preprocessing import ChannelStandardizer
 
 
@@ -237,3 +237,19 @@ def test_adaboost_boosts_a_weak_cnn():
     boosted = AdaBoostClassifier(weak, n_estimators=8, random_state=0).fit(X_train, y_train)
     assert len(boosted.estimators_) == 8
     assert boosted.score(X_test, y_test) >= single + 0.1
+
+
+def test_multilabel_targets_take_weights(digits, cpu_params):
+    X, digit = digits
+    Y = np.column_stack([digit % 2 == 0, digit > 4]).astype(int)
+    plain = CNNClassifier(**cpu_params).fit(X, Y)
+    equal = CNNClassifier(**cpu_params).fit(X, Y, sample_weight=np.full(len(Y), 0.5))
+    np.testing.assert_array_equal(plain.predict_proba(X), equal.predict_proba(X))
+    # one loss per label: a sample's loss is their mean, then weighted as above
+    criterion = IndicatorBCELoss()
+    logits, target = torch.randn(5, 2), torch.tensor(Y[:5], dtype=torch.float32)
+    weight = torch.tensor([0.0, 1.0, 2.0, 3.0, 0.5])
+    per_sample = nn.functional.binary_cross_entropy_with_logits(
+        logits, target, reduction="none").mean(dim=1)
+    torch.testing.assert_close(weighted_loss(criterion, logits, target, weight),
+                               (weight * per_sample).sum() / weight.sum())
