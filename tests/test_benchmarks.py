@@ -19,6 +19,7 @@ QUICK_ARGS = {
     "gpu.py": ["--device", "cpu", "--quick"],
     "gpu_defaults.py": ["--device", "cpu", "--mnist-train", "300", "--images", "512"],
     "precision.py": ["--device", "cpu"],
+    "threads.py": ["--runs", "1", "--images", "300", "--epochs", "2", "--folds", "2"],
 }
 
 #: What a script prints when it ran (the others print medians).
