@@ -7,10 +7,7 @@ import math
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import assert_all_finite, column_or_1d
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ._building import NetBuilderMixin
 from ._callbacks import EARLY_STOPPING
@@ -26,6 +23,7 @@ from ._inference import (
 from ._params import PARAMETER_CONSTRAINTS, check_param_rules
 from ._skorch_net import carry_over, single_pass
 from ._state import NetStateMixin
+from ._targets import check_targets
 from ._weights import check_sample_weight, weighted
 
 __all__ = ["CNNClassifier"]
@@ -382,88 +380,12 @@ default="adam"
         return images.data, images.layout, images.image_shape
 
     def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Validated labels, and the sorted classes the model knows.
-
-        Multilabel targets come back as a float32 0/1 ``(N, n_labels)``
-        matrix, with the column indices as their classes.
-        """
-        name = type(self).__name__
-        if y is None:
-            raise ValueError(
-                f"{name} requires y to be passed, but the target y is None."
-            )
-        assert_all_finite(y, input_name="y", estimator_name=name)
-        kind = type_of_target(y, input_name="y")
-        if kind == "multilabel-indicator":
-            return self._check_indicator_targets(y, images, classes, resume)
-        if kind.endswith("-multioutput"):
-            raise ValueError(
-                f"{name} takes y as class labels of shape (N,), or for multilabel "
-                f"targets as a 0/1 indicator matrix of shape (N, n_labels); got a "
-                f"{kind} y of shape {np.shape(y)}, with values other than 0 and 1."
-            )
-        if resume and self.multilabel_:
-            raise ValueError(
-                f"{name} was fitted on multilabel targets (a 0/1 indicator matrix "
-                f"of {len(self.classes_)} columns); y is {kind} class labels. Refit "
-                "to change the kind of targets."
-            )
-        y = column_or_1d(y, warn=True)
-        check_consistent_length(images, y)
-        check_classification_targets(y)
-        if resume:
-            known = self.classes_
-            if classes is not None and not np.array_equal(np.unique(classes), known):
-                raise ValueError(
-                    f"classes={list(classes)!r} differs from the classes the model "
-                    f"was fitted with, {known.tolist()}; refit to change them."
-                )
-        elif classes is not None:
-            known = np.unique(column_or_1d(classes))
-        else:
-            known = np.unique(y)
-        if len(known) < 2:
-            raise ValueError(
-                f"{name} needs samples of at least 2 classes to train; got only "
-                f"one class ({known[0]!r})."
-            )
-        unknown = np.setdiff1d(y, known)
-        if len(unknown):
-            raise ValueError(
-                f"y contains labels {unknown.tolist()} that are not in the classes "
-                f"the model knows, {known.tolist()}; pass every label in `classes` "
-                "on the first call to partial_fit, or refit."
-            )
-        return y, known
-
-    def _check_indicator_targets(self, y, images, classes, resume: bool):
-        """A 0/1 indicator matrix as float32, and its classes (the column indices)."""
-        name = type(self).__name__
-        if self.class_weight is not None:
-            raise ValueError(
-                f"class_weight={self.class_weight!r} weighs classes, and multilabel "
-                "targets (a 0/1 indicator matrix y) have none; set class_weight=None."
-            )
-        # MLPClassifier's reader of multilabel targets: it takes lists of lists
-        # and sparse matrices, and its classes_ are the column indices.
-        binarizer = LabelBinarizer().fit(y)
-        y = binarizer.transform(y).astype(np.float32)
-        check_consistent_length(images, y)
-        known = binarizer.classes_
-        if resume and (not self.multilabel_ or len(self.classes_) != len(known)):
-            fitted = (f"multilabel targets of {len(self.classes_)} labels" if self.multilabel_
-                      else f"class labels {self.classes_.tolist()}")
-            raise ValueError(
-                f"y is a multilabel indicator matrix of {len(known)} columns, but "
-                f"{name} was fitted on {fitted}. Refit to change the targets."
-            )
-        if classes is not None and not np.array_equal(np.unique(classes), known):
-            raise ValueError(
-                f"For multilabel targets (a 0/1 indicator matrix y of {len(known)} "
-                f"columns) the classes are the column indices, {known.tolist()}; got "
-                f"classes={list(classes)!r}. Leave classes=None."
-            )
-        return y, known
+        """Validated targets and the sorted classes the model knows (``_targets``)."""
+        return check_targets(
+            y, images, classes=classes,
+            fitted_classes=self.classes_ if resume else None,
+            fitted_multilabel=resume and self.multilabel_,
+            class_weight=self.class_weight, estimator_name=type(self).__name__)
 
     # -------------------------------------------------------------- predict
 
