@@ -19,7 +19,7 @@ ROOT = pathlib.Path(__file__).parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 #: Pages whose snippets train for more than a few seconds on 2 cores.
-SLOW_PAGES = {"README.md"}
+SLOW_PAGES = {"README.md", "reproducibility.md", "user_guide.md"}
 
 
 def snippets(page: pathlib.Path, language: str) -> list[tuple[int, str]]:
