@@ -38,8 +38,8 @@ class DropoutNet(nn.Module):
 
 @pytest.fixture(scope="module")
 def random_params(fast_params):
-    """``fast_params`` with dropout and augmentation on, on the CPU."""
-    return {**fast_params, "dropout": 0.3, "augment": "light", "device": "cpu"}
+    """``fast_params`` with dropout and augmentation on, on the CPU, 2 epochs."""
+    return {**fast_params, "dropout": 0.3, "augment": "light", "device": "cpu", "max_epochs": 2}
 
 
 #: The fits run together: (random_state, module), the first two seeded.
@@ -57,7 +57,7 @@ def _proba(X, y, params, random_state, module):
 
 @pytest.mark.parametrize("case", BESIDE)
 def test_seeded_fits_in_threads_match_sequential_fits(digits, random_params, case):
-    X, y = digits
+    X, y = digits[0][:256], digits[1][:256]
     fits = BESIDE[case]
     in_threads = Parallel(n_jobs=len(fits), backend="threading")(
         delayed(_proba)(X, y, random_params, seed, module) for seed, module in fits)
@@ -85,7 +85,7 @@ def test_unseeded_fits_follow_torch_manual_seed(digits, random_params):
     probas = []
     for _ in range(2):
         torch.manual_seed(5)
-        clf = CNNClassifier(**{**random_params, "random_state": None, "max_epochs": 2})
+        clf = CNNClassifier(**{**random_params, "random_state": None})
         probas.append(clf.fit(X[:128], y[:128]).predict_proba(X[:10]))
     np.testing.assert_array_equal(*probas)
 
