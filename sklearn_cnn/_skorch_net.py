@@ -26,6 +26,7 @@ from ._folding import fold_batch_norm
 from ._graphs import StepGraph
 from ._inference import class_probabilities
 from ._optimizers import OPTIMIZERS
+from ._random import ITERATOR_GENERATOR
 
 __all__ = ["CNNNet", "carry_over", "single_pass", "softmax"]
 
@@ -138,6 +139,7 @@ class CNNNet(NeuralNetClassifier):
         state["inference_cache_"] = {}  # rebuilt on demand, on the device it loads on
         state["step_graph_"] = None  # lives for one training run
         state.pop("batch_hooks_", None)  # rebuilt from the unpickled callbacks
+        state.pop(ITERATOR_GENERATOR, None)  # the fit's own, while it trains (_random)
         return state
 
     def __setstate__(self, state):

@@ -99,6 +99,7 @@ class WatchesDraws(Callback):
             self.iterator_has_one = isinstance(iterator, torch.Generator)
             self.modules_have_it = [m.generator is iterator for m in (
                 *net.module_.modules(), net.augment_) if isinstance(m, DrawsFromGenerator)]
+            self.pickled_with_it = b"Generator" in pickle.dumps(net)  # skorch's Checkpoint
 
 
 def test_the_generator_is_set_for_the_fit_only(digits, random_params):
@@ -108,6 +109,7 @@ def test_the_generator_is_set_for_the_fit_only(digits, random_params):
     sees = next(cb for _, cb in clf.net_.callbacks_ if isinstance(cb, WatchesDraws))
     assert sees.iterator_has_one
     assert sees.modules_have_it == [True] * 3  # ConvNet, its Dropout, BatchAugment
+    assert not sees.pickled_with_it
     assert not hasattr(clf.net_, ITERATOR_GENERATOR)
     assert all(m.generator is None for m in (*clf.module_.modules(), clf.net_.augment_)
                if isinstance(m, DrawsFromGenerator))
