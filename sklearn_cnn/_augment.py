@@ -11,20 +11,19 @@ by image through ``PerSample``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._random import DrawsFromGenerator
+
 __all__ = ["AUGMENT_PRESETS", "BatchAugment", "PerSample", "resolve_augment"]
 
 
-def _uniform(n: int, low: float, high: float, device) -> torch.Tensor:
-    return torch.empty(n, device=device).uniform_(low, high)
-
-
-class BatchAugment(nn.Module):
+class BatchAugment(DrawsFromGenerator, nn.Module):
     """Random affine, photometric jitter and erasing, drawn for every image.
 
     Parameters
@@ -46,6 +45,12 @@ class BatchAugment(nn.Module):
     erase : float, default=0.0
         Probability of zeroing a random rectangle covering 20-40 % of each
         side of the image.
+
+    Attributes
+    ----------
+    generator : torch.Generator or None
+        Where the draws come from: set by a fit for its duration (its own
+        generator, on the training device), else None: torch's global one.
 
     Examples
     --------
@@ -76,20 +81,26 @@ class BatchAugment(nn.Module):
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.get_params().items() if v)
 
+    def _uniform(self, n: int, low: float, high: float, device) -> torch.Tensor:
+        return torch.empty(n, device=device).uniform_(low, high, generator=self.generator)
+
+    def _rand(self, n: int, device) -> torch.Tensor:
+        return torch.rand(n, device=device, generator=self.generator)
+
     def _affine(self, x: torch.Tensor) -> torch.Tensor:
         n, _, h, w = x.shape
         dev = x.device
-        angle = torch.deg2rad(_uniform(n, -self.degrees, self.degrees, dev))
-        shear = torch.tan(torch.deg2rad(_uniform(n, -self.shear, self.shear, dev)))
-        zoom = _uniform(n, 1 - self.scale, 1 + self.scale, dev)
+        angle = torch.deg2rad(self._uniform(n, -self.degrees, self.degrees, dev))
+        shear = torch.tan(torch.deg2rad(self._uniform(n, -self.shear, self.shear, dev)))
+        zoom = self._uniform(n, 1 - self.scale, 1 + self.scale, dev)
         cos, sin = angle.cos() / zoom, angle.sin() / zoom
         # Rotation after shear, in pixel units, then rescaled to the [-1, 1]
         # coordinates of affine_grid (whose x and y units differ when h != w).
         theta = torch.stack([
             torch.stack([cos, (cos * shear - sin) * h / w,
-                         _uniform(n, -2 * self.translate, 2 * self.translate, dev)], 1),
+                         self._uniform(n, -2 * self.translate, 2 * self.translate, dev)], 1),
             torch.stack([sin * w / h, sin * shear + cos,
-                         _uniform(n, -2 * self.translate, 2 * self.translate, dev)], 1),
+                         self._uniform(n, -2 * self.translate, 2 * self.translate, dev)], 1),
         ], 1)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros",
@@ -98,15 +109,15 @@ class BatchAugment(nn.Module):
     def _erase(self, x: torch.Tensor) -> torch.Tensor:
         n, _, h, w = x.shape
         dev = x.device
-        box_h = (h * _uniform(n, 0.2, 0.4, dev)).ceil()
-        box_w = (w * _uniform(n, 0.2, 0.4, dev)).ceil()
-        top = (torch.rand(n, device=dev) * (h - box_h + 1)).floor()
-        left = (torch.rand(n, device=dev) * (w - box_w + 1)).floor()
+        box_h = (h * self._uniform(n, 0.2, 0.4, dev)).ceil()
+        box_w = (w * self._uniform(n, 0.2, 0.4, dev)).ceil()
+        top = (self._rand(n, dev) * (h - box_h + 1)).floor()
+        left = (self._rand(n, dev) * (w - box_w + 1)).floor()
         rows = torch.arange(h, device=dev)[None, :]
         cols = torch.arange(w, device=dev)[None, :]
         in_rows = (rows >= top[:, None]) & (rows < (top + box_h)[:, None])
         in_cols = (cols >= left[:, None]) & (cols < (left + box_w)[:, None])
-        chosen = torch.rand(n, device=dev) < self.erase
+        chosen = self._rand(n, dev) < self.erase
         box = in_rows[:, :, None] & in_cols[:, None, :] & chosen[:, None, None]
         return x.masked_fill(box[:, None], 0.0)
 
@@ -115,11 +126,11 @@ class BatchAugment(nn.Module):
         if self.degrees or self.translate or self.scale or self.shear:
             x = self._affine(x)
         if self.brightness:
-            x = x * _uniform(n, 1 - self.brightness, 1 + self.brightness, x.device).view(
-                n, 1, 1, 1)
+            x = x * self._uniform(n, 1 - self.brightness, 1 + self.brightness,
+                                  x.device).view(n, 1, 1, 1)
         if self.contrast:
             mean = x.mean(dim=(1, 2, 3), keepdim=True)
-            factor = _uniform(n, 1 - self.contrast, 1 + self.contrast, x.device)
+            factor = self._uniform(n, 1 - self.contrast, 1 + self.contrast, x.device)
             x = (x - mean) * factor.view(n, 1, 1, 1) + mean
         if self.erase:
             x = self._erase(x)
@@ -166,12 +177,15 @@ def settle_augment(augment, input_shape: tuple[int, int, int]):
 
 
 def resolve_augment(augment) -> nn.Module | None:
-    """The batch transform for the ``augment`` parameter (None: no augmentation)."""
+    """The batch transform for the ``augment`` parameter (None: no augmentation).
+
+    A ``BatchAugment`` is copied: each fit sets its own generator on its own.
+    """
     if augment is None:
         return None
     if isinstance(augment, str):
         return BatchAugment(**AUGMENT_PRESETS[augment])
     if isinstance(augment, BatchAugment):
-        return augment
+        return copy.deepcopy(augment)
     return PerSample(augment)
 

@@ -63,18 +63,24 @@ class TensorBatches:
     batch_size : int
         Samples per batch (the last may be smaller).
     shuffle : bool, default=False
-        Draw a new order every iteration, from torch's generator of the
-        data's device (no copy of the order to the GPU).
+        Draw a new order every iteration, on the data's device (no copy of
+        the order to the GPU).
+    generator : torch.Generator, default=None
+        The generator of the shuffles, on the data's device (the fit's own:
+        ``sklearn_cnn._random``); None: torch's global generator there.
     **kwargs
         Passed to the ``DataLoader`` of the fallback.
     """
 
-    def __init__(self, dataset, batch_size: int, shuffle: bool = False, **kwargs) -> None:
+    def __init__(self, dataset, batch_size: int, shuffle: bool = False,
+                 generator: torch.Generator | None = None, **kwargs) -> None:
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.generator = generator
         self.tensors = _tensors(dataset)
         self.fallback = (
-            DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, **kwargs)
+            DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator,
+                       **kwargs)
             if self.tensors is None else None
         )
         self.n = len(dataset)
@@ -88,7 +94,7 @@ class TensorBatches:
             return
         X, y, indices, device = self.tensors
         if self.shuffle:
-            order = torch.randperm(self.n, device=device)
+            order = torch.randperm(self.n, device=device, generator=self.generator)
             indices = order if indices is None else indices[order]
         for start in range(0, self.n, self.batch_size):
             if indices is None:

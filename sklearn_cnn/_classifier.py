@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._building import NetBuilderMixin
 from ._callbacks import EARLY_STOPPING
-from ._device import draw_seed, place_images, resolve_device, seeded
+from ._device import place_images, resolve_device
 from ._files import ImageFileDataset, mode_for_channels
 from ._images import read_images
 from ._inference import (
@@ -21,6 +21,7 @@ from ._inference import (
     predict_logits,
 )
 from ._params import PARAMETER_CONSTRAINTS, check_param_rules
+from ._random import FitRandomness, draw_seed
 from ._skorch_net import carry_over, single_pass
 from ._state import NetStateMixin
 from ._targets import check_targets
@@ -143,8 +144,10 @@ default="adam"
         graph and predictions follow PyTorch's TF32 default (within about
         1e-3 of the CPU's; docs/user_guide.md, "CUDA and precision").
     random_state : int, RandomState instance or None, default=None
-        Seed of weight initialisation, shuffling, dropout and the hold-out
-        split. An int gives identical models on the CPU.
+        Seed of weight initialisation, shuffling, augmentation, dropout and
+        the hold-out split. An int gives identical models on the CPU, also
+        when other fits run in other threads of the process; None draws from
+        torch's (and numpy's) global random state.
     verbose : int, default=0
         0 prints nothing; 1 prints a progress bar and a table per epoch.
 
@@ -345,15 +348,16 @@ default="adam"
             if sample_weight is not None:
                 data = weighted(data, torch.from_numpy(sample_weight).to(data.device))
 
-        seed = draw_seed(self.random_state)
-        with seeded(seed, device):
-            if incremental and fitted:
-                net = self.net_
-            else:
-                net = self._build_net(input_shape, classes_, y, device, seed)
+        randomness = FitRandomness(draw_seed(self.random_state), device)
+        if incremental and fitted:
+            net = self.net_
+        else:
+            net = self._build_net(input_shape, classes_, y, device, randomness.seed)
+            with randomness.initialising():
                 net.initialize()
-                if resume:
-                    carry_over(self.net_, net)
+            if resume:
+                carry_over(self.net_, net)
+        with randomness.training(net):
             if incremental:
                 with single_pass(net):
                     net.partial_fit(data, y_encoded, epochs=1)

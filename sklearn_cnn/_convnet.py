@@ -12,9 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "INITS", "ConvNet", "conv_geometry"]
+from ._random import DrawsFromGenerator
+
+__all__ = ["ACTIVATIONS", "INITS", "ConvNet", "Dropout", "conv_geometry"]
 
 #: Activation name -> (module factory, name understood by ``nn.init.calculate_gain``).
 ACTIVATIONS = {
@@ -86,8 +89,28 @@ def conv_geometry(
     return blocks
 
 
-class ConvNet(nn.Module):
+class Dropout(DrawsFromGenerator, nn.Dropout):
+    """``nn.Dropout`` drawing its mask from ``generator`` when one is set.
+
+    Hand-written: ``F.dropout`` takes no generator. The same function as
+    ``nn.Dropout``: in training, each element is zeroed with probability
+    ``p`` and the others scaled by ``1 / (1 - p)``; in evaluation, the input
+    itself (nothing for ``torch.fx`` to trace).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.generator is None or self.p == 1:
+            return super().forward(x)
+        keep = torch.empty_like(x).bernoulli_(1 - self.p, generator=self.generator)
+        return x * keep.div_(1 - self.p)
+
+
+class ConvNet(DrawsFromGenerator, nn.Module):
     """A configurable CNN: conv blocks, then a dense head.
+
+    Its dropout draws from the fit's generator (``DrawsFromGenerator``).
 
     Parameters
     ----------
@@ -155,7 +178,7 @@ class ConvNet(nn.Module):
         for units in dense_units:
             head += [nn.Linear(n_in, units), act_cls()]
             if dropout > 0:
-                head.append(nn.Dropout(dropout))
+                head.append(Dropout(dropout))
             n_in = units
         head.append(nn.Linear(n_in, n_classes))
         self.classifier = nn.Sequential(*head)

@@ -1,13 +1,9 @@
-"""Where training runs, how it runs fastest there, and reproducible randomness there."""
+"""Where training runs, and how it runs fastest there."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 
 from ._backbone import Backbone
 from ._convnet import ConvNet
@@ -16,10 +12,8 @@ from ._layout import ImageLayout, to_float_nchw, to_float_nchw_tensor
 __all__ = [
     "bfloat16_is_fast",
     "channels_last_is_fast",
-    "draw_seed",
     "place_images",
     "resolve_device",
-    "seeded",
 ]
 
 
@@ -68,29 +62,6 @@ def resolve_device(device) -> torch.device:
             f"{resolved.type} device(s), numbered from 0."
         )
     return resolved
-
-
-def draw_seed(random_state) -> int | None:
-    """A torch seed drawn from ``random_state`` (None: leave torch unseeded)."""
-    if random_state is None:
-        return None
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-
-
-@contextlib.contextmanager
-def seeded(seed: int | None, device: torch.device) -> Iterator[None]:
-    """Run the block with torch's random generators seeded, then restore them.
-
-    Weight initialisation, shuffling and dropout then repeat under the same
-    ``seed`` without changing the caller's global random state.
-    """
-    if seed is None:
-        yield
-        return
-    devices = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
 
 
 def bfloat16_is_fast(device: torch.device) -> bool:

@@ -28,6 +28,7 @@ from ._graphs import StepGraph
 from ._inference import class_probabilities, label_probabilities
 from ._losses import weighted_loss
 from ._optimizers import OPTIMIZERS
+from ._random import ITERATOR_GENERATOR
 from ._weights import split_weighted
 
 __all__ = ["CNNNet", "carry_over", "sigmoid", "single_pass", "softmax"]
@@ -149,6 +150,7 @@ class CNNNet(NeuralNetClassifier):
         state["inference_cache_"] = {}  # rebuilt on demand, on the device it loads on
         state["step_graph_"] = None  # lives for one training run
         state.pop("batch_hooks_", None)  # rebuilt from the unpickled callbacks
+        state.pop(ITERATOR_GENERATOR, None)  # the fit's own, while it trains (_random)
         return state
 
     def __setstate__(self, state):

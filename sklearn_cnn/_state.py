@@ -77,7 +77,7 @@ class NetStateMixin:
         return tensors, attributes
 
     def _set_state(self, tensors: dict, attributes: dict, device=None) -> None:
-        from ._device import seeded
+        from ._random import seeded
 
         history = attributes.pop("history", None)
         vars(self).update(attributes)

@@ -158,7 +158,20 @@ def test_brightness_and_contrast_are_per_image():
 def test_resolve_augment():
     assert resolve_augment(None) is None
     custom = BatchAugment(degrees=5)
-    assert resolve_augment(custom) is custom
+    copied = resolve_augment(custom)  # each fit sets its own generator on its own copy
+    assert type(copied) is BatchAugment and copied is not custom
+    assert copied.get_params() == custom.get_params()
     wrapped = resolve_augment(v2.RandomHorizontalFlip())
     assert isinstance(wrapped, PerSample)
     assert wrapped(torch.rand(3, 1, 4, 4)).shape == (3, 1, 4, 4)
+
+
+def test_batch_augment_draws_from_its_generator():
+    augment = BatchAugment(**AUGMENT_PRESETS["standard"], erase=0.5)
+    x = torch.rand(6, 1, 8, 8)
+    augment.generator = torch.Generator().manual_seed(0)
+    first = augment(x)
+    augment.generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(1)  # the global generator plays no part
+    torch.testing.assert_close(augment(x), first, rtol=0, atol=0)
+    assert not torch.equal(augment(x), first)  # the generator moved on

@@ -29,6 +29,21 @@ def test_shuffle_draws_a_new_permutation_from_torch():
     assert again.tolist() == first.tolist()
 
 
+def test_shuffle_draws_from_the_generator_given():
+    def order(generator, dataset=None):
+        dataset = Dataset(X, y) if dataset is None else dataset
+        batches = TensorBatches(dataset, 3, shuffle=True, generator=generator)
+        return torch.cat([b[0].flatten() for b in batches]).tolist()
+
+    first = order(torch.Generator().manual_seed(0))
+    torch.manual_seed(1)  # the global generator plays no part
+    assert order(torch.Generator().manual_seed(0)) == first
+    assert order(torch.Generator().manual_seed(1)) != first
+    files = TensorDataset(X, torch.as_tensor(y))  # not tensors skorch holds: a DataLoader
+    assert order(torch.Generator().manual_seed(0), files) == order(
+        torch.Generator().manual_seed(0), files)
+
+
 def test_subset_of_a_holdout_split():
     subset = Subset(Dataset(X, y), [7, 2, 5])
     batches = list(TensorBatches(subset, batch_size=2))

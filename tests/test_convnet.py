@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sklearn_cnn import CNNClassifier, ConvNet
-from sklearn_cnn._convnet import conv_geometry, count_parameters
+from sklearn_cnn._convnet import Dropout, conv_geometry, count_parameters
 
 #: The tutorial's Keras model, through CNNClassifier parameters alone.
 SEED_KERAS = dict(
@@ -97,3 +97,24 @@ def test_dropout_only_in_the_dense_head():
     drops = [m for m in net.classifier if isinstance(m, nn.Dropout)]
     assert len(drops) == 2 and drops[0].p == 0.4
     assert not any(isinstance(m, nn.Dropout) for m in net.features)
+
+
+def test_dropout_draws_its_mask_from_the_generator():
+    x = torch.ones(4000)
+    dropout = Dropout(0.25)
+    dropout.generator = torch.Generator().manual_seed(0)
+    first = dropout(x)
+    torch.testing.assert_close(first.unique(), torch.tensor([0.0, 1 / 0.75]))  # nn.Dropout's
+    assert (first == 0).float().mean().item() == pytest.approx(0.25, abs=0.03)
+    dropout.generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(1)  # the global generator plays no part
+    torch.testing.assert_close(dropout(x), first, rtol=0, atol=0)
+    assert dropout.eval()(x) is x
+
+
+def test_dropout_without_a_generator_is_torchs():
+    x = torch.rand(100)
+    torch.manual_seed(0)
+    expected = nn.Dropout(0.5)(x)
+    torch.manual_seed(0)
+    torch.testing.assert_close(Dropout(0.5)(x), expected, rtol=0, atol=0)

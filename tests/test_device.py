@@ -1,10 +1,10 @@
-"""Device selection and seeding (sklearn_cnn._device)."""
+"""Device selection and data placement (sklearn_cnn._device)."""
 
 import numpy as np
 import pytest
 import torch
 
-from sklearn_cnn._device import draw_seed, place_images, resolve_device, seeded
+from sklearn_cnn._device import place_images, resolve_device
 from sklearn_cnn._layout import ImageLayout, resolve_layout, to_float_nchw, to_float_nchw_tensor
 
 
@@ -34,24 +34,6 @@ def test_missing_cuda_index_is_refused(monkeypatch):
 def test_unknown_device_names(device):
     with pytest.raises(ValueError, match="device"):
         resolve_device(device)
-
-
-def test_seeded_repeats_and_restores_global_state():
-    torch.manual_seed(7)
-    outside = torch.rand(2)
-    torch.manual_seed(7)
-    with seeded(3, torch.device("cpu")):
-        first = torch.rand(2)
-    with seeded(3, torch.device("cpu")):
-        second = torch.rand(2)
-    torch.testing.assert_close(first, second)
-    torch.testing.assert_close(torch.rand(2), outside)
-
-
-def test_draw_seed():
-    assert draw_seed(None) is None
-    assert draw_seed(0) == draw_seed(0)
-    assert draw_seed(0) != draw_seed(1)
 
 
 def test_data_stays_on_the_host_for_the_cpu():
