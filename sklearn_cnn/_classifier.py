@@ -145,8 +145,11 @@ default="adam"
         1e-3 of the CPU's; docs/user_guide.md, "CUDA and precision").
     random_state : int, RandomState instance or None, default=None
         Seed of weight initialisation, shuffling, augmentation, dropout and
-        the hold-out split. An int gives identical models on the CPU, also
-        when other fits run in other threads of the process; None draws from
+        the hold-out split. An int gives identical models on the same device
+        at the same torch thread count (``torch.get_num_threads()``), also
+        when other fits run in other threads of the process; on the CPU
+        another thread count gives another model, so searches at different
+        ``n_jobs`` can differ (docs/reproducibility.md). None draws from
         torch's (and numpy's) global random state.
     verbose : int, default=0
         0 prints nothing; 1 prints a progress bar and a table per epoch.
