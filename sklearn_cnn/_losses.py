@@ -61,53 +61,50 @@ def smooth_indicators(target: torch.Tensor, label_smoothing: float) -> torch.Ten
     return target * (1 - label_smoothing) + label_smoothing / 2
 
 
-class IndicatorBCELoss(nn.BCEWithLogitsLoss):
-    """Binary cross-entropy on logits of a 0/1 indicator matrix (multilabel targets).
+class SmoothedIndicators:
+    """The part the multilabel losses share: ``label_smoothing`` of 0/1 targets.
 
-    ``nn.BCEWithLogitsLoss`` with ``label_smoothing`` (``smooth_indicators``)
-    and targets of any dtype; the loss of scikit-learn's ``MLPClassifier``
-    on multilabel targets.
+    Mixed into a torch loss that takes ``reduction``.
 
     Parameters
     ----------
     label_smoothing : float, default=0.0
         Each 0/1 target becomes ``label_smoothing / 2`` or
-        ``1 - label_smoothing / 2``.
+        ``1 - label_smoothing / 2`` (``smooth_indicators``).
     reduction : {"mean", "sum", "none"}, default="mean"
-        As in ``nn.BCEWithLogitsLoss`` ("none": one loss per sample and label).
+        As in the torch loss ("none": one loss per sample and label).
     """
 
     def __init__(self, label_smoothing: float = 0.0, reduction: str = "mean"):
         super().__init__(reduction=reduction)
         self.label_smoothing = label_smoothing
 
+    def smoothed(self, target: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """``target`` in ``dtype``, smoothed."""
+        return smooth_indicators(target.to(dtype), self.label_smoothing)
+
+
+class IndicatorBCELoss(SmoothedIndicators, nn.BCEWithLogitsLoss):
+    """Binary cross-entropy on logits of a 0/1 indicator matrix (multilabel targets).
+
+    ``nn.BCEWithLogitsLoss`` with ``label_smoothing`` and targets of any
+    dtype: the loss of scikit-learn's ``MLPClassifier`` on multilabel
+    targets. Parameters: those of ``SmoothedIndicators``.
+    """
+
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        target = smooth_indicators(target.to(logits.dtype), self.label_smoothing)
-        return super().forward(logits, target)
+        return super().forward(logits, self.smoothed(target, logits.dtype))
 
 
-class IndicatorMSELoss(nn.MSELoss):
+class IndicatorMSELoss(SmoothedIndicators, nn.MSELoss):
     """Mean squared error between sigmoid probabilities and a 0/1 indicator matrix.
 
     ``loss="mse"`` for multilabel targets, as ``OneHotMSELoss`` is for
-    classes: the same ``label_smoothing`` as ``IndicatorBCELoss``.
-
-    Parameters
-    ----------
-    label_smoothing : float, default=0.0
-        Each 0/1 target becomes ``label_smoothing / 2`` or
-        ``1 - label_smoothing / 2``.
-    reduction : {"mean", "sum", "none"}, default="mean"
-        As in ``nn.MSELoss`` ("none": one loss per sample and label).
+    classes. Parameters: those of ``SmoothedIndicators``.
     """
 
-    def __init__(self, label_smoothing: float = 0.0, reduction: str = "mean"):
-        super().__init__(reduction=reduction)
-        self.label_smoothing = label_smoothing
-
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        target = smooth_indicators(target.to(logits.dtype), self.label_smoothing)
-        return super().forward(logits.sigmoid(), target)
+        return super().forward(logits.sigmoid(), self.smoothed(target, logits.dtype))
 
 
 #: The criterion of each loss name for multilabel (0/1 indicator) targets.

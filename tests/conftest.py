@@ -80,3 +80,17 @@ def digit_images(digits):
     """The same digits as (N, 8, 8) uint8 images scaled to 0-255."""
     X, y = digits
     return (X.reshape(-1, 8, 8) * 255 / 16).astype(np.uint8), y
+
+
+@pytest.fixture(scope="session")
+def digit_pngs(tmp_path_factory, digit_images):
+    """The first 60 digits as 8x8 PNG files: a 1-D array of their paths, and labels."""
+    from PIL import Image
+
+    images, y = digit_images
+    folder = tmp_path_factory.mktemp("digit_pngs")
+    paths = []
+    for i, image in enumerate(images[:60]):
+        paths.append(str(folder / f"{i}.png"))
+        Image.fromarray(image).save(paths[-1])
+    return np.array(paths), y[:60]

@@ -10,28 +10,16 @@ import warnings
 
 import numpy as np
 import pytest
+from _transformers import all_transformers
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_dataframe_column_names_consistency
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn.preprocessing import (
-    CenterCrop,
-    ChannelStandardizer,
-    Grayscale,
-    ImageFileLoader,
-    Pad,
-    Rescale,
-    Resize,
-    Rotate,
-    ToImage,
-)
+from sklearn_cnn.preprocessing import ChannelStandardizer, ImageFileLoader, Resize
 
 pd = pytest.importorskip("pandas")
 
-TRANSFORMERS = [
-    ToImage(), Rescale(), Resize((4, 6)), CenterCrop(3), Pad(1), Rotate(30.0), Grayscale(),
-    ChannelStandardizer(), ImageFileLoader(size=(3, 3)),
-]
+TRANSFORMERS = all_transformers()
 ids = [type(t).__name__ for t in TRANSFORMERS]
 
 REORDERED = "Feature names must be in the same order as they were in fit"

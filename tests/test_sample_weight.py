@@ -150,22 +150,16 @@ def test_the_validation_loss_is_weighted(digits, cpu_params):
     assert clf.history_[-1, "valid_loss"] == pytest.approx(expected.item(), rel=1e-5)
 
 
-def test_weighted_image_files_train(tmp_path, digit_images, fast_params):
-    from PIL import Image
-
-    images, y = digit_images
-    paths = []
-    for i, image in enumerate(images[:60]):
-        paths.append(str(tmp_path / f"{i}.png"))
-        Image.fromarray(image).save(paths[-1])
+def test_weighted_image_files_train(digit_pngs, fast_params):
+    paths, y = digit_pngs
     weights = np.where(np.arange(60) % 2, 1.0, 0.5)
     clf = CNNClassifier(**{**fast_params, "max_epochs": 1, "validation_fraction": 0.25})
-    clf.fit(np.array(paths), y[:60], sample_weight=weights)
+    clf.fit(paths, y, sample_weight=weights)
     assert np.isfinite(clf.history_[-1, "valid_loss"])
     zero = weights.copy()
-    zero[HoldoutSplit(0.25, draw_seed(0)).indices(y[:60])[1]] = 0
+    zero[HoldoutSplit(0.25, draw_seed(0)).indices(y)[1]] = 0
     with pytest.raises(ValueError, match="validation hold-out are all zero"):
-        clf.fit(np.array(paths), y[:60], sample_weight=zero)
+        clf.fit(paths, y, sample_weight=zero)
 
 
 # ------------------------------------------------------- metadata routing

@@ -6,28 +6,16 @@ accepted, "pandas" and "polars" raise a ValueError that says why.
 
 import numpy as np
 import pytest
+from _transformers import all_transformers
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import check_set_output_transform
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn.preprocessing import (
-    CenterCrop,
-    ChannelStandardizer,
-    Grayscale,
-    ImageFileLoader,
-    Pad,
-    Rescale,
-    Resize,
-    Rotate,
-    ToImage,
-)
+from sklearn_cnn.preprocessing import ChannelStandardizer, Rescale, Resize
 
-TRANSFORMERS = [
-    ToImage(), Rescale(), Resize((4, 6)), CenterCrop(3), Pad(1), Rotate(30.0), Grayscale(),
-    ChannelStandardizer(), ImageFileLoader(size=(3, 3)),
-]
+TRANSFORMERS = all_transformers()
 ids = [type(t).__name__ for t in TRANSFORMERS]
 IMAGES = np.random.default_rng(0).integers(0, 256, (5, 6, 7, 3), dtype=np.uint8)
 
