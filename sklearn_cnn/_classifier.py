@@ -11,8 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._building import NetBuilderMixin
 from ._callbacks import EARLY_STOPPING
-from ._device import place_images, resolve_device
-from ._files import ImageFileDataset, mode_for_channels
+from ._device import resolve_device
 from ._images import read_images
 from ._inference import (
     INFERENCE_BATCH_SIZE,
@@ -25,7 +24,7 @@ from ._random import FitRandomness, draw_seed
 from ._skorch_net import carry_over, single_pass
 from ._state import NetStateMixin
 from ._targets import check_targets
-from ._weights import check_sample_weight, weighted
+from ._weights import check_sample_weight
 
 __all__ = ["CNNClassifier"]
 
@@ -335,21 +334,16 @@ default="adam"
         device = resolve_device(self.device)
         fitted = hasattr(self, "net_")
         resume = fitted and (incremental or self.warm_start)
-        data, layout, input_shape = self._training_data(X, self.input_shape_ if resume else None)
-        y, classes_ = self._check_targets(y, data, classes, resume)
+        images = self._training_images(X, self.input_shape_ if resume else None)
+        input_shape = images.image_shape
+        y, classes_ = self._check_targets(y, images.data, classes, resume)
         if not resume:
             self._check_geometry(input_shape)
         sample_weight = check_sample_weight(
             sample_weight, y, estimator_name=type(self).__name__,
             needs_two_classes=not incremental)
         y_encoded = y if y.ndim == 2 else np.searchsorted(classes_, y).astype(np.int64)
-        if isinstance(data, list):  # image files, decoded batch by batch
-            data = ImageFileDataset(data, y_encoded, mode_for_channels(input_shape[0]),
-                                    input_shape[1:], sample_weight)
-        else:
-            data = place_images(data, layout, device)
-            if sample_weight is not None:
-                data = weighted(data, torch.from_numpy(sample_weight).to(data.device))
+        data = images.training_data(y_encoded, sample_weight, device)
 
         randomness = FitRandomness(draw_seed(self.random_state), device)
         if incremental and fitted:
@@ -378,13 +372,12 @@ default="adam"
         self.best_epoch_ = None if stopper is None or incremental else stopper.best_epoch_
         return self
 
-    def _training_data(self, X, expected):
-        """Validated images and their layout (None for file paths), and their ``(C, H, W)``."""
-        images = read_images(
+    def _training_images(self, X, expected):
+        """The training images as read (``_images.ImageInput``), checked for a resumed fit."""
+        return read_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=expected, estimator=self, check_files=True,
         )
-        return images.data, images.layout, images.image_shape
 
     def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
         """Validated targets and the sorted classes the model knows (``_targets``)."""

@@ -26,6 +26,7 @@ from sklearn.utils.validation import validate_data
 
 from ._device import place_images
 from ._files import (
+    ImageFileDataset,
     check_paths,
     decode_images,
     file_input_shape,
@@ -34,6 +35,7 @@ from ._files import (
     mode_for_channels,
 )
 from ._layout import ImageLayout, to_float_nchw, validate_images
+from ._weights import weighted
 
 __all__ = ["ImageInput", "check_feature_names", "read_images"]
 
@@ -90,6 +92,35 @@ class ImageInput:
         if self.is_files:
             return iter_file_batches(self.data, self.mode, self.image_shape[1:], batch_size)
         return iter(self.tensor(device).split(batch_size))
+
+    def training_data(self, y: np.ndarray, sample_weight: np.ndarray | None,
+                      device: torch.device | str = "cpu"):
+        """What skorch trains on: the images with their targets' order and weights.
+
+        Files: an ``ImageFileDataset`` that decodes one file per item (in a
+        ``DataLoader``), with ``y`` and the weights. Arrays: the float32
+        ``(N, C, H, W)`` tensor of :meth:`tensor`, or skorch's weighted dict
+        input ``{"X": images, "sample_weight": weights}`` (``_weights``).
+
+        Parameters
+        ----------
+        y : ndarray
+            The encoded targets, one per image.
+        sample_weight : ndarray of shape (N,) or None
+            Validated weights (``_weights.check_sample_weight``).
+        device : torch.device or str, default="cpu"
+            Where training runs.
+
+        Returns
+        -------
+        data : Dataset, Tensor or dict of Tensor
+        """
+        if self.is_files:
+            return ImageFileDataset(self.data, y, self.mode, self.image_shape[1:], sample_weight)
+        images = self.tensor(device)
+        if sample_weight is None:
+            return images
+        return weighted(images, torch.from_numpy(sample_weight).to(images.device))
 
     def to_array(self) -> np.ndarray:
         """Pixels as a new float32 ``(N, C, H, W)`` array; files are all decoded."""
