@@ -348,6 +348,8 @@ default="adam"
         randomness = FitRandomness(draw_seed(self.random_state), device)
         if incremental and fitted:
             net = self.net_
+            # The lr as set_params left it, as SGDClassifier.partial_fit takes eta0.
+            net.lr = self._build_optimizer(device)[1]["lr"]
         else:
             net = self._build_net(input_shape, classes_, y, device, randomness.seed)
             with randomness.initialising():

@@ -160,11 +160,10 @@ def test_partial_fit_follows_a_closed_form_schedule_over_the_stream(digits, fast
     assert clf.history_[:, "event_lr"] == pytest.approx([lr, lr / 2, lr / 4, lr / 8])
 
 
-def test_partial_fit_takes_a_new_lr_through_the_net(digits, fast_params):
+def test_partial_fit_takes_a_new_lr_from_set_params(digits, fast_params):
     X, y = digits
     clf = CNNClassifier(**fast_params).partial_fit(X[:100], y[:100], classes=np.arange(10))
-    clf.net_.set_params(lr=fast_params["lr"] / 10)
-    clf.partial_fit(X[100:200], y[100:200])
+    clf.set_params(lr=fast_params["lr"] / 10).partial_fit(X[100:200], y[100:200])
     assert clf.history_[:, "event_lr"] == pytest.approx([fast_params["lr"],
                                                          fast_params["lr"] / 10])
 
