@@ -305,7 +305,10 @@ default="adam"
         """Train one epoch on ``X``, ``y``, continuing from the current weights.
 
         There is no hold-out, early stopping or schedule: each call is one
-        pass at the base learning rate, as in scikit-learn's ``partial_fit``.
+        pass, with augmentation, at the learning rate ``lr`` has when it is
+        called (``set_params(lr=...)`` between calls changes it), as in
+        scikit-learn's ``partial_fit``. Streaming over chunks of data larger
+        than memory, and schedules over a stream: docs/streaming.md.
 
         Parameters
         ----------
