@@ -22,8 +22,9 @@ from sklearn_cnn import CNNClassifier
 from sklearn_cnn._device import resolve_device
 
 distributed = pytest.importorskip("distributed")
+import dask  # noqa: E402  (installed with distributed)
 
-pytestmark = pytest.mark.slow  # two clusters and two loky pools: about 40 s on 2 cores
+pytestmark = pytest.mark.slow  # three clusters and a loky pool: a minute or two on 2 cores
 
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 SEARCHES = {
@@ -34,14 +35,34 @@ SEARCHES = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def environ_restored():
+    """Put back what starting a nanny sets in this process's own environment.
+
+    Before it spawns a worker, a nanny sets dask's
+    "distributed.nanny.pre-spawn-environ" (OMP_NUM_THREADS=1, ...) and
+    PYTHONHASHSEED in ``os.environ`` of the process that starts the cluster;
+    the tests after these must not inherit it.
+    """
+    names = [*dask.config.get("distributed.nanny.pre-spawn-environ"), "PYTHONHASHSEED"]
+    with pytest.MonkeyPatch.context() as patch:
+        for name in names:
+            if name in os.environ:
+                patch.setenv(name, os.environ[name])
+            else:
+                patch.delenv(name, raising=False)
+        yield
+
+
 @pytest.fixture(scope="module")
 def client():
     """A Client of two worker processes with one thread each, torch on one thread."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
-            # The nanny starts each worker with OMP_NUM_THREADS=1 (dask's
-            # "distributed.nanny.pre-spawn-environ"); say so rather than rely on it.
+            # The nanny starts each worker with OMP_NUM_THREADS=1 and
+            # MKL_NUM_THREADS=1 (dask's "distributed.nanny.pre-spawn-environ"),
+            # so torch runs one thread there; say so rather than rely on it.
             client.run(torch.set_num_threads, 1)
             yield client
 
