@@ -19,7 +19,7 @@ ROOT = pathlib.Path(__file__).parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 #: Pages whose snippets train for more than a few seconds on 2 cores.
-SLOW_PAGES = {"README.md", "reproducibility.md", "user_guide.md"}
+SLOW_PAGES = {"README.md", "cluster.md", "reproducibility.md", "user_guide.md"}
 
 
 def snippets(page: pathlib.Path, language: str) -> list[tuple[int, str]]:
@@ -39,7 +39,12 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     (tmp_path / "examples").symlink_to(ROOT / "examples")
-    return tmp_path
+    environment = dict(os.environ)
+    yield tmp_path
+    # A snippet may change the environment (starting a Dask cluster sets
+    # OMP_NUM_THREADS and others): the next tests get it as it was.
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 @pytest.mark.parametrize("page", page_params("python"))
