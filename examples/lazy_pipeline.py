@@ -27,7 +27,7 @@ from sklearn_cnn import CNNClassifier
 from sklearn_cnn.preprocessing import ChannelStandardizer, ImageFileLoader, Resize
 
 
-def write_digit_files(folder, n=500):
+def write_digit_files(folder, n=300):
     """The first ``n`` digits as 8x8 gray PNG files in ``folder``; their paths and labels."""
     digits = load_digits()
     paths = []

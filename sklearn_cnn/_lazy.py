@@ -235,6 +235,8 @@ class LazyImages:
 
     def decode(self, paths) -> torch.Tensor:
         """Some of the files, decoded and transformed: float32 ``(n, C, H, W)``."""
+        if len(paths) == 0:
+            return torch.empty((0, *self.image_shape))
         pixels = decode_images(list(paths), self.mode, self.size)
         images = F.to_dtype(torch.from_numpy(pixels).permute(0, 3, 1, 2), torch.float32,
                             scale=True)
