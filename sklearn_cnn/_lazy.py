@@ -242,13 +242,19 @@ class LazyImages:
                             scale=True)
         return self._apply_steps(images)
 
-    def batch_size(self, n_bytes: int = CHUNK_BYTES) -> int:
-        """Images that fit in ``n_bytes`` as float32, decoded or transformed (at least one)."""
+    def batch_size(self, n_bytes: int | None = None) -> int:
+        """Images that fit in ``n_bytes`` (default ``CHUNK_BYTES``) as float32,
+        decoded or transformed (at least one)."""
         decoded = CHANNELS[self.mode] * math.prod(self.size)
+        n_bytes = CHUNK_BYTES if n_bytes is None else n_bytes
         return max(1, n_bytes // (4 * max(decoded, math.prod(self.image_shape))))
 
     def batches(self, batch_size: int | None = None) -> Iterator[torch.Tensor]:
         """Float32 ``(n, C, H, W)`` tensors of consecutive images, decoded a batch at a time.
+
+        A batch larger than ``CHUNK_BYTES`` holds is decoded and transformed
+        a chunk at a time, and its chunks joined: large files (photos resized
+        by a step) never take more than a chunk at their own size.
 
         Parameters
         ----------
@@ -259,9 +265,12 @@ class LazyImages:
         ------
         images : Tensor of shape (n, C, H, W)
         """
-        batch_size = batch_size or self.batch_size()
+        chunk = self.batch_size()
+        batch_size = batch_size or chunk
         for start in range(0, len(self), batch_size):
-            yield self.decode(self.paths[start:start + batch_size])
+            paths = self.paths[start:start + batch_size]
+            parts = [self.decode(paths[i:i + chunk]) for i in range(0, len(paths), chunk)]
+            yield parts[0] if len(parts) == 1 else torch.cat(parts)
 
     def __array__(self, dtype=None, copy=None):
         """Every image, decoded: float32 ``(N, C, H, W)`` (``np.asarray(images)``)."""

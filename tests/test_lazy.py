@@ -1,8 +1,11 @@
 """Pipelines on image files without loading the folder: ImageFileLoader(lazy=True), LazyImages."""
 
+import os
 import pathlib
 import pickle
 import runpy
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -176,3 +179,47 @@ def test_lazy_pipeline_example(capsys):
     out = capsys.readouterr().out
     assert "LazyImages(" in out and "steps=[Resize, ChannelStandardizer]" in out
     assert float(out.rsplit("accuracy:", 1)[1]) > 0.8
+
+
+#: Run in a fresh process: the peak RSS growth (KiB) of a lazy pipeline fit and
+#: predict on the first N files, then on all 4N, with 1 MiB chunks (a folder
+#: many chunks large, as a real one is against the default 64 MiB).
+_PEAK_RSS = """
+import resource, sys
+import numpy as np
+from sklearn.pipeline import make_pipeline
+from sklearn_cnn import CNNClassifier, _lazy
+from sklearn_cnn.preprocessing import ChannelStandardizer, ImageFileLoader, Resize, _base
+
+_base.CHUNK_BYTES = _lazy.CHUNK_BYTES = 2**20
+paths = sys.argv[1:]
+peaks = [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]
+for n in (len(paths) // 4, len(paths)):
+    pipe = make_pipeline(ImageFileLoader(lazy=True), Resize((32, 32)), ChannelStandardizer(),
+                         CNNClassifier(conv_channels=(4,), dense_units=(8,), max_epochs=1,
+                                       batch_size=16, augment=None, validation_fraction=0,
+                                       device="cpu", random_state=0))
+    pipe.fit(paths[:n], np.arange(n) % 2).predict(paths[:n])
+    peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(peaks[1] - peaks[0], peaks[2] - peaks[1])
+"""
+
+
+@pytest.mark.slow
+def test_peak_memory_stays_flat_with_four_times_the_files(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(1024):  # 64x64 RGB: 48 MiB as the eager float32 array
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(paths[-1])
+    # N = 256 already fills a batch of prediction (INFERENCE_BATCH_SIZE).
+    # A fixed mmap threshold: glibc's moving one lets freed chunks stay in the
+    # heap, a few MiB of RSS that depends on the allocator, not on the code.
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"}
+    result = subprocess.run([sys.executable, "-c", _PEAK_RSS, *paths], capture_output=True,
+                            text=True, check=True, env=env)
+    first_kib, more_kib = map(int, result.stdout.split())
+    eager_kib = 4 * 1024 * 3 * 64 * 64 // 1024
+    assert more_kib < eager_kib / 4, (first_kib, more_kib)  # eager: more than eager_kib

@@ -80,6 +80,8 @@ class ImageFileLoader(ImageTransformer):
     ...     Image.fromarray(np.zeros((20, 30), dtype=np.uint8)).save(p)
     >>> ImageFileLoader(size=(28, 28)).fit_transform(paths).shape
     (3, 1, 28, 28)
+    >>> ImageFileLoader(lazy=True).fit_transform(paths)
+    LazyImages(3 files, mode='L', size=(20, 30), steps=[])
     """
 
     _parameter_constraints = {
