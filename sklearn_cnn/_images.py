@@ -7,6 +7,8 @@ This is the one place that tells image files from pixels. The classifier
 - a 1-D array-like of paths is kept as paths, decoded lazily (batch by
   batch, or one file at a time by a ``DataLoader``) at one size and mode,
   chosen by the rule of ``sklearn_cnn._sizes`` (``sklearn_cnn._files``);
+- a ``LazyImages`` (``ImageFileLoader(lazy=True)``) is files too, decoded
+  with its transformers applied (``sklearn_cnn._lazy``);
 - anything else is validated, not converted, as ``sklearn_cnn._layout``
   reads it (a list of PIL images is decoded there).
 
@@ -33,8 +35,10 @@ from ._files import (
     is_path_array,
     iter_file_batches,
     mode_for_channels,
+    read_headers,
 )
 from ._layout import ImageLayout, to_float_nchw, validate_images
+from ._lazy import LazyImages
 from ._weights import weighted
 
 __all__ = ["ImageInput", "check_feature_names", "read_images"]
@@ -46,16 +50,17 @@ class ImageInput:
 
     Attributes
     ----------
-    data : list of str or ndarray
-        The image files' paths, or the validated pixels in their own layout
-        and dtype.
+    data : list of str, LazyImages or ndarray
+        The image files' paths (or a ``LazyImages``: files and the
+        transformers to apply to them), or the validated pixels in their
+        own layout and dtype.
     layout : ImageLayout or None
         How ``data`` holds its images; None for files.
     image_shape : (int, int, int)
         ``(C, H, W)`` of one image as the network takes it.
     """
 
-    data: list[str] | np.ndarray
+    data: list[str] | LazyImages | np.ndarray
     layout: ImageLayout | None
     image_shape: tuple[int, int, int]
 
@@ -89,6 +94,8 @@ class ImageInput:
         Files are decoded one batch at a time, on the host; arrays are placed
         once (see :meth:`tensor`) and sliced.
         """
+        if isinstance(self.data, LazyImages):
+            return self.data.batches(batch_size)
         if self.is_files:
             return iter_file_batches(self.data, self.mode, self.image_shape[1:], batch_size)
         return iter(self.tensor(device).split(batch_size))
@@ -115,6 +122,8 @@ class ImageInput:
         -------
         data : Dataset, Tensor or dict of Tensor
         """
+        if isinstance(self.data, LazyImages):
+            return self.data.dataset(y, sample_weight)
         if self.is_files:
             return ImageFileDataset(self.data, y, self.mode, self.image_shape[1:], sample_weight)
         images = self.tensor(device)
@@ -126,6 +135,8 @@ class ImageInput:
         """Pixels as a new float32 ``(N, C, H, W)`` array; files are all decoded."""
         if not self.is_files:
             return to_float_nchw(self.data, self.layout)
+        if isinstance(self.data, LazyImages):
+            return np.asarray(self.data)
         pixels = decode_images(self.data, self.mode, self.image_shape[1:])
         return to_float_nchw(pixels, ImageLayout("channels_last", self.image_shape))
 
@@ -145,8 +156,9 @@ def read_images(
 
     Parameters
     ----------
-    X : 1-D array-like of str or os.PathLike, list of PIL images, or array-like
+    X : 1-D array-like of str or os.PathLike, LazyImages, list of PIL images, or array-like
         Image files, or images in any layout of ``sklearn_cnn._layout``.
+        A ``LazyImages`` has its own shape (``image_shape`` does not apply).
     image_shape : tuple of int, default=None
         ``(H, W)`` or ``(C, H, W)``: for flat ``(N, F)`` arrays, their shape;
         for files and PIL images, the size (and channels: 1 gray, 3 RGB) to
@@ -187,6 +199,8 @@ def read_images(
     """
     if estimator is not None:
         check_feature_names(estimator, X, reset=expected is None)
+    if isinstance(X, LazyImages):
+        return _read_lazy(X, expected, check_files)
     if is_path_array(X):
         paths = check_paths(X)
         if expected is not None and not check_files:
@@ -199,6 +213,18 @@ def read_images(
         estimator=estimator,
     )
     return ImageInput(array, layout, layout.image_shape)
+
+
+def _read_lazy(images: LazyImages, expected, check_files: bool) -> ImageInput:
+    """``images`` as an ``ImageInput``, checked against a fitted shape."""
+    if expected is not None and images.image_shape != tuple(expected):
+        raise ValueError(
+            f"The images are {images.image_shape} (C, H, W) after their steps; "
+            f"{tuple(expected)} are expected, as in fit."
+        )
+    if check_files:
+        read_headers(list(images.paths))
+    return ImageInput(images, None, images.image_shape)
 
 
 def check_feature_names(estimator, X, *, reset: bool) -> None:

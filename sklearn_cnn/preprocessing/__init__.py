@@ -11,10 +11,15 @@ Their output is an image array, never a DataFrame: ``set_output`` takes
 keep and check its column names (``feature_names_in_``), as scikit-learn's
 transformers do.
 
+On image files, ``ImageFileLoader(lazy=True)`` returns a ``LazyImages``
+that every transformer here extends with itself and ``CNNClassifier``
+decodes batch by batch: a pipeline on a folder larger than memory.
+
 Random augmentation is not a pipeline step (a pipeline transforms the same way
 at fit and predict): it is ``CNNClassifier(augment=...)``.
 """
 
+from .._lazy import LazyImages, MemoryBudgetWarning
 from ._base import ImageTransformer
 from ._color import Grayscale
 from ._convert import Rescale, ToImage
@@ -28,6 +33,8 @@ __all__ = [
     "Grayscale",
     "ImageFileLoader",
     "ImageTransformer",
+    "LazyImages",
+    "MemoryBudgetWarning",
     "Pad",
     "Rescale",
     "Resize",

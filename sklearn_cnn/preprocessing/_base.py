@@ -14,12 +14,9 @@ from sklearn.utils.validation import check_is_fitted
 from .._files import is_path_array
 from .._images import read_images
 from .._layout import DATA_FORMATS, ImageLayout, normalize_image_shape, to_float_nchw
+from .._lazy import CHUNK_BYTES, LazyImages
 
 __all__ = ["CHUNK_BYTES", "ImageTransformer", "shared_docs"]
-
-#: Float32 input bytes converted and transformed at a time: a transformer
-#: needs the caller's array, its output, and about this much more.
-CHUNK_BYTES = 64 * 2**20
 
 COMMON_CONSTRAINTS = {
     "image_shape": [None, tuple, list],
@@ -72,6 +69,10 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
     ``CHUNK_BYTES``. Fitted on a DataFrame of flat images, it keeps the
     column names in ``feature_names_in_`` and checks them in ``transform``,
     as scikit-learn's transformers do.
+
+    On a ``LazyImages`` (``ImageFileLoader(lazy=True)``), ``fit`` streams
+    the images in batches and ``transform`` decodes nothing: it returns the
+    ``LazyImages`` with a copy of the fitted transformer appended.
     """
 
     _parameter_constraints: dict = COMMON_CONSTRAINTS
@@ -81,9 +82,9 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like
+        X : array-like or LazyImages
             Images as ``(N, H, W)``, ``(N, H, W, C)``, ``(N, C, H, W)`` or
-            flat ``(N, F)`` (see ``image_shape``).
+            flat ``(N, F)`` (see ``image_shape``); or image files to stream.
         y : None
             Ignored.
 
@@ -105,15 +106,18 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like
+        X : array-like or LazyImages
             Images of the shape seen in ``fit``, in any accepted layout.
 
         Returns
         -------
-        images : ndarray of shape (N, C, H, W), dtype float32
+        images : ndarray of shape (N, C, H, W), dtype float32, or LazyImages
+            A LazyImages input gives a LazyImages, with this transformer appended.
         """
         check_is_fitted(self)
         X, layout = self._validate(X, expected=self.input_shape_)
+        if isinstance(X, LazyImages):
+            return X.then(self)
         return self._transform_in_chunks(X, layout)
 
     def set_output(self, *, transform=None):
@@ -179,6 +183,8 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=expected, estimator=self,
         )
+        if isinstance(images.data, LazyImages):  # decoded as channels-first batches
+            return images.data, ImageLayout("channels_first", images.image_shape)
         return images.data, images.layout
 
     def _check_input_shape(self, input_shape: tuple[int, int, int]) -> None:
@@ -192,8 +198,13 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ helpers
 
-    def _chunks(self, X: np.ndarray, layout: ImageLayout):
+    def _chunks(self, X: np.ndarray | LazyImages, layout: ImageLayout):
         """Float32 ``(n, C, H, W)`` tensors of consecutive images of ``X``."""
+        if isinstance(X, LazyImages):  # decoded one chunk at a time
+            step = X.batch_size(CHUNK_BYTES)
+            for start, batch in zip(range(0, len(X), step), X.batches(step), strict=True):
+                yield start, batch
+            return
         step = max(1, CHUNK_BYTES // (4 * math.prod(layout.image_shape)))
         for start in range(0, len(X), step):
             yield start, torch.from_numpy(to_float_nchw(X[start:start + step], layout))

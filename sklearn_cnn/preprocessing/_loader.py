@@ -12,6 +12,7 @@ from torchvision.transforms.v2 import functional as F
 
 from .._files import CHANNELS, is_path_array, mode_for_channels
 from .._images import read_images
+from .._lazy import LazyImages, check_memory_budget
 from .._sizes import size_pair
 from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
@@ -26,6 +27,13 @@ class ImageFileLoader(ImageTransformer):
     transformers take, pass through converted (and resized to ``size``), so
     one pipeline serves both files and arrays.
 
+    With ``lazy=True``, ``transform`` decodes nothing: it returns a
+    ``LazyImages`` (the paths, their mode and size), which the other image
+    transformers extend with themselves and ``CNNClassifier`` decodes batch
+    by batch, so a pipeline on a folder larger than memory runs in flat
+    memory. Eager loading (the default) warns with a ``MemoryBudgetWarning``
+    before decoding more than ``max_bytes``.
+
     Parameters
     ----------
     size : int or (int, int), default=None
@@ -37,6 +45,15 @@ class ImageFileLoader(ImageTransformer):
     mode : {"L", "RGB", "RGBA"}, default=None
         Colour mode the files are converted to; None reads them as gray
         ("L") when all are gray, else as "RGB".
+    lazy : bool, default=False
+        Return image files as a ``LazyImages`` that is decoded only when
+        needed (batch by batch), rather than as an array. Arrays of pixels
+        are returned as arrays either way.
+    max_bytes : int, "auto" or None, default="auto"
+        Budget of the float32 array eager loading builds: above it,
+        ``transform`` warns with a ``MemoryBudgetWarning`` naming
+        ``lazy=True``. "auto" is half of the machine's physical memory;
+        None never warns.
     image_shape : tuple of int, default=None
         ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` array input.
     data_format : {"auto", "channels_first", "channels_last"}, default="auto"
@@ -63,17 +80,24 @@ class ImageFileLoader(ImageTransformer):
     ...     Image.fromarray(np.zeros((20, 30), dtype=np.uint8)).save(p)
     >>> ImageFileLoader(size=(28, 28)).fit_transform(paths).shape
     (3, 1, 28, 28)
+    >>> ImageFileLoader(lazy=True).fit_transform(paths)
+    LazyImages(3 files, mode='L', size=(20, 30), steps=[])
     """
 
     _parameter_constraints = {
         **COMMON_CONSTRAINTS,
         "size": [None, Interval(Integral, 1, None, closed="left"), tuple, list],
         "mode": [None, StrOptions({"L", "RGB", "RGBA"})],
+        "lazy": ["boolean"],
+        "max_bytes": [None, Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     }
 
-    def __init__(self, size=None, mode=None, *, image_shape=None, data_format="auto"):
+    def __init__(self, size=None, mode=None, lazy=False, max_bytes="auto", *, image_shape=None,
+                 data_format="auto"):
         self.size = size
         self.mode = mode
+        self.lazy = lazy
+        self.max_bytes = max_bytes
         self.image_shape = image_shape
         self.data_format = data_format
 
@@ -118,7 +142,13 @@ class ImageFileLoader(ImageTransformer):
 
         Returns
         -------
-        images : ndarray of shape (N, C, H, W), dtype float32
+        images : ndarray of shape (N, C, H, W), dtype float32, or LazyImages
+            A LazyImages of the files when ``lazy=True``.
+
+        Warns
+        -----
+        MemoryBudgetWarning
+            When ``lazy=False`` and the array would exceed ``max_bytes``.
         """
         check_is_fitted(self, "input_shape_")
         if not is_path_array(X):
@@ -128,7 +158,12 @@ class ImageFileLoader(ImageTransformer):
                 f"This ImageFileLoader was fitted on {self.input_shape_[0]}-channel "
                 "arrays, which no image file mode has; fit it on files instead."
             )
-        return read_images(X, expected=self.input_shape_, estimator=self).to_array()
+        images = read_images(X, expected=self.input_shape_, estimator=self)
+        if self.lazy:
+            return LazyImages(images.data, self.mode_, images.image_shape[1:])
+        check_memory_budget(len(images), images.image_shape, self.max_bytes,
+                            owner=type(self).__name__)
+        return images.to_array()
 
     def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
         size = self._size()
