@@ -8,6 +8,7 @@ from ._augment import BatchAugment
 from ._classifier import CNNClassifier
 from ._compat import register_old_module_paths
 from ._convnet import ConvNet
+from ._lazy import MemoryBudgetWarning
 from ._lr_finder import lr_sweep
 from ._persistence import load, save
 from ._sizes import ImageSizeWarning
@@ -21,6 +22,7 @@ __all__ = [
     "CNNClassifier",
     "ConvNet",
     "ImageSizeWarning",
+    "MemoryBudgetWarning",
     "__version__",
     "load",
     "lr_sweep",

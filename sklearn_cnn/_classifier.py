@@ -280,7 +280,9 @@ default="adam"
             Or a 1-D array of image file paths, decoded lazily batch by
             batch (a folder larger than memory trains in flat memory) and
             resized to ``image_shape`` (default: their most common size, with
-            an ``ImageSizeWarning`` if they differ); PIL images likewise.
+            an ``ImageSizeWarning`` if they differ); PIL images likewise; a
+            ``LazyImages`` from ``ImageFileLoader(lazy=True)`` and the
+            transformers after it, decoded item by item.
         y : array-like of shape (N,) or (N, n_labels)
             Class labels; or, for multilabel targets, a 0/1 indicator matrix
             (one column per label, any number of them 1 in a row; a list of
