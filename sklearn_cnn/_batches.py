@@ -69,7 +69,8 @@ class TensorBatches:
         The generator of the shuffles, on the data's device (the fit's own:
         ``sklearn_cnn._random``); None: torch's global generator there.
     **kwargs
-        Passed to the ``DataLoader`` of the fallback.
+        Passed to the ``DataLoader`` of the fallback (``num_workers``,
+        ``pin_memory``: ``sklearn_cnn._loading``).
     """
 
     def __init__(self, dataset, batch_size: int, shuffle: bool = False,
@@ -78,19 +79,16 @@ class TensorBatches:
         self.shuffle = shuffle
         self.generator = generator
         self.tensors = _tensors(dataset)
-        self.fallback = (
-            DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator,
-                       **kwargs)
-            if self.tensors is None else None
-        )
+        self.dataset = dataset
+        self.loader_kwargs = kwargs
         self.n = len(dataset)
 
     def __len__(self) -> int:
         return math.ceil(self.n / self.batch_size)
 
     def __iter__(self):
-        if self.fallback is not None:
-            yield from self.fallback
+        if self.tensors is None:
+            yield from self._loader()
             return
         X, y, indices, device = self.tensors
         if self.shuffle:
@@ -102,3 +100,17 @@ class TensorBatches:
             else:
                 batch = indices[start:start + self.batch_size]
             yield _take(X, batch), (y[batch] if y is not None else None)
+
+    def _loader(self) -> DataLoader:
+        """A ``DataLoader`` of the dataset, in an order drawn here, once per epoch.
+
+        Not the ``DataLoader``'s own shuffling: its sampler draws a second,
+        empty permutation when it runs out, which worker processes
+        (``num_workers`` > 0) reach batches ahead of the training, between
+        other draws (augmentation) from ``generator``; the model would then
+        depend on the number of workers.
+        """
+        order = (torch.randperm(self.n, generator=self.generator).tolist()
+                 if self.shuffle else None)
+        return DataLoader(self.dataset, batch_size=self.batch_size, sampler=order,
+                          generator=self.generator, **self.loader_kwargs)
