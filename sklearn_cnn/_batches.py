@@ -16,7 +16,7 @@ import math
 import numpy as np
 import torch
 from skorch.dataset import Dataset
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, Sampler, Subset
 
 __all__ = ["TensorBatches"]
 
@@ -81,6 +81,7 @@ class TensorBatches:
         self.tensors = _tensors(dataset)
         self.dataset = dataset
         self.loader_kwargs = kwargs
+        self.loader = None
         self.n = len(dataset)
 
     def __len__(self) -> int:
@@ -102,15 +103,39 @@ class TensorBatches:
             yield _take(X, batch), (y[batch] if y is not None else None)
 
     def _loader(self) -> DataLoader:
-        """A ``DataLoader`` of the dataset, in an order drawn here, once per epoch.
+        """The ``DataLoader`` of the dataset, in an order drawn here, once per epoch.
 
-        Not the ``DataLoader``'s own shuffling: its sampler draws a second,
-        empty permutation when it runs out, which worker processes
-        (``num_workers`` > 0) reach batches ahead of the training, between
-        other draws (augmentation) from ``generator``; the model would then
-        depend on the number of workers.
+        Built on the first epoch and kept, with its workers if any
+        (``persistent_workers``), for the iterator's life: skorch's
+        ``fit_loop`` builds one iterator per fit and dataset. Not the ``DataLoader``'s own
+        shuffling, which would make the model depend on the number of
+        workers: its sampler draws a second, empty permutation when it runs
+        out, which workers reach batches ahead of the training, between other
+        draws (augmentation) from ``generator``; and it draws its workers'
+        seed once per epoch without persistent workers, once in all with.
+        Here ``generator`` gives one seed, for the ``DataLoader``'s own
+        generator, and one order per epoch, at any number of workers.
         """
-        order = (torch.randperm(self.n, generator=self.generator).tolist()
-                 if self.shuffle else None)
-        return DataLoader(self.dataset, batch_size=self.batch_size, sampler=order,
-                          generator=self.generator, **self.loader_kwargs)
+        if self.loader is None:
+            seed = int(torch.randint(2**62, (), generator=self.generator))
+            workers = self.loader_kwargs.get("num_workers", 0) > 0
+            self.loader = DataLoader(
+                self.dataset, batch_size=self.batch_size, sampler=_Order(self.n),
+                generator=torch.Generator().manual_seed(seed),
+                persistent_workers=workers, **self.loader_kwargs)
+        if self.shuffle:
+            self.loader.sampler.order = torch.randperm(self.n, generator=self.generator).tolist()
+        return self.loader
+
+
+class _Order(Sampler):
+    """The indices of ``order``, which the iterator sets for each epoch (default: in turn)."""
+
+    def __init__(self, n: int) -> None:
+        self.order = range(n)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self):
+        return iter(self.order)

@@ -146,9 +146,9 @@ default="adam"
         Worker processes that decode and resize image files (training and
         prediction) while the network runs; 0 decodes in the main process.
         No effect on arrays and PIL images. "auto": none for fewer than 512
-        files or on one CPU core, else one per core beyond the first, at
-        most 4 (measured: docs/benchmarks.md, "Image files"). The model does
-        not depend on it.
+        files or on fewer than 4 CPU cores (where workers slow training
+        down: docs/benchmarks.md, "Image files"), else half the cores, at
+        most 4. The model does not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seed of weight initialisation, shuffling, augmentation, dropout and
         the hold-out split. An int gives identical models on the same device

@@ -1,5 +1,8 @@
 """num_workers: image files decoded by DataLoader worker processes."""
 
+import multiprocessing
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -8,6 +11,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from torch.utils.data import DataLoader, Dataset
 
 from sklearn_cnn import CNNClassifier, _classifier, _loading
+from sklearn_cnn._batches import TensorBatches
 from sklearn_cnn._files import iter_file_batches
 from sklearn_cnn._loading import load_file_batches, loader_kwargs, resolve_num_workers
 
@@ -82,7 +86,8 @@ def test_augmentation_sees_file_batches(digit_files, fast_params):
 
 
 @pytest.mark.parametrize(("cores", "n_files", "expected"), [
-    (1, 100_000, 0), (2, 100, 0), (2, 10_000, 1), (3, 10_000, 2), (16, 10_000, 4),
+    (1, 100_000, 0), (2, 100_000, 0), (4, 100, 0), (4, 10_000, 2), (6, 512, 3),
+    (16, 10_000, 4),
 ])
 def test_auto_resolves_by_cores_and_files(cores, n_files, expected):
     assert resolve_num_workers("auto", n_files, cores=cores) == expected
@@ -95,7 +100,7 @@ def test_auto_in_a_fit(digit_files, fast_params, monkeypatch):
     clf = CNNClassifier(**params).fit(paths, y)  # 120 files: too few for workers
     assert clf.num_workers == "auto" and clf.net_.iterator_train__num_workers == 0
     monkeypatch.setattr(_loading, "MIN_FILES_FOR_WORKERS", 100)
-    monkeypatch.setattr(_loading, "available_cores", lambda: 3)
+    monkeypatch.setattr(_loading, "available_cores", lambda: 4)
     assert CNNClassifier(**params).fit(paths, y).net_.iterator_train__num_workers == 2
 
 
@@ -125,3 +130,33 @@ class _Threads(Dataset):
 def test_workers_run_torch_on_one_thread():
     loader = DataLoader(_Threads(), batch_size=None, **loader_kwargs(2, "cpu"))
     assert list(loader) == [1, 1]
+
+
+class _Pids(Dataset):
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        return torch.tensor([os.getpid(), i])
+
+
+def test_workers_persist_from_epoch_to_epoch(digit_files, fast_params):
+    # The DataLoader and its workers are the iterator's, which skorch keeps
+    # for the whole fit; each epoch in a new order.
+    generator = torch.Generator().manual_seed(0)
+    batches = TensorBatches(_Pids(), batch_size=4, shuffle=True, generator=generator,
+                            **loader_kwargs(2, "cpu"))
+    epochs = [torch.cat(list(batches)) for _ in range(3)]
+    pids = {int(pid) for epoch in epochs for pid in epoch[:, 0]}
+    assert len(pids) == 2 and os.getpid() not in pids  # the same two workers throughout
+    orders = [epoch[:, 1].tolist() for epoch in epochs]
+    assert all(sorted(order) == list(range(8)) for order in orders)
+    assert orders[0] != orders[1] != orders[2]
+    del batches  # and its workers
+    assert multiprocessing.active_children() == []
+    # skorch builds one iterator per fit: the workers stop with the fit.
+    paths, y = digit_files
+    clf = CNNClassifier(**{**fast_params, "max_epochs": 3, "device": "cpu"}, num_workers=1)
+    clf.fit(paths, y)
+    assert clf.net_.iterator_train__num_workers == 1
+    assert multiprocessing.active_children() == []
