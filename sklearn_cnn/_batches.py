@@ -16,7 +16,7 @@ import math
 import numpy as np
 import torch
 from skorch.dataset import Dataset
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, Sampler, Subset
 
 __all__ = ["TensorBatches"]
 
@@ -69,7 +69,8 @@ class TensorBatches:
         The generator of the shuffles, on the data's device (the fit's own:
         ``sklearn_cnn._random``); None: torch's global generator there.
     **kwargs
-        Passed to the ``DataLoader`` of the fallback.
+        Passed to the ``DataLoader`` of the fallback (``num_workers``,
+        ``pin_memory``: ``sklearn_cnn._loading``).
     """
 
     def __init__(self, dataset, batch_size: int, shuffle: bool = False,
@@ -78,19 +79,17 @@ class TensorBatches:
         self.shuffle = shuffle
         self.generator = generator
         self.tensors = _tensors(dataset)
-        self.fallback = (
-            DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator,
-                       **kwargs)
-            if self.tensors is None else None
-        )
+        self.dataset = dataset
+        self.loader_kwargs = kwargs
+        self.loader = None
         self.n = len(dataset)
 
     def __len__(self) -> int:
         return math.ceil(self.n / self.batch_size)
 
     def __iter__(self):
-        if self.fallback is not None:
-            yield from self.fallback
+        if self.tensors is None:
+            yield from self._loader()
             return
         X, y, indices, device = self.tensors
         if self.shuffle:
@@ -102,3 +101,41 @@ class TensorBatches:
             else:
                 batch = indices[start:start + self.batch_size]
             yield _take(X, batch), (y[batch] if y is not None else None)
+
+    def _loader(self) -> DataLoader:
+        """The ``DataLoader`` of the dataset, in an order drawn here, once per epoch.
+
+        Built on the first epoch and kept, with its workers if any
+        (``persistent_workers``), for the iterator's life: skorch's
+        ``fit_loop`` builds one iterator per fit and dataset. Not the ``DataLoader``'s own
+        shuffling, which would make the model depend on the number of
+        workers: its sampler draws a second, empty permutation when it runs
+        out, which workers reach batches ahead of the training, between other
+        draws (augmentation) from ``generator``; and it draws its workers'
+        seed once per epoch without persistent workers, once in all with.
+        Here ``generator`` gives one seed, for the ``DataLoader``'s own
+        generator, and one order per epoch, at any number of workers.
+        """
+        if self.loader is None:
+            seed = int(torch.randint(2**62, (), generator=self.generator))
+            workers = self.loader_kwargs.get("num_workers", 0) > 0
+            self.loader = DataLoader(
+                self.dataset, batch_size=self.batch_size, sampler=_Order(self.n),
+                generator=torch.Generator().manual_seed(seed),
+                persistent_workers=workers, **self.loader_kwargs)
+        if self.shuffle:
+            self.loader.sampler.order = torch.randperm(self.n, generator=self.generator).tolist()
+        return self.loader
+
+
+class _Order(Sampler):
+    """The indices of ``order``, which the iterator sets for each epoch (default: in turn)."""
+
+    def __init__(self, n: int) -> None:
+        self.order = range(n)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __iter__(self):
+        return iter(self.order)

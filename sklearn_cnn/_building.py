@@ -51,6 +51,7 @@ from ._device import bfloat16_is_fast, channels_last_is_fast
 from ._epoch_log import EpochLog
 from ._graphs import graphs_apply
 from ._holdout import HoldoutSplit
+from ._loading import loader_kwargs, resolve_num_workers
 from ._losses import make_criterion
 from ._optimizers import resolve_optimizer
 from ._params import as_units
@@ -173,6 +174,8 @@ class NetBuilderMixin:
             n_valid = split.n_valid(len(y))
         steps_per_epoch = -(-(len(y) - n_valid) // self.batch_size)
         augment = settle_augment(self.augment, input_shape)
+        # For the DataLoader of image files; tensors are sliced without one.
+        loader = loader_kwargs(resolve_num_workers(self.num_workers, len(y)), device)
         return self.net_class(
             module,
             augment=augment,
@@ -192,6 +195,8 @@ class NetBuilderMixin:
             iterator_train=TensorBatches,
             iterator_valid=TensorBatches,
             iterator_train__shuffle=True,
+            **{f"iterator_{kind}__{k}": v for kind in ("train", "valid")
+               for k, v in loader.items()},
             device=str(device),
             verbose=int(self.verbose),
             callbacks__print_log=EpochLog(),

@@ -142,6 +142,13 @@ default="adam"
         "cuda", "cuda:N". On CUDA the training step is replayed from a CUDA
         graph and predictions follow PyTorch's TF32 default (within about
         1e-3 of the CPU's; docs/user_guide.md, "CUDA and precision").
+    num_workers : int or "auto", default="auto"
+        Worker processes that decode and resize image files (training and
+        prediction) while the network runs; 0 decodes in the main process.
+        No effect on arrays and PIL images. "auto": none for fewer than 512
+        files or on fewer than 4 CPU cores (where workers slow training
+        down: docs/benchmarks.md, "Image files"), else half the cores, at
+        most 4. The model does not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seed of weight initialisation, shuffling, augmentation, dropout and
         the hold-out split. An int gives identical models on the same device
@@ -228,6 +235,7 @@ default="adam"
         image_shape=None,
         data_format="auto",
         device="auto",
+        num_workers="auto",
         random_state=None,
         verbose=0,
     ):
@@ -264,6 +272,7 @@ default="adam"
         self.image_shape = image_shape
         self.data_format = data_format
         self.device = device
+        self.num_workers = num_workers
         self.random_state = random_state
         self.verbose = verbose
 
@@ -403,7 +412,8 @@ default="adam"
             expected=self.input_shape_, estimator=self,
         )
         if images.is_files:  # decoded batch by batch, never all at once
-            batches = images.batches(INFERENCE_BATCH_SIZE)
+            batches = images.batches(INFERENCE_BATCH_SIZE, self.device_,
+                                     num_workers=self.num_workers)
             return np.concatenate([self._predict_logits(batch) for batch in batches])
         return self._predict_logits(images.tensor(self.device_))
 
@@ -516,6 +526,7 @@ default="adam"
     def __setstate__(self, state) -> None:
         if "net_" in state:
             state.setdefault("multilabel_", False)  # pickled before multilabel targets
+        state.setdefault("num_workers", "auto")  # pickled before the parameter
         super().__setstate__(state)
         if "net_" in state:
             # skorch maps a CUDA-trained net to the CPU where CUDA is missing.

@@ -33,12 +33,12 @@ from ._files import (
     decode_images,
     file_input_shape,
     is_path_array,
-    iter_file_batches,
     mode_for_channels,
     read_headers,
 )
 from ._layout import ImageLayout, to_float_nchw, validate_images
 from ._lazy import LazyImages
+from ._loading import load_file_batches
 from ._weights import weighted
 
 __all__ = ["ImageInput", "check_feature_names", "read_images"]
@@ -87,17 +87,19 @@ class ImageInput:
             return torch.from_numpy(self.to_array())
         return place_images(self.data, self.layout, torch.device(device))
 
-    def batches(self, batch_size: int, device: torch.device | str = "cpu"
-                ) -> Iterator[torch.Tensor]:
+    def batches(self, batch_size: int, device: torch.device | str = "cpu",
+                num_workers: int | str = 0) -> Iterator[torch.Tensor]:
         """Float32 ``(n, C, H, W)`` tensors of consecutive images, ``batch_size`` at a time.
 
-        Files are decoded one batch at a time, on the host; arrays are placed
-        once (see :meth:`tensor`) and sliced.
+        Files are decoded one batch at a time, on the host, by ``num_workers``
+        DataLoader workers (``sklearn_cnn._loading``; 0: as the batches are
+        asked for); arrays are placed once (see :meth:`tensor`) and sliced.
         """
         if isinstance(self.data, LazyImages):
             return self.data.batches(batch_size)
         if self.is_files:
-            return iter_file_batches(self.data, self.mode, self.image_shape[1:], batch_size)
+            return iter(load_file_batches(self.data, self.mode, self.image_shape[1:],
+                                          batch_size, num_workers, device))
         return iter(self.tensor(device).split(batch_size))
 
     def training_data(self, y: np.ndarray, sample_weight: np.ndarray | None,

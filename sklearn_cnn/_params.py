@@ -65,6 +65,7 @@ PARAMETER_CONSTRAINTS = {
     "image_shape": [None, tuple, list],
     "data_format": [StrOptions(set(DATA_FORMATS))],
     "device": [str, torch.device],
+    "num_workers": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }

@@ -314,6 +314,10 @@ class CNNNet(NeuralNetClassifier):
         self._set_training(True)
         Xi, yi = unpack_data(batch)
         images, sample_weight = split_weighted(Xi)
+        if torch.is_tensor(images):
+            # Non-blocking: from the pinned memory of a DataLoader of image
+            # files (``_loading``), the copy overlaps the host's work.
+            images = images.to(self.device, non_blocking=True)
         if self.augment_ is not None:
             images = self.augment_(to_device(images, self.device))
         y_pred = self.infer(images, **fit_params)

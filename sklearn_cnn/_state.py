@@ -81,6 +81,7 @@ class NetStateMixin:
 
         history = attributes.pop("history", None)
         vars(self).update(attributes)
+        vars(self).setdefault("num_workers", "auto")  # files saved before the parameter
         if history is None:  # not fitted
             return
         vars(self).setdefault("multilabel_", False)  # files saved before multilabel targets

@@ -60,5 +60,5 @@ def test_batches_are_slices_not_collated_samples():
 def test_other_datasets_use_a_dataloader():
     data = TensorDataset(X, torch.as_tensor(y))
     batches = TensorBatches(data, batch_size=4)
-    assert isinstance(batches.fallback, DataLoader)
+    assert batches.tensors is None and isinstance(batches._loader(), DataLoader)
     assert [len(b[0]) for b in batches] == [4, 4, 2]

@@ -20,6 +20,8 @@ QUICK_ARGS = {
     "gpu_defaults.py": ["--device", "cpu", "--mnist-train", "300", "--images", "512"],
     "precision.py": ["--device", "cpu"],
     "threads.py": ["--runs", "1", "--images", "300", "--epochs", "2", "--folds", "2"],
+    "files.py": ["--runs", "1", "--images", "40", "--sizes", "16", "--epochs", "1",
+                 "--memory-images", "30", "--memory-size", "16"],
 }
 
 #: What a script prints when it ran (the others print medians).
