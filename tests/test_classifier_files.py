@@ -40,7 +40,7 @@ def test_image_shape_sets_the_size_and_channels(digit_files, fast_params):
     assert clf.predict(paths[:5]).shape == (5,)
 
 
-def test_files_are_decoded_lazily_one_at_a_time(digit_files, monkeypatch, fast_params):
+def test_files_are_decoded_lazily_one_batch_at_a_time(digit_files, monkeypatch, fast_params):
     paths, y = digit_files
     calls = []
     original = _files.decode_images
@@ -50,8 +50,9 @@ def test_files_are_decoded_lazily_one_at_a_time(digit_files, monkeypatch, fast_p
         return original(batch, *args, **kwargs)
 
     monkeypatch.setattr(_files, "decode_images", counting)
-    CNNClassifier(**{**fast_params, "max_epochs": 2, "image_shape": (8, 8)}).fit(paths[:64], y[:64])
-    assert calls == [1] * 128  # every file once an epoch, never all at once
+    CNNClassifier(**{**fast_params, "max_epochs": 2, "image_shape": (8, 8),
+                     "batch_size": 16}).fit(paths[:64], y[:64])
+    assert calls == [16] * 8  # every file once an epoch, a batch at a time, never all at once
 
 
 def test_missing_files_are_named_before_training(digit_files, tmp_path, fast_params):
