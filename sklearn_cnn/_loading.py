@@ -16,12 +16,11 @@ decode, at most four (not measured yet: the project's machine has 2).
 Each worker runs torch on one thread: decoding needs none.
 
 Decoding draws no random numbers, so the workers need no seeds of their own:
-the same ``random_state`` gives the same model at any ``num_workers`` (the
-``DataLoader`` draws its order and its workers' base seed from the fit's
-generator, at any number of workers). Workers are started for each epoch
-(not ``persistent_workers``): a persistent ``DataLoader`` draws its workers'
-base seed only once, which would tie the order of later epochs to the
-number of workers.
+the same ``random_state`` gives the same model at any ``num_workers``. For
+training, ``_batches.TensorBatches`` draws each epoch's order from the fit's
+generator and keeps one ``DataLoader``, with its workers
+(``persistent_workers``), for the whole fit; prediction starts its workers
+for the one pass it makes.
 """
 
 from __future__ import annotations
