@@ -143,14 +143,9 @@ def load_file_batches(paths: list[str], mode: str, size, batch_size: int,
 
     Parameters
     ----------
-    paths : list of str
-        Image files.
-    mode : str
-        PIL mode to read in.
-    size : (int, int)
-        ``(height, width)`` every image is resized to.
-    batch_size : int
-        Files per batch, in order (the last may have fewer).
+    paths, mode, size, batch_size
+        As for :class:`FileBatches`: the files, in order, ``batch_size`` at
+        a time, decoded in ``mode`` at ``size``.
     num_workers : int or "auto", default=0
         Worker processes decoding (see :func:`resolve_num_workers`); 0
         decodes in the calling process, batch by batch, as it iterates.
