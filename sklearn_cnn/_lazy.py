@@ -25,10 +25,8 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from torchvision.transforms.v2 import functional as F
 
-from ._files import CHANNELS, decode_images
-from ._weights import weighted
+from ._files import CHANNELS, ImageFileDataset, decode_tensor
 
 __all__ = [
     "CHUNK_BYTES",
@@ -237,10 +235,7 @@ class LazyImages:
         """Some of the files, decoded and transformed: float32 ``(n, C, H, W)``."""
         if len(paths) == 0:
             return torch.empty((0, *self.image_shape))
-        pixels = decode_images(list(paths), self.mode, self.size)
-        images = F.to_dtype(torch.from_numpy(pixels).permute(0, 3, 1, 2), torch.float32,
-                            scale=True)
-        return self._apply_steps(images)
+        return self._apply_steps(decode_tensor(paths, self.mode, self.size))
 
     def batch_size(self, n_bytes: int | None = None) -> int:
         """Images that fit in ``n_bytes`` (default ``CHUNK_BYTES``) as float32,
@@ -301,8 +296,11 @@ class LazyImages:
         return LazyImageDataset(self, y, sample_weight)
 
 
-class LazyImageDataset(torch.utils.data.Dataset):
-    """A :class:`LazyImages` decoded one image per item, for a ``DataLoader``.
+class LazyImageDataset(ImageFileDataset):
+    """A :class:`LazyImages` for a ``DataLoader``: a batch's files decoded and transformed together.
+
+    ``ImageFileDataset`` with the steps of ``images`` applied to every
+    decoded batch.
 
     Parameters
     ----------
@@ -316,15 +314,8 @@ class LazyImageDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, images: LazyImages, y: np.ndarray, sample_weight=None):
+        super().__init__(list(images.paths), y, images.mode, images.size, sample_weight)
         self.images = images
-        self.y = y
-        self.sample_weight = sample_weight
 
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, i: int):
-        image = self.images.decode(self.images.paths[i:i + 1])[0]
-        if self.sample_weight is not None:
-            image = weighted(image, self.sample_weight[i])
-        return image, self.y[i]
+    def decode(self, paths: list[str]) -> torch.Tensor:
+        return self.images.decode(paths)

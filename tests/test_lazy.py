@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 import sklearn_cnn
-from sklearn_cnn import CNNClassifier, _lazy
+from sklearn_cnn import CNNClassifier, _files
 from sklearn_cnn.preprocessing import (
     ChannelStandardizer,
     ImageFileLoader,
@@ -74,17 +74,18 @@ def test_lazy_loader_trains_as_the_classifier_on_paths(digit_pngs, fast_params, 
 def test_the_whole_folder_is_never_decoded_at_once(digit_pngs, fast_params, monkeypatch):
     paths, y = digit_pngs
     decoded = []
-    original = _lazy.decode_images
+    original = _files.decode_images
 
     def counting(batch, *args, **kwargs):
         decoded.append(len(batch))
         return original(batch, *args, **kwargs)
 
-    monkeypatch.setattr(_lazy, "decode_images", counting)
+    monkeypatch.setattr(_files, "decode_images", counting)
     # Chunks of 16 images of 12x12 float32 for the standardizer's fit.
     monkeypatch.setattr(preprocessing_base, "CHUNK_BYTES", 16 * 4 * 12 * 12)
     pipe = lazy_pipeline(fast_params, max_epochs=2).fit(paths, y)
-    assert decoded == [16, 16, 16, 12] + [1] * 120  # the fit's chunks, then 1 per item
+    # the standardizer's chunks, then a training batch at a time (batch_size 32)
+    assert decoded == [16, 16, 16, 12] + [32, 28] * 2
     decoded.clear()
     pipe.predict(paths)
     assert len(decoded) >= 1 and max(decoded) <= 60
