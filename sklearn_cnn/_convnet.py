@@ -137,6 +137,33 @@ class ConvNet(DrawsFromGenerator, nn.Module):
     init : {"auto", "kaiming", "xavier", "orthogonal", "torch"}, default="auto"
         Weight initialisation; "auto" is Kaiming for ReLU-like activations
         and Xavier for tanh and sigmoid, "torch" keeps PyTorch's defaults.
+
+    Attributes
+    ----------
+    features : torch.nn.Sequential
+        The conv blocks.
+    classifier : torch.nn.Sequential
+        The dense head: flatten, hidden dense layers, one logit per class.
+
+    See Also
+    --------
+    sklearn_cnn.CNNClassifier : The estimator that builds and trains this network.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_cnn import ConvNet
+    >>> net = ConvNet(input_shape=(1, 8, 8), n_classes=10)
+    >>> net(torch.zeros(4, 1, 8, 8)).shape
+    torch.Size([4, 10])
+
+    Layer for layer the Keras model this project grew from (here on 28x28
+    RGB images):
+
+    >>> net = ConvNet((3, 28, 28), 2, conv_channels=(32, 64), padding="valid",
+    ...               batch_norm=False, init="xavier")
+    >>> net(torch.zeros(4, 3, 28, 28)).shape
+    torch.Size([4, 2])
     """
 
     def __init__(
@@ -204,6 +231,18 @@ class ConvNet(DrawsFromGenerator, nn.Module):
                 nn.init.zeros_(layer.bias)
 
     def forward(self, x):
+        """Compute the class logits of a batch of images.
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, C, H, W)
+            Float images of ``input_shape``.
+
+        Returns
+        -------
+        logits : Tensor of shape (N, n_classes)
+            One unnormalised score per class.
+        """
         return self.classifier(self.features(x))
 
 

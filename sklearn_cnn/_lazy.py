@@ -50,6 +50,33 @@ class MemoryBudgetWarning(UserWarning):
 
     Raised by ``ImageFileLoader(lazy=False)`` (its ``max_bytes``); the fix
     it names is ``ImageFileLoader(lazy=True)``, which streams the files.
+
+    See Also
+    --------
+    sklearn_cnn.preprocessing.ImageFileLoader : Load image files, eagerly or lazily.
+    sklearn_cnn.preprocessing.LazyImages : Image files decoded only when needed.
+
+    Examples
+    --------
+    >>> import os, tempfile, warnings
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from sklearn_cnn import MemoryBudgetWarning
+    >>> from sklearn_cnn.preprocessing import ImageFileLoader
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = [os.path.join(folder, f"{i}.png") for i in range(4)]
+    >>> for path in paths:
+    ...     Image.fromarray(np.zeros((16, 16), dtype=np.uint8)).save(path)
+
+    Four 16x16 gray images take 4 KiB as float32, over a 1 KiB budget:
+
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     X = ImageFileLoader(max_bytes=1024).fit_transform(paths)
+    >>> X.shape, any(w.category is MemoryBudgetWarning for w in caught)
+    ((4, 1, 16, 16), True)
+    >>> ImageFileLoader(lazy=True, max_bytes=1024).fit_transform(paths)
+    LazyImages(4 files, mode='L', size=(16, 16), steps=[])
     """
 
 
@@ -150,6 +177,11 @@ class LazyImages:
     image_shape : (int, int, int)
         ``(C, H, W)`` of one image after the steps.
 
+    See Also
+    --------
+    sklearn_cnn.preprocessing.ImageFileLoader : Return a ``LazyImages`` with ``lazy=True``.
+    sklearn_cnn.MemoryBudgetWarning : Warn that eager loading needs too much memory.
+
     Examples
     --------
     >>> import numpy as np, tempfile, os
@@ -211,6 +243,7 @@ class LazyImages:
         Returns
         -------
         images : LazyImages
+            The same files, with ``transformer`` as their last step.
         """
         return LazyImages(self.paths, self.mode, self.size,
                           (*self.steps, copy.deepcopy(transformer)))
@@ -232,14 +265,35 @@ class LazyImages:
         return LazyImages(self.paths[key], self.mode, self.size, self.steps)
 
     def decode(self, paths) -> torch.Tensor:
-        """Some of the files, decoded and transformed: float32 ``(n, C, H, W)``."""
+        """Decode and transform some of the files.
+
+        Parameters
+        ----------
+        paths : sequence of str
+            Files to decode, in this images' mode and size.
+
+        Returns
+        -------
+        images : Tensor of shape (n, C, H, W)
+            The files' float32 pixels, after the steps.
+        """
         if len(paths) == 0:
             return torch.empty((0, *self.image_shape))
         return self._apply_steps(decode_tensor(paths, self.mode, self.size))
 
     def batch_size(self, n_bytes: int | None = None) -> int:
-        """Images that fit in ``n_bytes`` (default ``CHUNK_BYTES``) as float32,
-        decoded or transformed (at least one)."""
+        """Count the images that fit in ``n_bytes`` as float32, decoded or transformed.
+
+        Parameters
+        ----------
+        n_bytes : int, default=None
+            The memory a batch may take; None: ``CHUNK_BYTES``.
+
+        Returns
+        -------
+        batch_size : int
+            Images per batch (at least one).
+        """
         decoded = CHANNELS[self.mode] * math.prod(self.size)
         n_bytes = CHUNK_BYTES if n_bytes is None else n_bytes
         return max(1, n_bytes // (4 * max(decoded, math.prod(self.image_shape))))
@@ -292,6 +346,8 @@ class LazyImages:
         Returns
         -------
         dataset : LazyImageDataset
+            Items ``(image, target)``; with ``sample_weight``, the image is
+            skorch's weighted input ``{"X": image, "sample_weight": weight}``.
         """
         return LazyImageDataset(self, y, sample_weight)
 

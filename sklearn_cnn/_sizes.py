@@ -28,7 +28,40 @@ SIZES_SHOWN = 5
 
 
 class ImageSizeWarning(UserWarning):
-    """Images of different sizes were resized to one size nobody asked for."""
+    """Images of different sizes were resized to one size nobody asked for.
+
+    Image files, lists of PIL images and folders of photos may hold images of
+    several sizes; a network takes one. Where the caller gives no size
+    (``image_shape=`` or ``size=``), all are resized to the most common size,
+    with this warning naming it and the parameter that sets it. Passing that
+    parameter silences it.
+
+    See Also
+    --------
+    sklearn_cnn.preprocessing.Resize : Resize images of one size to another.
+    sklearn_cnn.datasets.load_image_folder : Read a folder of photos at one size.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from PIL import Image
+    >>> from sklearn_cnn import ImageSizeWarning
+    >>> from sklearn_cnn.preprocessing import ToImage
+    >>> images = [Image.new("L", (28, 28)), Image.new("L", (32, 32)),
+    ...           Image.new("L", (32, 32))]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     X = ToImage().fit_transform(images)
+    >>> X.shape, any(w.category is ImageSizeWarning for w in caught)
+    ((3, 1, 32, 32), True)
+
+    Asking for a size resizes every image to it, without a warning:
+
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", ImageSizeWarning)
+    ...     ToImage(image_shape=(28, 28)).fit_transform(images).shape
+    (3, 1, 28, 28)
+    """
 
 
 def size_pair(size, name: str) -> list[int]:
