@@ -1,0 +1,87 @@
+"""Sphinx configuration of the sklearn-cnn documentation.
+
+Build: ``python -m sphinx -W -b html docs docs/_build/html`` (the ``docs``
+extra installs what it needs; ``tests/test_sphinx.py`` runs this build).
+
+The pages are Markdown (MyST), so the same files read well on GitHub and
+are executed, block by block, by ``tests/test_docs.py``. The API reference
+is generated from the numpydoc docstrings (autosummary + numpydoc), and the
+gallery runs every script in ``examples/`` (sphinx-gallery), as
+scikit-learn-contrib projects do.
+"""
+
+import os
+import warnings
+
+import sklearn_cnn
+
+project = "sklearn-cnn"
+author = "The sklearn-cnn developers"
+copyright = "2026, The sklearn-cnn developers"  # noqa: A001 (Sphinx's name)
+release = sklearn_cnn.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "myst_parser",
+    "numpydoc",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.viewcode",
+    "sphinx_design",
+    "sphinx_gallery.gen_gallery",
+]
+
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+root_doc = "index"
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
+                    "auto_examples/*.zip", "auto_examples/*.md5", "auto_examples/*.json"]
+
+# MyST: ```{directive} fences and $math$; headings get anchors for links.
+myst_enable_extensions = ["colon_fence", "dollarmath"]
+myst_heading_anchors = 3
+
+# API reference: one page per public name, from its numpydoc docstring.
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_typehints = "none"  # the numpydoc sections say the types
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+# Names like "array-like" or "int" in a Parameters type are text, not links.
+numpydoc_xref_param_type = False
+
+# The gallery: every example runs during the build, its output and figures
+# shown under its code. ``SPHINX_GALLERY_PLOT=0`` builds without running
+# them (a quick look at the text while writing).
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"\.py$",
+    "plot_gallery": os.environ.get("SPHINX_GALLERY_PLOT", "True"),
+    "abort_on_example_error": True,
+    "only_warn_on_example_error": False,
+    "download_all_examples": False,
+    "doc_module": ("sklearn_cnn",),
+    "backreferences_dir": "generated/backreferences",
+    "reference_url": {"sklearn_cnn": None},
+    "within_subsection_order": "FileNameSortKey",
+    "remove_config_comments": True,
+    "matplotlib_animations": False,
+}
+
+html_theme = "pydata_sphinx_theme"
+html_title = f"sklearn-cnn {release}"
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "footer_start": ["copyright"],
+    "footer_end": ["sphinx-version"],
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_static_path = []
+html_show_sourcelink = False
+
+# Examples draw with matplotlib off-screen; they must not warn about it.
+os.environ.setdefault("MPLBACKEND", "Agg")
+warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
