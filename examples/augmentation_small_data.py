@@ -1,4 +1,8 @@
-"""Training-time augmentation on a small training set.
+"""
+Augmentation on a small training set
+====================================
+
+Training-time augmentation on a small training set.
 
 With only 300 of scikit-learn's digits to learn from, ``augment="standard"``
 shows the network a freshly rotated, shifted, zoomed and brightness/contrast-

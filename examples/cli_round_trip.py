@@ -1,4 +1,8 @@
-"""The command line's round trip on a folder of photos: fit, evaluate, predict, explain.
+"""
+The command line on a folder of photos: fit, evaluate, predict, explain
+=======================================================================
+
+The command line's round trip on a folder of photos: fit, evaluate, predict, explain.
 
 What the README's shell commands do, run from Python in a temporary folder:
 ``examples/photo_folder.py`` writes pieces of scikit-learn's two sample photos

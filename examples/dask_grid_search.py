@@ -1,4 +1,6 @@
-"""A grid search whose fits run on a Dask cluster.
+"""
+A grid search whose fits run on a Dask cluster
+==============================================
 
 joblib, which scikit-learn's searches use to run fits in parallel, has a
 "dask" backend: inside ``parallel_config(backend="dask")`` every fit of the

@@ -1,4 +1,6 @@
-"""Grad-CAM and saliency: does the network look at the shape?
+"""
+Grad-CAM and saliency: does the network look at the shape?
+==========================================================
 
 ``make_shapes`` draws one bright shape (square, disc or triangle) per image at
 a random place on a noisy background, and says where it is (``boxes``): the

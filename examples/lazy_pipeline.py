@@ -1,4 +1,8 @@
-"""A Pipeline on a folder of image files that is never loaded into memory whole.
+"""
+A Pipeline on a folder of image files never loaded whole
+========================================================
+
+A Pipeline on a folder of image files that is never loaded into memory whole.
 
 ``ImageFileLoader(lazy=True)`` returns a ``LazyImages`` (the paths, and the
 mode and size to decode them at) instead of an array. ``Resize`` and

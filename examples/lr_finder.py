@@ -1,4 +1,8 @@
-"""Choose a learning rate with a range test ("LR finder"), then train with it.
+"""
+Choosing a learning rate with a range test
+==========================================
+
+Choose a learning rate with a range test ("LR finder"), then train with it.
 
 ``LRFinderDisplay.from_estimator`` trains a clone of the classifier from
 scratch, one batch per step, with the learning rate growing exponentially,

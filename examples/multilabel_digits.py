@@ -1,4 +1,8 @@
-"""Multilabel targets: three yes/no questions about each handwritten digit.
+"""
+Multilabel targets: three yes/no questions about each digit
+===========================================================
+
+Multilabel targets: three yes/no questions about each handwritten digit.
 
 Each image gets three labels at once, as a 0/1 indicator matrix ``y`` (one
 column per label), the form scikit-learn's ``MLPClassifier`` takes:

@@ -1,4 +1,8 @@
-"""Write a folder of real photos, one subfolder per class, to try the command line on.
+"""
+A folder of real photos, one subfolder per class
+================================================
+
+Write a folder of real photos, one subfolder per class, to try the command line on.
 
 scikit-learn ships two photos (``load_sample_images``: a Chinese temple and a
 flower). This script cuts pieces out of each, at several sizes, saves a third

@@ -1,4 +1,8 @@
-"""A scikit-learn Pipeline of image transformers and a CNN on RGB photos.
+"""
+A Pipeline of image transformers and a CNN on RGB photos
+========================================================
+
+A scikit-learn Pipeline of image transformers and a CNN on RGB photos.
 
 scikit-learn ships two photos (``load_sample_images``: a Chinese temple and a
 flower), as uint8 arrays laid out channels last, the way PIL and imageio give

@@ -1,4 +1,8 @@
-"""Train, save without pickle, load in a fresh process, export to ONNX, run it.
+"""
+Save without pickle, load in a fresh process, export to ONNX
+============================================================
+
+Train, save without pickle, load in a fresh process, export to ONNX, run it.
 
 Run: python examples/save_load_onnx.py   (ONNX needs: pip install "sklearn-cnn[export]")
 """

@@ -1,4 +1,8 @@
-"""The tutorial's Keras CNN, rebuilt with CNNClassifier parameters alone.
+"""
+The tutorial's Keras CNN, rebuilt with parameters alone
+=======================================================
+
+The tutorial's Keras CNN, rebuilt with CNNClassifier parameters alone.
 
 The tutorial this project grew from trains this Keras model on 28x28 digits::
 

@@ -1,4 +1,8 @@
-"""Stream training data from disk in chunks with ``partial_fit``.
+"""
+Streaming training data from disk with partial_fit
+==================================================
+
+Stream training data from disk in chunks with ``partial_fit``.
 
 The digits are written to an ``np.memmap`` file and read back one chunk at
 a time: each ``partial_fit`` call trains one epoch on its chunk, so memory

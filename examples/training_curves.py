@@ -1,4 +1,8 @@
-"""Look at a trained CNN: training curves, confusion matrix, ROC curves, its mistakes.
+"""
+Training curves, confusion matrix, ROC curves and mistakes
+==========================================================
+
+Look at a trained CNN: training curves, confusion matrix, ROC curves, its mistakes.
 
 The confusion matrix and the ROC curves are scikit-learn's own Displays,
 which take a ``CNNClassifier`` like any classifier; the training curves and
