@@ -75,6 +75,23 @@ def save(estimator, path: str | os.PathLike) -> None:
     UserWarning
         For parameters that only shape training and cannot be stored as data
         (e.g. a torchvision transform as ``augment``): they load as None.
+
+    See Also
+    --------
+    load : Read an estimator written by ``save``.
+    sklearn_cnn.CNNClassifier.save : The same, as a method.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_cnn import CNNClassifier, load, save
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = CNNClassifier(max_epochs=2, random_state=0).fit(X[:200], y[:200])
+    >>> path = os.path.join(tempfile.mkdtemp(), "digits.safetensors")
+    >>> save(clf, path)
+    >>> bool((load(path).predict(X[:50]) == clf.predict(X[:50])).all())
+    True
     """
     from sklearn.pipeline import Pipeline
 
@@ -171,6 +188,24 @@ def load(path: str | os.PathLike, *, trusted=(), device=None):
         For a file that is not an sklearn-cnn file, is truncated or
         tampered with, comes from a newer format version, or names classes
         from untrusted modules.
+
+    See Also
+    --------
+    save : Write an estimator to a file, without pickle.
+
+    Examples
+    --------
+    A pipeline, fitted or not, loads as it was saved, here onto the CPU:
+
+    >>> import os, tempfile
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_cnn import CNNClassifier, load, save
+    >>> from sklearn_cnn.preprocessing import Rescale
+    >>> path = os.path.join(tempfile.mkdtemp(), "pipeline.safetensors")
+    >>> save(make_pipeline(Rescale(scale=1 / 16), CNNClassifier(conv_channels=(8,))), path)
+    >>> pipeline = load(path, device="cpu")
+    >>> [name for name, _ in pipeline.steps], pipeline[-1].conv_channels
+    (['rescale', 'cnnclassifier'], (8,))
     """
     from sklearn.pipeline import Pipeline
 
