@@ -18,7 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).parent
+# The examples folder (sphinx-gallery runs the script from there, with no __file__).
+HERE = Path(__file__).parent if "__file__" in globals() else Path.cwd()
 
 
 def sklearn_cnn(*args, cwd):
