@@ -60,9 +60,9 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
 
     A subclass declares its parameters in ``__init__`` (``image_shape`` and
     ``data_format`` among them), adds their constraints to
-    ``_parameter_constraints``, and implements :meth:`_transform_tensor`, a
+    ``_parameter_constraints``, and implements ``_transform_tensor``, a
     batched op on a float32 ``(N, C, H, W)`` tensor. It may override
-    :meth:`_fit_images` to learn from the images.
+    ``_fit_images`` to learn from the images.
 
     Every transformer takes any layout the classifier takes and returns
     float32 ``(N, C, H, W)``, converting and transforming in chunks of about
@@ -73,6 +73,37 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
     On a ``LazyImages`` (``ImageFileLoader(lazy=True)``), ``fit`` streams
     the images in batches and ``transform`` decodes nothing: it returns the
     ``LazyImages`` with a copy of the fitted transformer appended.
+
+    See Also
+    --------
+    sklearn_cnn.preprocessing.Rescale : A subclass with parameters.
+    sklearn_cnn.preprocessing.ChannelStandardizer : A subclass that learns from the images.
+
+    Examples
+    --------
+    A transformer that inverts pixels in [0, 1] (uint8 input is read as
+    [0, 1]), with its ``maximum`` validated as scikit-learn validates
+    parameters:
+
+    >>> from numbers import Real
+    >>> import numpy as np
+    >>> from sklearn.base import clone
+    >>> from sklearn_cnn.preprocessing import ImageTransformer
+    >>> class Invert(ImageTransformer):
+    ...     _parameter_constraints = {**ImageTransformer._parameter_constraints,
+    ...                               "maximum": [Real]}
+    ...
+    ...     def __init__(self, maximum=1.0, *, image_shape=None, data_format="auto"):
+    ...         self.maximum = maximum
+    ...         self.image_shape = image_shape
+    ...         self.data_format = data_format
+    ...
+    ...     def _transform_tensor(self, images):
+    ...         return self.maximum - images
+    >>> X = np.zeros((2, 8, 8, 3), dtype=np.uint8)
+    >>> inverted = clone(Invert()).fit_transform(X)
+    >>> inverted.shape, inverted.dtype, float(inverted.min())
+    ((2, 3, 8, 8), dtype('float32'), 1.0)
     """
 
     _parameter_constraints: dict = COMMON_CONSTRAINTS
@@ -91,6 +122,7 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : object
+            The fitted transformer.
         """
         self._validate_params()
         normalize_image_shape(self.image_shape)
@@ -141,6 +173,7 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : estimator instance
+            The transformer itself.
 
         Examples
         --------

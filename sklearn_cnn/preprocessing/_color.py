@@ -31,6 +31,10 @@ class Grayscale(ImageTransformer):
     ----------
     $layout_attributes
 
+    See Also
+    --------
+    ChannelStandardizer : Standardise each channel.
+
     Examples
     --------
     >>> import numpy as np

@@ -15,6 +15,10 @@ __all__ = ["Rescale", "ToImage"]
 class ToImage(ImageTransformer):
     """Convert images in any accepted layout to float32 ``(N, C, H, W)``.
 
+    ``(N, H, W)``, ``(N, H, W, C)``, ``(N, C, H, W)`` and flat ``(N, F)``
+    (with ``image_shape``) become channels-first float32, uint8 read as
+    [0, 1]: the layout the network takes, for a pipeline to start from.
+
     Parameters
     ----------
     $layout_parameters
@@ -22,6 +26,11 @@ class ToImage(ImageTransformer):
     Attributes
     ----------
     $layout_attributes
+
+    See Also
+    --------
+    Rescale : Scale pixel values.
+    ImageFileLoader : Read image files into arrays.
 
     Examples
     --------
@@ -59,6 +68,10 @@ class Rescale(ImageTransformer):
     Attributes
     ----------
     $layout_attributes
+
+    See Also
+    --------
+    ChannelStandardizer : Standardise each channel to zero mean and unit variance.
 
     Examples
     --------

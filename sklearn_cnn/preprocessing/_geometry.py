@@ -26,6 +26,9 @@ PADDING_MODES = {"constant", "edge", "reflect", "symmetric"}
 class Resize(ImageTransformer):
     """Resize images to ``size`` with torchvision's ``resize``.
 
+    Images of any size become ``size``; the aspect ratio is not kept (crop
+    first, with ``CenterCrop``, to keep it).
+
     Parameters
     ----------
     size : int or (int, int), default=(32, 32)
@@ -40,6 +43,12 @@ class Resize(ImageTransformer):
     Attributes
     ----------
     $layout_attributes
+
+    See Also
+    --------
+    CenterCrop : Crop the centre of the images to a size.
+    Pad : Pad the borders of the images.
+    sklearn_cnn.CNNClassifier : Takes ``image_shape`` to resize image files as it reads them.
 
     Examples
     --------
@@ -89,6 +98,11 @@ class CenterCrop(ImageTransformer):
     ----------
     $layout_attributes
 
+    See Also
+    --------
+    Resize : Resize images to a size.
+    Pad : Pad the borders of the images.
+
     Examples
     --------
     >>> import numpy as np
@@ -118,6 +132,9 @@ class CenterCrop(ImageTransformer):
 class Pad(ImageTransformer):
     """Pad the borders of the images with torchvision's ``pad``.
 
+    The new pixels hold ``fill``, or repeat or mirror the border
+    (``padding_mode``); the images grow by the padding.
+
     Parameters
     ----------
     padding : int or tuple of int, default=2
@@ -132,6 +149,11 @@ class Pad(ImageTransformer):
     Attributes
     ----------
     $layout_attributes
+
+    See Also
+    --------
+    CenterCrop : Crop the centre of the images to a size.
+    Resize : Resize images to a size.
 
     Examples
     --------
@@ -199,6 +221,10 @@ class Rotate(ImageTransformer):
     Attributes
     ----------
     $layout_attributes
+
+    See Also
+    --------
+    sklearn_cnn.BatchAugment : Random rotations (and more), while training only.
 
     Examples
     --------

@@ -69,6 +69,11 @@ class ImageFileLoader(ImageTransformer):
         Values per image; set when ``fit`` got an array rather than paths.
     $feature_names_attribute
 
+    See Also
+    --------
+    LazyImages : What ``transform`` returns with ``lazy=True``.
+    sklearn_cnn.datasets.load_image_folder : Read a folder of labelled images.
+
     Examples
     --------
     >>> import numpy as np, tempfile, os
@@ -117,6 +122,7 @@ class ImageFileLoader(ImageTransformer):
         Returns
         -------
         self : ImageFileLoader
+            The fitted loader.
         """
         if not is_path_array(X):
             super().fit(X, y)

@@ -34,6 +34,11 @@ class ChannelStandardizer(ImageTransformer):
         Standard deviation of each channel (1 where it is 0).
     $layout_attributes
 
+    See Also
+    --------
+    Rescale : Scale pixel values by a fixed factor.
+    sklearn.preprocessing.StandardScaler : The same per feature, on tabular data.
+
     Examples
     --------
     >>> import numpy as np
