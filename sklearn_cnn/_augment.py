@@ -26,6 +26,12 @@ __all__ = ["AUGMENT_PRESETS", "BatchAugment", "PerSample", "resolve_augment"]
 class BatchAugment(DrawsFromGenerator, nn.Module):
     """Random affine, photometric jitter and erasing, drawn for every image.
 
+    Pass it as ``CNNClassifier(augment=BatchAugment(...))``: it then runs
+    only while training, on the training device, with fresh draws for every
+    image of every batch of every epoch, from the fit's own generator (so
+    ``random_state`` makes it reproducible). Each amount is 0 (off) by
+    default.
+
     Parameters
     ----------
     degrees : float, default=0.0
@@ -52,6 +58,10 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
         Where the draws come from: set by a fit for its duration (its own
         generator, on the training device), else None: torch's global one.
 
+    See Also
+    --------
+    sklearn_cnn.CNNClassifier : Takes it, or a preset's name, as ``augment``.
+
     Examples
     --------
     >>> import torch
@@ -75,10 +85,30 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
     _names = ("degrees", "translate", "scale", "shear", "brightness", "contrast", "erase")
 
     def get_params(self, deep: bool = True) -> dict:
-        """The amounts, as scikit-learn estimators give their parameters (for ``save``)."""
+        """Get the amounts, as scikit-learn estimators give their parameters.
+
+        What ``save`` stores, and what ``BatchAugment(**params)`` rebuilds.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Ignored: the amounts are plain numbers, with no sub-estimators.
+
+        Returns
+        -------
+        params : dict
+            Each amount by its parameter name.
+        """
         return {k: getattr(self, k) for k in self._names}
 
     def extra_repr(self) -> str:
+        """List the amounts that are not 0, for the module's ``repr``.
+
+        Returns
+        -------
+        text : str
+            ``"name=value"`` pairs, comma-separated.
+        """
         return ", ".join(f"{k}={v}" for k, v in self.get_params().items() if v)
 
     def _uniform(self, n: int, low: float, high: float, device) -> torch.Tensor:
@@ -122,6 +152,18 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
         return x.masked_fill(box[:, None], 0.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Transform each image of a batch with its own random draws.
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, C, H, W)
+            Float images.
+
+        Returns
+        -------
+        images : Tensor of shape (N, C, H, W)
+            The transformed images, on the device of ``x``.
+        """
         n = x.shape[0]
         if self.degrees or self.translate or self.scale or self.shear:
             x = self._affine(x)
