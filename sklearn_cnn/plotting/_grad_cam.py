@@ -93,6 +93,7 @@ class GradCAMDisplay:
         Returns
         -------
         display : GradCAMDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{type(self).__name__}.plot")
         n = len(self.images)
@@ -136,12 +137,21 @@ class GradCAMDisplay:
             ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
         data_format : {"auto", "channels_first", "channels_last"}, default="auto"
             Where the channel axis of 4-D input is.
-        ax, n_cols, alpha, cmap, image_cmap
-            See :meth:`plot`.
+        ax : matplotlib Axes or array-like of Axes, default=None
+            Where to draw, as in ``plot``.
+        n_cols : int, default=None
+            Columns of the grid, as in ``plot``.
+        alpha : float, default=0.5
+            Opacity of the heat maps, as in ``plot``.
+        cmap : str or matplotlib Colormap, default="jet"
+            Colormap of the heat maps, as in ``plot``.
+        image_cmap : str or matplotlib Colormap, default="gray"
+            Colormap of one-channel images, as in ``plot``.
 
         Returns
         -------
         display : GradCAMDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{cls.__name__}.from_maps")
         maps = np.asarray(maps, dtype=float)
@@ -178,12 +188,21 @@ class GradCAMDisplay:
             The layer explained; None: the last conv block (see ``grad_cam``).
         n_images : int, default=16
             How many images to explain and show: the first ones of ``X``.
-        ax, n_cols, alpha, cmap, image_cmap
-            See :meth:`plot`.
+        ax : matplotlib Axes or array-like of Axes, default=None
+            Where to draw, as in ``plot``.
+        n_cols : int, default=None
+            Columns of the grid, as in ``plot``.
+        alpha : float, default=0.5
+            Opacity of the heat maps, as in ``plot``.
+        cmap : str or matplotlib Colormap, default="jet"
+            Colormap of the heat maps, as in ``plot``.
+        image_cmap : str or matplotlib Colormap, default="gray"
+            Colormap of one-channel images, as in ``plot``.
 
         Returns
         -------
         display : GradCAMDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         from ..explain import grad_cam

@@ -133,6 +133,7 @@ class TrainingHistoryDisplay:
         Returns
         -------
         display : TrainingHistoryDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{type(self).__name__}.plot")
         from matplotlib.ticker import MaxNLocator
@@ -197,6 +198,7 @@ class TrainingHistoryDisplay:
         Returns
         -------
         display : TrainingHistoryDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{cls.__name__}.from_history")
         history = list(history)
@@ -238,6 +240,7 @@ class TrainingHistoryDisplay:
         Returns
         -------
         display : TrainingHistoryDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         final = estimator[-1] if hasattr(estimator, "steps") else estimator

@@ -154,6 +154,7 @@ class ImageGridDisplay:
         Returns
         -------
         display : ImageGridDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{type(self).__name__}.plot")
         n = len(self.images)
@@ -212,6 +213,7 @@ class ImageGridDisplay:
         Returns
         -------
         display : ImageGridDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{cls.__name__}.from_predictions")
         n_total = len(X)
@@ -271,6 +273,7 @@ class ImageGridDisplay:
         Returns
         -------
         display : ImageGridDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         check_is_fitted(estimator)

@@ -74,6 +74,7 @@ class LRFinderDisplay:
         Returns
         -------
         display : LRFinderDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
@@ -118,8 +119,17 @@ class LRFinderDisplay:
             Training images, as for ``fit``.
         y : array-like of shape (N,)
             Class labels.
-        start_lr, end_lr, num_steps, smoothing, diverge_threshold
-            The range test's settings; see ``lr_sweep``.
+        start_lr : float, default=1e-6
+            Learning rate of the first step, as in ``lr_sweep``.
+        end_lr : float, default=10.0
+            Learning rate of the last step, as in ``lr_sweep``.
+        num_steps : int, default=100
+            Steps (batches) from ``start_lr`` to ``end_lr``, as in ``lr_sweep``.
+        smoothing : float, default=0.05
+            Weight of each new loss in the moving average, as in ``lr_sweep``.
+        diverge_threshold : float, default=4.0
+            Stop once the smoothed loss exceeds this multiple of its minimum,
+            as in ``lr_sweep``.
         ax : matplotlib Axes, default=None
             Axes to draw on; None: a new figure.
         show_suggestion : bool, default=True
@@ -128,6 +138,7 @@ class LRFinderDisplay:
         Returns
         -------
         display : LRFinderDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         lrs, losses, suggested_lr = lr_sweep(
