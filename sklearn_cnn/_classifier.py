@@ -178,7 +178,7 @@ default="adam"
         matrix ``y``), as ``OneVsRestClassifier.multilabel_``.
     n_features_in_ : int
         Values per input image (``C * H * W``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the pixel columns of the DataFrame (of flat images) seen in
         ``fit``; defined only when those are all strings.
     input_shape_ : tuple of int

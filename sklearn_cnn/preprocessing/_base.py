@@ -24,7 +24,7 @@ COMMON_CONSTRAINTS = {
 }
 
 
-_FEATURE_NAMES_ATTRIBUTE = """feature_names_in_ : ndarray of shape (n_features_in_,)
+_FEATURE_NAMES_ATTRIBUTE = """feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the pixel columns of the DataFrame (of flat images) seen in
         ``fit``; defined only when those are all strings."""
 
