@@ -17,7 +17,7 @@ import sklearn_cnn
 
 project = "sklearn-cnn"
 author = "The sklearn-cnn developers"
-copyright = "2026, The sklearn-cnn developers"  # noqa: A001 (Sphinx's name)
+copyright = "2026, The sklearn-cnn developers"
 release = sklearn_cnn.__version__
 version = ".".join(release.split(".")[:2])
 
