@@ -11,6 +11,7 @@ scikit-learn-contrib projects do.
 """
 
 import os
+import re
 import warnings
 
 import sklearn_cnn
@@ -43,7 +44,7 @@ myst_heading_anchors = 3
 
 # API reference: one page per public name, from its numpydoc docstring.
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True}
 autodoc_typehints = "none"  # the numpydoc sections say the types
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -85,3 +86,23 @@ html_show_sourcelink = False
 # Examples draw with matplotlib off-screen; they must not warn about it.
 os.environ.setdefault("MPLBACKEND", "Agg")
 warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
+
+
+#: ``:ref:`` and ``:term:`` roles, with an optional ``title <target>``.
+_FOREIGN_ROLE = re.compile(r":(?:ref|term):`([^`<]+?)(?:\s*<[^>]*>)?`")
+
+
+def _plain_foreign_roles(app, what, name, obj, options, lines):
+    """Inherited scikit-learn docstrings point at scikit-learn's own pages.
+
+    ``get_params``, ``score`` and ``get_metadata_routing`` come from
+    scikit-learn with ``:ref:``/``:term:`` roles whose targets live in
+    scikit-learn's site; here their text is kept as plain words (the build
+    has no network for intersphinx, and warnings are errors).
+    """
+    if not getattr(obj, "__module__", "sklearn_cnn").startswith("sklearn_cnn"):
+        lines[:] = [_FOREIGN_ROLE.sub(r"\1", line) for line in lines]
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _plain_foreign_roles)
