@@ -16,10 +16,12 @@ The class of a piece is the photo it comes from. Then::
 
     sklearn-cnn fit FOLDER/train --out model.safetensors
 
-Run: ``python examples/photo_folder.py photos`` (default folder: ``photos``).
+Run: ``python examples/photo_folder.py photos`` (with no folder named, a new
+temporary one).
 """
 
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,6 @@ def write_photo_folder(folder, n_train=120, n_test=40, random_state=0):
 
 
 if __name__ == "__main__":
-    target = write_photo_folder(sys.argv[1] if len(sys.argv) > 1 else "photos")
+    target = write_photo_folder(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp())
     counts = {split: len(list((target / split).rglob("*.jpg"))) for split in ("train", "test")}
     print(f"wrote {counts['train']} training and {counts['test']} test photos under {target}/")
