@@ -41,12 +41,15 @@ def public_names():
 def site(tmp_path_factory):
     pytest.importorskip("sphinx_gallery")
     out = tmp_path_factory.mktemp("site")
+    examples_before = sorted((ROOT / "examples").iterdir())
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html",
          "-d", str(out / "doctrees"), str(DOCS), str(out / "html")],
         capture_output=True, text=True, cwd=ROOT, timeout=3600,
         env={**os.environ, "MPLBACKEND": "Agg"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    # The gallery runs each example in examples/: none may leave files there.
+    assert sorted((ROOT / "examples").iterdir()) == examples_before
     return out / "html"
 
 
