@@ -27,7 +27,7 @@ from sklearn_cnn import CNNClassifier
 
 ACTIVATIONS = sorted(CNNClassifier._parameter_constraints["activation"][0].options)
 
-full = parse_full(__doc__.strip().splitlines()[0])
+full = parse_full("Choosing an activation")
 params, cv = search_settings(full)
 print(f"{'full' if full else 'quick'} run; every fit: {params}, {cv.n_splits} folds")
 

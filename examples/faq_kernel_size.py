@@ -26,7 +26,7 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_cnn import CNNClassifier
 
-full = parse_full(__doc__.strip().splitlines()[0])
+full = parse_full("Choosing a kernel size")
 params, cv = search_settings(full)
 print(f"{'full' if full else 'quick'} run; every fit: {params}, {cv.n_splits} folds")
 

@@ -63,7 +63,7 @@ def latencies(clf, path, image, n_calls):
     return onnx_ms, torch_ms
 
 
-full = parse_full(__doc__.strip().splitlines()[0])
+full = parse_full("Cost on small devices: ONNX size and latency")
 max_epochs, n_calls = (30, 2000) if full else (2, 200)
 folder = Path(tempfile.mkdtemp())
 rows = []

@@ -65,7 +65,7 @@ def fit_and_measure(remedy, X_train, y_train, X_test, y_test, random_state):
                  kept["train_acc"] - kept["valid_acc"], clf.score(X_test, y_test)]
 
 
-full = parse_full(__doc__.strip().splitlines()[0])
+full = parse_full("Avoiding overfitting")
 X, y = load_digits(return_X_y=True)
 seeds = range(5) if full else range(1)
 rows = {remedy: [] for remedy in REMEDIES}
