@@ -2,7 +2,8 @@
 Save without pickle, load in a fresh process, export to ONNX
 ============================================================
 
-Train, save without pickle, load in a fresh process, export to ONNX, run it.
+Train, save without pickle, load in a fresh process, export to ONNX, and run
+the ONNX file with ONNX Runtime.
 
 Run: python examples/save_load_onnx.py   (ONNX needs: pip install "sklearn-cnn[export]")
 """

@@ -24,7 +24,7 @@ def test_seed_keras_model_example(capsys):
     out = capsys.readouterr().out
     assert "parameters: 121,930 (Keras: 121,930)" in out
     accuracy = float(out.rsplit("accuracy:", 1)[1])
-    assert accuracy > 0.95
+    assert accuracy > 0.9  # 1,000 training digits (0.96 measured); chance is 0.1
 
 
 def test_pipeline_rgb_example(capsys):
