@@ -28,6 +28,10 @@ from sklearn_cnn import CNNClassifier
 from sklearn_cnn.datasets import SHAPES, make_shapes
 from sklearn_cnn.explain import grad_cam, saliency
 
+# %%
+# Train a small CNN to name the shape
+# -----------------------------------
+
 X, y, boxes = make_shapes(600, image_size=24, return_boxes=True, random_state=0)
 X_train, X_test, y_train, y_test, _, boxes_test = train_test_split(
     X, y, boxes, test_size=100, stratify=y, random_state=0
@@ -37,6 +41,9 @@ clf = CNNClassifier(conv_channels=(16, 32), dense_units=(32,), dropout=0.0, augm
 clf.fit(X_train, y_train)
 print(f"held-out accuracy: {clf.score(X_test, y_test):.2f}")
 
+# %%
+# Where is the evidence?
+# ----------------------
 # One (24, 24) map per image, in [0, 1], for the class predicted for it.
 heat = grad_cam(clf, X_test)
 sal = saliency(clf, X_test)
@@ -45,6 +52,10 @@ inside = np.array([h[top:bottom, left:right].mean()
 on_shape = int((inside > heat.mean(axis=(1, 2))).sum())
 print(f"Grad-CAM heat stronger inside the shape's box than over the image: "
       f"{on_shape} of {len(X_test)} test images")
+
+# %%
+# Draw the first six test images, their maps and the shape's box
+# ---------------------------------------------------------------
 
 predicted = clf.predict(X_test)
 fig, axes = plt.subplots(3, 6, figsize=(10, 5.4), layout="constrained")

@@ -23,17 +23,29 @@ from sklearn.model_selection import train_test_split
 from sklearn_cnn import CNNClassifier
 from sklearn_cnn.plotting import ImageGridDisplay, TrainingHistoryDisplay
 
+# %%
+# Train with a hold-out
+# ----------------------
+# A hold-out of 20 % of the training set gives ``valid_loss`` and
+# ``valid_acc`` per epoch.
+
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
-# A hold-out of 20 % of the training set gives valid_loss and valid_acc per epoch.
 clf = CNNClassifier(max_epochs=10, validation_fraction=0.2, random_state=0)
 clf.fit(X_train, y_train)
 print(f"held-out accuracy: {clf.score(X_test, y_test):.4f}")
 
 folder = Path(tempfile.mkdtemp())
 
+# %%
+# Training curves
+# ---------------
 # Loss and accuracy per epoch; the one-cycle learning rate on the second axis.
 TrainingHistoryDisplay.from_estimator(clf).figure_.savefig(folder / "history.png")
+
+# %%
+# Confusion matrix and ROC curves: scikit-learn's Displays
+# ---------------------------------------------------------
 
 ConfusionMatrixDisplay.from_estimator(clf, X_test, y_test).figure_.savefig(
     folder / "confusion_matrix.png")
@@ -47,6 +59,9 @@ for i, label in enumerate(clf.classes_):
 ax.set_title("ROC, one class against the rest")
 fig.savefig(folder / "roc.png")
 
+# %%
+# Mistakes
+# --------
 # The misclassified test digits first, in red, then correct ones.
 grid = ImageGridDisplay.from_estimator(clf, X_test, y_test, misclassified_first=True)
 grid.figure_.savefig(folder / "mistakes.png")
