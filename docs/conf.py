@@ -68,6 +68,9 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "remove_config_comments": True,
     "matplotlib_animations": False,
+    # Examples that draw nothing: nine of scikit-learn's digits.
+    "default_thumb_file": os.path.join(os.path.dirname(__file__), "_static",
+                                       "example_thumbnail.png"),
 }
 
 html_theme = "pydata_sphinx_theme"
@@ -80,7 +83,7 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "secondary_sidebar_items": ["page-toc"],
 }
-html_static_path = []
+html_static_path = ["_static"]
 html_show_sourcelink = False
 
 # Examples draw with matplotlib off-screen; they must not warn about it.
