@@ -11,22 +11,12 @@ On top of numpydoc's checks, each public class and function must have an
 ``Examples`` section, which pytest runs as a doctest (``--doctest-modules``).
 """
 
-import importlib
 import inspect
 
 import pytest
+from _public import public_objects
 
 numpydoc_validation = pytest.importorskip("numpydoc.validate")
-
-#: The modules whose ``__all__`` is the public API (the API reference's pages).
-PUBLIC_MODULES = [
-    "sklearn_cnn",
-    "sklearn_cnn.datasets",
-    "sklearn_cnn.explain",
-    "sklearn_cnn.export",
-    "sklearn_cnn.plotting",
-    "sklearn_cnn.preprocessing",
-]
 
 #: Codes ignored everywhere, as scikit-learn ignores them:
 #: - RT02: the first line of a Returns entry should be the type only (a
@@ -51,19 +41,9 @@ TOP_LEVEL_ONLY = {"ES01", "SA01", "EX01"}
 PROPERTY_IGNORED = {"PR02", "GL08"}
 
 
-def _public_objects():
-    """``{import path: object}`` of every public class and function, once each."""
-    objects = {}
-    for module_name in PUBLIC_MODULES:
-        module = importlib.import_module(module_name)
-        for name in module.__all__:
-            obj = getattr(module, name)
-            if inspect.isclass(obj) or inspect.isfunction(obj):
-                objects[f"{obj.__module__}.{obj.__qualname__}"] = obj
-    return objects
-
-
-PUBLIC_OBJECTS = _public_objects()
+#: ``{import path where defined: object}``, as numpydoc names them.
+PUBLIC_OBJECTS = {f"{obj.__module__}.{obj.__qualname__}": obj
+                  for obj in public_objects().values()}
 PUBLIC_CLASSES = {path: obj for path, obj in PUBLIC_OBJECTS.items() if inspect.isclass(obj)}
 PUBLIC_FUNCTIONS = {path: obj for path, obj in PUBLIC_OBJECTS.items() if inspect.isfunction(obj)}
 

@@ -7,7 +7,6 @@ Its generated sources go where Sphinx puts them (docs/generated,
 docs/auto_examples, both git-ignored); the HTML goes to a temporary folder.
 """
 
-import importlib
 import os
 import pathlib
 import re
@@ -15,28 +14,11 @@ import subprocess
 import sys
 
 import pytest
+from _public import public_objects
 
 ROOT = pathlib.Path(__file__).parent.parent
 DOCS = ROOT / "docs"
 EXAMPLES = sorted(path.stem for path in (ROOT / "examples").glob("*.py"))
-PUBLIC_MODULES = ["sklearn_cnn", "sklearn_cnn.preprocessing", "sklearn_cnn.datasets",
-                  "sklearn_cnn.plotting", "sklearn_cnn.explain", "sklearn_cnn.export"]
-#: Public names that are not classes or functions, documented in prose.
-DATA = {"__version__", "SHAPES"}
-
-
-def public_names():
-    """``module.name`` of every public class and function, each documented once."""
-    names = {}
-    for module_name in PUBLIC_MODULES:
-        module = importlib.import_module(module_name)
-        for name in module.__all__:
-            if name not in DATA:
-                obj = getattr(module, name)
-                names.setdefault(id(obj), f"{module_name}.{name}")
-    return sorted(names.values())
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     pytest.importorskip("sphinx_gallery")
@@ -65,7 +47,7 @@ def test_every_page_is_built(site):
 
 @pytest.mark.slow
 def test_every_public_name_has_an_api_page_with_its_examples(site):
-    for name in public_names():
+    for name in public_objects():
         html = (site / "generated" / f"{name}.html").read_text()
         assert 'class="rubric">Examples' in html or ">Examples<" in html, name
 
