@@ -19,6 +19,8 @@ from _public import public_objects
 ROOT = pathlib.Path(__file__).parent.parent
 DOCS = ROOT / "docs"
 EXAMPLES = sorted(path.stem for path in (ROOT / "examples").glob("*.py"))
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     pytest.importorskip("sphinx_gallery")
