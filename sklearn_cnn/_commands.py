@@ -156,7 +156,8 @@ def fit(folder, out, params: dict, *, lazy: bool = False, verbose: int = 1):
     clf.fit(X, y)
     history = clf.history_[-1]
     valid = f", valid_acc {history['valid_acc']:.4f}" if "valid_acc" in history else ""
-    print(f"trained {clf.n_iter_} epochs in {time.perf_counter() - start:.1f} s on "
+    epochs = f"{clf.n_iter_} epoch" + "s" * (clf.n_iter_ != 1)
+    print(f"trained {epochs} in {time.perf_counter() - start:.1f} s on "
           f"{clf.device_}, images {clf.input_shape_}{valid}")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     clf.save(out)

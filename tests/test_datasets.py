@@ -54,6 +54,13 @@ def test_folder_loads_paths(photo_folder):
     assert any(p.endswith(os.path.join("nested", "big.png")) for p in paths)
 
 
+@pytest.mark.parametrize("option", [{"size": (8, 8)}, {"mode": "L"}])
+def test_paths_take_no_decoding_options(photo_folder, option):
+    """as_paths=True decodes nothing: a size or mode would be silently lost."""
+    with pytest.raises(ValueError, match=r"as_paths=True.*decodes nothing.*image_shape"):
+        load_image_folder(photo_folder, as_paths=True, **option)
+
+
 def test_size_and_mode_are_obeyed(photo_folder):
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -94,11 +94,13 @@ def load_image_folder(path, *, as_paths=False, size=None, mode=None, progress=No
     size : (int, int), default=None
         ``(height, width)`` every image is resized to (bilinear,
         antialiased). None: the images' size; when they differ, the most
-        common one, with an ``ImageSizeWarning`` naming it. Ignored with
-        ``as_paths=True`` (set ``CNNClassifier(image_shape=...)`` instead).
+        common one, with an ``ImageSizeWarning`` naming it. Not with
+        ``as_paths=True``, which decodes nothing: set
+        ``CNNClassifier(image_shape=...)`` or ``ImageFileLoader(size=...)``.
     mode : {"L", "RGB"}, default=None
         Read the images as gray ("L") or RGB. None: gray when every image
-        is gray, else RGB (gray images get three equal channels).
+        is gray, else RGB (gray images get three equal channels). Not
+        with ``as_paths=True``, as ``size``.
     progress : bool, default=None
         Show a progress bar (tqdm) while decoding. None: on a terminal, for
         folders of at least 1,000 images.
@@ -117,8 +119,9 @@ def load_image_folder(path, *, as_paths=False, size=None, mode=None, progress=No
         If ``path`` is missing or is a file.
     ValueError
         If ``path`` has no class subfolders, if class folders hold no image
-        files (all of them named), or if image files cannot be read (all of
-        them named, with the reason).
+        files (all of them named), if image files cannot be read (all of
+        them named, with the reason), or if ``size`` or ``mode`` come with
+        ``as_paths=True``.
 
     Examples
     --------
@@ -138,6 +141,13 @@ def load_image_folder(path, *, as_paths=False, size=None, mode=None, progress=No
     >>> Path(paths[0]).relative_to(root).as_posix()
     'cat/0.png'
     """
+    if as_paths and (size is not None or mode is not None):
+        raise ValueError(
+            "load_image_folder(as_paths=True) returns paths and decodes nothing, so it "
+            f"takes no size or mode (got size={size!r}, mode={mode!r}). Set the size where "
+            "the files are decoded: CNNClassifier(image_shape=(H, W)) or (C, H, W), or "
+            "ImageFileLoader(size=(H, W), mode=...) in a Pipeline."
+        )
     root = Path(path)
     classes = _class_folders(root)
     samples = _image_files(root, classes)
