@@ -107,5 +107,33 @@ def _plain_foreign_roles(app, what, name, obj, options, lines):
         lines[:] = [_FOREIGN_ROLE.sub(r"\1", line) for line in lines]
 
 
+#: A fenced code block of a Markdown page (left as it is).
+_FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+#: A page's ``docs/page.md`` and ``examples/name.py`` code spans.
+_PAGE_SPAN = re.compile(r"`docs/(\w+)\.md`")
+_EXAMPLE_SPAN = re.compile(r"`examples/(\w+)\.py`")
+
+
+def _link_file_names(app, docname, source):
+    """Make the pages' mentions of other pages and of examples links on the site.
+
+    The Markdown pages name ``docs/page.md`` and ``examples/name.py`` as code,
+    which reads right on GitHub and in a checkout; on the site the same words
+    link to the page and to the example's gallery page.
+    """
+    if app.env.doc2path(docname).suffix != ".md":
+        return
+    # Code blocks keep their text: set them aside, rewrite the prose, put them back.
+    fences = [match.group(0) for match in _FENCE.finditer(source[0])]
+    text = _FENCE.sub("\0", source[0])
+    text = _PAGE_SPAN.sub(lambda m: f"[`docs/{m[1]}.md`]({m[1]}.md)", text)
+    text = _EXAMPLE_SPAN.sub(
+        lambda m: f"{{ref}}`examples/{m[1]}.py <sphx_glr_auto_examples_{m[1]}.py>`", text)
+    for fence in fences:
+        text = text.replace("\0", fence, 1)
+    source[0] = text
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _plain_foreign_roles)
+    app.connect("source-read", _link_file_names)
