@@ -77,6 +77,7 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-cnn {release}"
 html_theme_options = {
     "navbar_align": "left",
+    "header_links_before_dropdown": 7,
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "footer_start": ["copyright"],
