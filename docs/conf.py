@@ -68,6 +68,8 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "remove_config_comments": True,
     "matplotlib_animations": False,
+    # Examples print what they mean to show; a last expression is not echoed.
+    "capture_repr": (),
     # Examples that draw nothing: nine of scikit-learn's digits.
     "default_thumb_file": os.path.join(os.path.dirname(__file__), "_static",
                                        "example_thumbnail.png"),

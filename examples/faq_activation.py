@@ -20,7 +20,7 @@ minutes).
 # ----------
 # The activations are read from the classifier's own parameter constraints,
 # so the search covers whatever the installed version accepts.
-from faq_tasks import load_tasks, parse_full, results_table, search_settings
+from faq_tasks import load_tasks, parse_full, plot_scores, results_table, search_settings
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_cnn import CNNClassifier
@@ -31,6 +31,7 @@ full = parse_full("Choosing an activation")
 params, cv = search_settings(full)
 print(f"{'full' if full else 'quick'} run; every fit: {params}, {cv.n_splits} folds")
 
+searches = {}
 for task, (X, y) in load_tasks(full).items():
     search = GridSearchCV(CNNClassifier(**params), {"activation": ACTIVATIONS},
                           cv=cv, refit=False)
@@ -38,6 +39,9 @@ for task, (X, y) in load_tasks(full).items():
     print(f"\n{task}: {len(y)} images of shape {X.shape[1:]}, "
           f"{len(set(y))} classes; best {search.best_params_}")
     print(results_table(search))
+    searches[task] = search
+
+plot_scores(searches, "activation")
 
 # %%
 # On your own data

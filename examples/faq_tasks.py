@@ -130,6 +130,28 @@ def results_table(search):
                     tablefmt="github")
 
 
+
+def plot_scores(searches, parameter):
+    """Bar charts of the cross-validated accuracy per candidate, one per task.
+
+    ``searches`` maps a task's name to its fitted search over ``parameter``;
+    the error bars are the standard deviation over the folds.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(searches), figsize=(4 * len(searches), 3.2),
+                             layout="constrained")
+    for ax, (task, search) in zip(np.atleast_1d(axes), searches.items(), strict=True):
+        results = search.cv_results_
+        labels = [str(value) for value in results[f"param_{parameter}"]]
+        ax.bar(labels, results["mean_test_score"], yerr=results["std_test_score"],
+               color="tab:blue", capsize=4)
+        low = min(results["mean_test_score"] - results["std_test_score"])
+        ax.set_ylim(max(0.0, low - 0.05), 1.0)
+        ax.set(title=task, xlabel=parameter, ylabel="cross-validated accuracy")
+        ax.tick_params(axis="x", labelrotation=30 if len(labels) > 4 else 0)
+    return fig
+
 # %%
 # A few patches of each class
 # ---------------------------
