@@ -20,27 +20,16 @@ minutes).
 # ----------
 # The activations are read from the classifier's own parameter constraints,
 # so the search covers whatever the installed version accepts.
-from faq_tasks import load_tasks, parse_full, plot_scores, results_table, search_settings
-from sklearn.model_selection import GridSearchCV
+from faq_tasks import parse_full, plot_scores, search_tasks
 
 from sklearn_cnn import CNNClassifier
 
 ACTIVATIONS = sorted(CNNClassifier._parameter_constraints["activation"][0].options)
 
 full = parse_full("Choosing an activation")
-params, cv = search_settings(full)
-print(f"{'full' if full else 'quick'} run; every fit: {params}, {cv.n_splits} folds")
-
-searches = {}
-for task, (X, y) in load_tasks(full).items():
-    search = GridSearchCV(CNNClassifier(**params), {"activation": ACTIVATIONS},
-                          cv=cv, refit=False)
-    search.fit(X, y)
-    print(f"\n{task}: {len(y)} images of shape {X.shape[1:]}, "
-          f"{len(set(y))} classes; best {search.best_params_}")
-    print(results_table(search))
-    searches[task] = search
-
+# A GridSearchCV(CNNClassifier(...), {"activation": ACTIVATIONS}, cv=StratifiedKFold(...))
+# on each task, its cv_results_ printed as a table:
+searches = search_tasks({"activation": ACTIVATIONS}, full)
 plot_scores(searches, "activation")
 
 # %%

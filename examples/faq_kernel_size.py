@@ -21,25 +21,12 @@ several minutes).
 # The shared parameters (a small network, a few epochs) and the folds come
 # from ``faq_tasks.search_settings``; only ``kernel_size`` varies.
 # ``refit=False``: the table is what we want, not a refitted best model.
-from faq_tasks import load_tasks, parse_full, plot_scores, results_table, search_settings
-from sklearn.model_selection import GridSearchCV
-
-from sklearn_cnn import CNNClassifier
+from faq_tasks import parse_full, plot_scores, search_tasks
 
 full = parse_full("Choosing a kernel size")
-params, cv = search_settings(full)
-print(f"{'full' if full else 'quick'} run; every fit: {params}, {cv.n_splits} folds")
-
-searches = {}
-for task, (X, y) in load_tasks(full).items():
-    search = GridSearchCV(CNNClassifier(**params), {"kernel_size": [3, 5, 7]},
-                          cv=cv, refit=False)
-    search.fit(X, y)
-    print(f"\n{task}: {len(y)} images of shape {X.shape[1:]}, "
-          f"{len(set(y))} classes; best {search.best_params_}")
-    print(results_table(search))
-    searches[task] = search
-
+# A GridSearchCV(CNNClassifier(...), {"kernel_size": [3, 5, 7]}, cv=StratifiedKFold(...))
+# on each task, its cv_results_ printed as a table:
+searches = search_tasks({"kernel_size": [3, 5, 7]}, full)
 plot_scores(searches, "kernel_size")
 
 # %%

@@ -131,6 +131,29 @@ def results_table(search):
 
 
 
+def search_tasks(param_grid, full=False, random_state=0):
+    """Cross-validate a CNNClassifier over ``param_grid`` on each task; print the tables.
+
+    Returns ``{task: fitted GridSearchCV}`` (``refit=False``: the tables are
+    what is wanted, not a refitted best model).
+    """
+    from sklearn.model_selection import GridSearchCV
+
+    from sklearn_cnn import CNNClassifier
+
+    params, cv = search_settings(full, random_state)
+    print(f"{'full' if full else 'quick'} run; every fit: {params}, {cv.n_splits} folds")
+    searches = {}
+    for task, (X, y) in load_tasks(full, random_state).items():
+        search = GridSearchCV(CNNClassifier(**params), param_grid, cv=cv, refit=False)
+        search.fit(X, y)
+        print(f"\n{task}: {len(y)} images of shape {X.shape[1:]}, "
+              f"{len(set(y))} classes; best {search.best_params_}")
+        print(results_table(search))
+        searches[task] = search
+    return searches
+
+
 def plot_scores(searches, parameter):
     """Bar charts of the cross-validated accuracy per candidate, one per task.
 
