@@ -10,7 +10,7 @@ from PIL import Image
 from sklearn.utils._param_validation import InvalidParameterError
 from torch.utils.data import DataLoader, Dataset
 
-from sklearn_cnn import CNNClassifier, _classifier, _loading
+from sklearn_cnn import CNNClassifier, _loading, _prediction
 from sklearn_cnn._batches import TensorBatches
 from sklearn_cnn._files import iter_file_batches
 from sklearn_cnn._loading import load_file_batches, loader_kwargs, resolve_num_workers
@@ -52,7 +52,7 @@ def test_predictions_with_workers_equal_without(digit_files, fast_params, monkey
     paths, y = digit_files
     clf = CNNClassifier(**{**fast_params, "max_epochs": 1, "device": "cpu"}, num_workers=0)
     clf.fit(paths, y)
-    monkeypatch.setattr(_classifier, "INFERENCE_BATCH_SIZE", 32)  # several batches
+    monkeypatch.setattr(_prediction, "INFERENCE_BATCH_SIZE", 32)  # several batches
     expected = clf.predict_proba(paths)
     np.testing.assert_array_equal(clf.set_params(num_workers=2).predict_proba(paths), expected)
 
