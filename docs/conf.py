@@ -87,6 +87,10 @@ html_theme_options = {
     "secondary_sidebar_items": ["page-toc"],
 }
 html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+# Pages with no sub-pages get no (empty) left sidebar: their code has the room.
+html_sidebars = {page: [] for page in
+                 ("index", "getting_started", "faq", "benchmarks", "architecture")}
 html_show_sourcelink = False
 
 # Examples draw with matplotlib off-screen; they must not warn about it.
