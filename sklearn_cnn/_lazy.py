@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import warnings
 from collections.abc import Iterator
 from numbers import Integral
 
@@ -27,6 +26,7 @@ import numpy as np
 import torch
 
 from ._files import CHANNELS, ImageFileDataset, decode_tensor
+from ._warnings import warn_user
 
 __all__ = [
     "CHUNK_BYTES",
@@ -134,14 +134,13 @@ def check_memory_budget(n_images: int, image_shape, max_bytes, *, owner: str) ->
     needed = 4 * n_images * math.prod(image_shape)
     if budget is not None and needed > budget:
         shape = " x ".join(map(str, (n_images, *image_shape)))
-        warnings.warn(
+        warn_user(
             f"{owner} is about to decode {n_images} image files into a float32 array "
             f"of {_gib(needed)} ({shape}), over its max_bytes budget of {_gib(budget)}. "
             f"Pass lazy=True ({owner}(lazy=True)) to stream the files through the "
             "pipeline batch by batch instead, or raise max_bytes (None turns this "
             "check off).",
             MemoryBudgetWarning,
-            stacklevel=3,
         )
 
 

@@ -16,10 +16,11 @@ resized implicitly (``sklearn_cnn.preprocessing.Resize`` does that).
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from numbers import Integral
+
+from ._warnings import warn_user
 
 __all__ = ["ImageSizeWarning", "choose_size", "size_pair"]
 
@@ -144,14 +145,16 @@ def choose_size(
     # most_common keeps first-seen order among equal counts.
     (height, width), _ = counts.most_common(1)[0]
     if len(counts) > 1:
+        first, second = counts.most_common(2)
+        which = ("the first found of the most common" if first[1] == second[1]
+                 else "the most common")
         shown = sorted(counts)[:SIZES_SHOWN]
         listed = ", ".join(f"{h}x{w}" for h, w in shown)
         more = ", ..." if len(counts) > SIZES_SHOWN else ""
-        warnings.warn(
+        warn_user(
             f"The images have {len(counts)} different sizes ({listed}{more}); all are "
-            f"resized to {height}x{width} (height x width), the most common. Pass "
+            f"resized to {height}x{width} (height x width), {which}. Pass "
             f"{parameter}=(height, width) to choose the size.",
             ImageSizeWarning,
-            stacklevel=3,
         )
     return int(height), int(width)

@@ -54,6 +54,16 @@ def test_folder_loads_paths(photo_folder):
     assert any(p.endswith(os.path.join("nested", "big.png")) for p in paths)
 
 
+def test_size_warning_points_at_the_callers_line(tmp_path):
+    """Behind scikit-learn's parameter validation, the warning still names this file."""
+    for label, size in [("a", (8, 8)), ("b", (8, 8)), ("c", (10, 10))]:
+        (tmp_path / label).mkdir()
+        Image.new("L", size).save(tmp_path / label / "0.png")
+    with pytest.warns(ImageSizeWarning) as caught:
+        load_image_folder(tmp_path)
+    assert [w.filename for w in caught] == [__file__]
+
+
 @pytest.mark.parametrize("option", [{"size": (8, 8)}, {"mode": "L"}])
 def test_paths_take_no_decoding_options(photo_folder, option):
     """as_paths=True decodes nothing: a size or mode would be silently lost."""

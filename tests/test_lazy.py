@@ -146,8 +146,10 @@ def test_sample_weight_reaches_the_lazy_fit(digit_pngs, fast_params):
 def test_eager_loading_over_the_budget_warns_and_names_the_fix(digit_pngs):
     paths, _ = digit_pngs
     loader = ImageFileLoader(max_bytes=1000).fit(paths)
-    with pytest.warns(MemoryBudgetWarning, match=r"60 x 1 x 8 x 8.*ImageFileLoader\(lazy=True\)"):
+    with pytest.warns(MemoryBudgetWarning,
+                      match=r"60 x 1 x 8 x 8.*ImageFileLoader\(lazy=True\)") as caught:
         loader.transform(paths)
+    assert [w.filename for w in caught] == [__file__]  # the caller's line, not set_output's
     with warnings.catch_warnings():
         warnings.simplefilter("error", MemoryBudgetWarning)
         ImageFileLoader(max_bytes=None).fit_transform(paths)

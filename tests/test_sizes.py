@@ -33,15 +33,19 @@ def test_choose_size_picks_the_most_common_and_says_so():
         warnings.simplefilter("error")
         assert choose_size([(5, 5), (5, 5)]) == (5, 5)
         assert choose_size([(5, 5), (9, 9)], (3, 7, 8)) == (7, 8)
-    # A tie goes to the first size seen.
-    with pytest.warns(ImageSizeWarning):
+    assert "9x9 (height x width), the most common." in str(caught[0].message)
+    # A tie goes to the first size seen, and the warning says so.
+    with pytest.warns(ImageSizeWarning, match="the first found of the most common"):
         assert choose_size([(9, 9), (5, 5)]) == (9, 9)
 
 
 def test_pil_images_of_mixed_sizes_and_modes_train(pil_digits, fast_params):
     images, y = pil_digits
-    with pytest.warns(ImageSizeWarning, match=r"resized to 8x8.*image_shape=\(height, width\)"):
+    with pytest.warns(ImageSizeWarning,
+                      match=r"resized to 8x8.*image_shape=\(height, width\)") as caught:
         clf = CNNClassifier(**fast_params).fit(images, y)
+    # The warning points at the line that called fit, not inside the libraries.
+    assert [w.filename for w in caught if w.category is ImageSizeWarning] == [__file__]
     assert clf.input_shape_ == (3, 8, 8)  # RGB: some images are
     # At predict, PIL images of any size are read at the fitted size, silently.
     with warnings.catch_warnings():
