@@ -12,7 +12,6 @@ scikit-learn-contrib projects do.
 
 import os
 import re
-import warnings
 
 import sklearn_cnn
 
@@ -93,9 +92,8 @@ html_sidebars = {page: [] for page in
                  ("index", "getting_started", "faq", "benchmarks", "architecture")}
 html_show_sourcelink = False
 
-# Examples draw with matplotlib off-screen; they must not warn about it.
+# Examples draw with matplotlib off-screen.
 os.environ.setdefault("MPLBACKEND", "Agg")
-warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
 
 
 #: ``:ref:`` and ``:term:`` roles, with an optional ``title <target>``.
