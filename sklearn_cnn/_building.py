@@ -47,7 +47,7 @@ from ._backbone import Backbone
 from ._batches import TensorBatches
 from ._callbacks import fit_callbacks
 from ._convnet import ConvNet, conv_geometry
-from ._device import bfloat16_is_fast, channels_last_is_fast
+from ._device import channels_last_is_fast
 from ._epoch_log import EpochLog
 from ._graphs import graphs_apply
 from ._holdout import HoldoutSplit
@@ -55,6 +55,7 @@ from ._loading import loader_kwargs, resolve_num_workers
 from ._losses import make_criterion
 from ._optimizers import resolve_optimizer
 from ._params import as_units
+from ._precision import resolve_precision
 from ._skorch_net import CNNNet, sigmoid, softmax
 
 __all__ = ["NetBuilderMixin", "class_weights"]
@@ -143,6 +144,17 @@ class NetBuilderMixin:
         """skorch callbacks of one fit: the user's, the schedule, early stopping, logging."""
         return fit_callbacks(self.get_params(deep=False), has_holdout, steps_per_epoch)
 
+    def _training_choices(self, device: torch.device, module: type, augment) -> dict:
+        """How the net trains on ``device``: its precision, and whether its step is graphed.
+
+        Keyword arguments of the net (``CNNNet``), set anew on a fitted net
+        before every ``partial_fit`` call: ``set_params`` between calls
+        changes them, and a model loaded on another device trains as that
+        device allows.
+        """
+        return {"precision": resolve_precision(self.precision, device),
+                "cuda_graphs": self.cuda_graphs and graphs_apply(device, module, augment)}
+
     def _build_net(self, input_shape, classes: np.ndarray, y: np.ndarray,
                    device: torch.device, seed: int | None):
         """The skorch net of one ``fit``, not yet initialised.
@@ -180,8 +192,7 @@ class NetBuilderMixin:
             module,
             augment=augment,
             channels_last=channels_last_is_fast(device, module, module_kwargs),
-            amp=bfloat16_is_fast(device),
-            cuda_graphs=graphs_apply(device, module, augment),
+            **self._training_choices(device, module, augment),
             criterion=criterion,
             optimizer=optimizer,
             lr=optimizer_kwargs.pop("lr"),

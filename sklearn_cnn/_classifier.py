@@ -13,6 +13,7 @@ from ._callbacks import EARLY_STOPPING
 from ._device import resolve_device
 from ._images import read_images
 from ._params import PARAMETER_CONSTRAINTS, check_param_rules
+from ._precision import check_precision
 from ._prediction import PredictionMixin
 from ._random import FitRandomness, draw_seed
 from ._skorch_net import carry_over, single_pass
@@ -142,9 +143,28 @@ default="adam"
         both axes 1 and 3 could hold channels.
     device : str or torch.device, default="auto"
         Where to train: "auto" (CUDA when available, else CPU), "cpu",
-        "cuda", "cuda:N". On CUDA the training step is replayed from a CUDA
-        graph and predictions follow PyTorch's TF32 default (within about
-        1e-3 of the CPU's; docs/user_guide.md, "CUDA and precision").
+        "cuda", "cuda:N". On CUDA predictions follow PyTorch's TF32 default
+        (within about 1e-3 of the CPU's; docs/user_guide.md, "CUDA and
+        precision").
+    precision : {"float32", "bfloat16", "auto"}, default="float32"
+        Numeric precision of the training steps. "float32": all of them.
+        "bfloat16": mixed precision, the forward passes of training under
+        bfloat16 autocast (weights, gradients, optimizer state and the loss
+        stay float32): faster where the device runs bfloat16 natively, and
+        a model slightly different from float32's; refused on GPUs older
+        than compute capability 8.0. "auto": "bfloat16" on a GPU of compute
+        capability 8.0 or newer (Ampere and later) and on a CPU with AMX
+        tiles, "float32" elsewhere. Validation loss and accuracy, early
+        stopping, ``predict_proba`` and ``score`` run in float32 whatever
+        the precision; ``precision_`` says what training ran in.
+    cuda_graphs : bool, default=True
+        On CUDA, record the training step as a CUDA graph after three
+        eager steps and replay it for every full batch, where the step can
+        be recorded (built-in and torchvision networks, no or batch
+        augmentation, no sample weights; docs/user_guide.md, "CUDA and
+        precision"). False trains every step eagerly (for debugging, or to
+        save the graph's memory). No effect on the CPU; ``cuda_graphs_``
+        says whether the last fit replayed steps.
     num_workers : int or "auto", default="auto"
         Worker processes that decode and resize image files (training and
         prediction) while the network runs; 0 decodes in the main process.
@@ -190,6 +210,12 @@ default="adam"
         The epoch whose weights early stopping restored; None without it.
     device_ : str
         The device the model is on.
+    precision_ : {"float32", "bfloat16"}
+        The precision the last ``fit`` or ``partial_fit`` trained in
+        (``precision``, "auto" settled).
+    cuda_graphs_ : bool
+        Whether the last ``fit`` or ``partial_fit`` replayed training steps
+        from a CUDA graph.
 
     See Also
     --------
@@ -244,6 +270,8 @@ default="adam"
         image_shape=None,
         data_format="auto",
         device="auto",
+        precision="float32",
+        cuda_graphs=True,
         num_workers="auto",
         random_state=None,
         verbose=0,
@@ -281,6 +309,8 @@ default="adam"
         self.image_shape = image_shape
         self.data_format = data_format
         self.device = device
+        self.precision = precision
+        self.cuda_graphs = cuda_graphs
         self.num_workers = num_workers
         self.random_state = random_state
         self.verbose = verbose
@@ -357,6 +387,7 @@ default="adam"
         self._validate_params()
         check_param_rules(self.get_params(deep=False))
         device = resolve_device(self.device)
+        check_precision(self.precision, device)
         fitted = hasattr(self, "net_")
         resume = fitted and (incremental or self.warm_start)
         images = self._training_images(X, self.input_shape_ if resume else None)
@@ -375,6 +406,8 @@ default="adam"
             net = self.net_
             # The lr as set_params left it, as SGDClassifier.partial_fit takes eta0.
             net.lr = self._build_optimizer(device)[1]["lr"]
+            for name, value in self._training_choices(device, net.module, net.augment).items():
+                setattr(net, name, value)
         else:
             net = self._build_net(input_shape, classes_, y, device, randomness.seed)
             with randomness.initialising():
@@ -394,6 +427,8 @@ default="adam"
         self.input_shape_ = input_shape
         self.n_features_in_ = math.prod(input_shape)
         self.device_ = str(device)
+        self.precision_ = net.precision
+        self.cuda_graphs_ = net.graph_replays_ > 0
         self.n_iter_ = len(net.history)
         stopper = dict(net.callbacks_).get(EARLY_STOPPING)
         self.best_epoch_ = None if stopper is None or incremental else stopper.best_epoch_
@@ -462,7 +497,12 @@ default="adam"
     def __setstate__(self, state) -> None:
         if "net_" in state:
             state.setdefault("multilabel_", False)  # pickled before multilabel targets
-        state.setdefault("num_workers", "auto")  # pickled before the parameter
+            # Pickled before the precision and cuda_graphs parameters.
+            state.setdefault("precision_", state["net_"].precision)
+            state.setdefault("cuda_graphs_", getattr(state["net_"], "graph_replays_", 0) > 0)
+        for name, default in (("num_workers", "auto"), ("precision", "float32"),
+                              ("cuda_graphs", True)):
+            state.setdefault(name, default)  # pickled before the parameter
         super().__setstate__(state)
         if "net_" in state:
             # skorch maps a CUDA-trained net to the CPU where CUDA is missing.

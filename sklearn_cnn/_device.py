@@ -10,7 +10,6 @@ from ._convnet import ConvNet
 from ._layout import ImageLayout, to_float_nchw, to_float_nchw_tensor
 
 __all__ = [
-    "bfloat16_is_fast",
     "channels_last_is_fast",
     "place_images",
     "resolve_device",
@@ -62,25 +61,6 @@ def resolve_device(device) -> torch.device:
             f"{resolved.type} device(s), numbered from 0."
         )
     return resolved
-
-
-def bfloat16_is_fast(device: torch.device) -> bool:
-    """Whether training forward passes should run under bfloat16 autocast.
-
-    On CUDA: where the GPU supports bfloat16 (Ampere and newer), which needs
-    no loss scaling; with the step replayed from a CUDA graph it trained the
-    built-in network 1.15x and a ResNet-18 1.18x as fast as float32 on an
-    H200 (docs/benchmarks.md, "CUDA"). On the CPU: where it has AMX tiles
-    (Intel Sapphire Rapids and newer), on which oneDNN runs bfloat16
-    convolutions 1.3-1.8x faster than float32 (docs/benchmarks.md);
-    elsewhere bfloat16 would be emulated, and slower.
-    """
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        # A private probe, the only one torch has; absent, assume no AMX.
-        return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
-    return False
 
 
 #: Fewest filters in a conv block for channels-last to pay on the CPU.

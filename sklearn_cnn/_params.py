@@ -26,6 +26,7 @@ from ._convnet import ACTIVATIONS, INITS, PADDINGS, POOLINGS
 from ._layout import DATA_FORMATS, normalize_image_shape
 from ._losses import LOSSES
 from ._optimizers import OPTIMIZERS
+from ._precision import PRECISIONS
 from ._schedule import LR_SCHEDULES
 
 __all__ = ["PARAMETER_CONSTRAINTS", "as_units", "check_param_rules", "check_params"]
@@ -65,6 +66,8 @@ PARAMETER_CONSTRAINTS = {
     "image_shape": [None, tuple, list],
     "data_format": [StrOptions(set(DATA_FORMATS))],
     "device": [str, torch.device],
+    "precision": [StrOptions(set(PRECISIONS))],
+    "cuda_graphs": ["boolean"],
     "num_workers": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
     "random_state": ["random_state"],
     "verbose": ["verbose"],

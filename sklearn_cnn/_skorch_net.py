@@ -21,13 +21,13 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from ._augment import resolve_augment
 from ._callbacks import EARLY_STOPPING, LR_SCHEDULE
-from ._device import bfloat16_is_fast
 from ._epoch_log import TrainAccuracy
 from ._folding import fold_batch_norm
-from ._graphs import StepGraph
+from ._graphs import StepGraph, training_on
 from ._inference import class_probabilities, label_probabilities
 from ._losses import weighted_loss
 from ._optimizers import OPTIMIZERS
+from ._precision import training_autocast
 from ._random import ITERATOR_GENERATOR
 from ._weights import split_weighted
 
@@ -46,8 +46,8 @@ class CNNNet(NeuralNetClassifier):
     """skorch's ``NeuralNetClassifier`` with the training path of CNNClassifier.
 
     Four choices, each off by default: augmentation of training batches,
-    channels-last memory format, bfloat16 autocast, and the training step
-    replayed from a CUDA graph. skorch still runs the loop, the callbacks
+    channels-last memory format, bfloat16 mixed precision, and the training
+    step replayed from a CUDA graph. skorch still runs the loop, the callbacks
     and the history; within an epoch nothing waits for the device (the
     batch losses reach the history at its end, unless a callback reads them
     during the batch).
@@ -64,9 +64,11 @@ class CNNNet(NeuralNetClassifier):
     channels_last : bool, default=False
         Keep the network and its input batches in channels-last memory
         format (faster convolutions on the CPU: see docs/benchmarks.md).
-    amp : bool, default=False
-        Run forward passes under bfloat16 autocast on the net's device
-        (weights, gradients, optimizer state and the loss stay float32).
+    precision : {"float32", "bfloat16"}, default="float32"
+        The precision of training steps: with "bfloat16", their forward
+        passes run under bfloat16 autocast (weights, gradients, optimizer
+        state and the loss stay float32). Validation and prediction run in
+        float32 either way (``sklearn_cnn._precision``).
     cuda_graphs : bool, default=False
         On CUDA, record the training step (augmentation, forward, loss,
         backward) as a CUDA graph after a few eager steps and replay it for
@@ -79,13 +81,13 @@ class CNNNet(NeuralNetClassifier):
         accuracy, as scikit-learn's ``accuracy_score`` computes it.
     """
 
-    def __init__(self, *args, augment=None, channels_last=False, amp=False, cuda_graphs=False,
-                 multilabel=False, **kwargs):
+    def __init__(self, *args, augment=None, channels_last=False, precision="float32",
+                 cuda_graphs=False, multilabel=False, **kwargs):
         # Set before skorch's __init__: afterwards skorch only lets
         # initialize_* methods set attributes holding torch modules.
         self.augment = augment
         self.channels_last = channels_last
-        self.amp = amp
+        self.precision = precision
         self.cuda_graphs = cuda_graphs
         self.multilabel = multilabel
         super().__init__(*args, **kwargs)
@@ -155,8 +157,9 @@ class CNNNet(NeuralNetClassifier):
 
     def __setstate__(self, state):
         state.setdefault("multilabel", False)  # pickled before multilabel targets
+        if "amp" in state:  # pickled before the precision parameter: bfloat16 or not
+            state["precision"] = "bfloat16" if state.pop("amp") else "float32"
         super().__setstate__(state)  # skorch maps CUDA to the CPU where CUDA is missing
-        self.amp = self.amp and bfloat16_is_fast(torch.device(self.device))
 
     def predict(self, X):
         if not self.multilabel:
@@ -214,10 +217,15 @@ class CNNNet(NeuralNetClassifier):
         # The history's epochs this fit trains, counted from start: EpochLog's k/N.
         self.fit_epochs_ = (start, len(self.history) + (
             self.max_epochs if epochs is None else epochs))
+        self.graph_replays_ = 0
         try:
-            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+            # Counted as training on the device: a fit records its step only
+            # while no other fit of the process trains there (_graphs).
+            with training_on(self.device):
+                return super().fit_loop(X, y, epochs=epochs, **fit_params)
         finally:
             if getattr(self, "step_graph_", None) is not None:
+                self.graph_replays_ = self.step_graph_.replays
                 self.step_graph_.release()  # its memory, also when training failed
                 self.step_graph_ = None
 
@@ -290,13 +298,7 @@ class CNNNet(NeuralNetClassifier):
         x = x.to(self.device)
         if x.dim() == 4:
             x = x.contiguous(memory_format=self.memory_format)
-        if self.amp:
-            # No cast cache: it is not allowed while a CUDA graph records the step.
-            with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
-                                cache_enabled=False):
-                y_pred = self.module_(x, **fit_params)
-        else:
-            y_pred = self.module_(x, **fit_params)
+        y_pred = self.module_(x, **fit_params)
         # The loss, scores and history take float32 logits.
         return y_pred.float() if isinstance(y_pred, torch.Tensor) else y_pred
 
@@ -320,7 +322,9 @@ class CNNNet(NeuralNetClassifier):
             images = images.to(self.device, non_blocking=True)
         if self.augment_ is not None:
             images = self.augment_(to_device(images, self.device))
-        y_pred = self.infer(images, **fit_params)
+        # Training steps only: validation and prediction run in float32.
+        with training_autocast(self.precision, self.device):
+            y_pred = self.infer(images, **fit_params)
         loss = self.get_loss(y_pred, yi, X=images if sample_weight is None else Xi,
                              training=True)
         loss.backward()

@@ -101,3 +101,6 @@ class NetStateMixin:
         net.history = History(history)
         self.net_ = net
         self.device_ = str(device)
+        # Files saved before the precision and cuda_graphs parameters.
+        vars(self).setdefault("precision_", net.precision)
+        vars(self).setdefault("cuda_graphs_", False)
