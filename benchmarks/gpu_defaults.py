@@ -37,8 +37,8 @@ def main() -> None:
         clf = CNNClassifier(random_state=seed, device=args.device)
         seconds = timed(lambda clf=clf: clf.fit(X_train, y_train), device)
         print(f"MNIST default fit seed {seed}: {seconds:.2f} s, accuracy "
-              f"{clf.score(X_test, y_test):.3f}, amp {clf.net_.amp}, "
-              f"graphs {clf.net_.cuda_graphs}", flush=True)
+              f"{clf.score(X_test, y_test):.3f}, precision {clf.precision_}, "
+              f"CUDA graph {clf.cuda_graphs_}", flush=True)
 
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(args.images, 32, 32, 3), dtype=np.uint8)

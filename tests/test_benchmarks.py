@@ -1,5 +1,6 @@
 """Every benchmark script runs and prints its ratio (no time is asserted)."""
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -13,6 +14,7 @@ QUICK_ARGS = {
     "ablation.py": ["--runs", "1", "--images", "512", "--steps", "10"],
     "accuracy_mnist.py": ["--runs", "1", "--train", "500"],
     "cv_digits.py": [],
+    "cuda_checks.py": ["--device", "cpu", "--quick"],
     "overhead.py": ["--runs", "1"],
     "predict.py": ["--runs", "1", "--calls", "20"],
     "augmentation.py": ["--runs", "1", "--epochs", "2"],
@@ -26,7 +28,7 @@ QUICK_ARGS = {
 
 #: What a script prints when it ran (the others print medians).
 EXPECTED = {"precision.py": "max |d proba|", "gpu_defaults.py": "median ratio",
-            "cv_digits.py": "mean"}
+            "cv_digits.py": "mean", "cuda_checks.py": "largest |p32 - p16|"}
 
 
 def test_every_benchmark_is_listed():
@@ -38,7 +40,7 @@ def test_every_benchmark_is_listed():
 @pytest.mark.parametrize("script", sorted(QUICK_ARGS))
 def test_benchmark_runs(script):
     if script in ("throughput.py", "ablation.py", "accuracy_mnist.py", "gpu.py",
-                  "gpu_defaults.py"):
+                  "gpu_defaults.py", "cuda_checks.py"):
         pytest.importorskip("mlxtend")
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *QUICK_ARGS[script]],
@@ -46,3 +48,16 @@ def test_benchmark_runs(script):
     )
     assert result.returncode == 0, result.stderr
     assert EXPECTED.get(script, "median") in result.stdout
+
+
+@pytest.mark.slow
+def test_the_cuda_run_checks_itself_on_the_cpu(tmp_path):
+    pytest.importorskip("mlxtend")
+    result = subprocess.run(
+        ["bash", str(BENCHMARKS / "cuda_run.sh"), "--quick"], capture_output=True, text=True,
+        timeout=900, env={**os.environ, "OUT": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    summary = (tmp_path / "summary.log").read_text()
+    assert summary.count("exit 0 |") == 3, summary
+    assert "best raw variant" in result.stdout and "largest |p32 - p16|" in result.stdout
