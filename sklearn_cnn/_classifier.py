@@ -17,7 +17,7 @@ from ._precision import check_precision
 from ._prediction import PredictionMixin
 from ._random import FitRandomness, draw_seed
 from ._skorch_net import carry_over, single_pass
-from ._state import NetStateMixin
+from ._state import NetStateMixin, add_missing
 from ._targets import check_targets
 from ._weights import check_sample_weight
 
@@ -147,24 +147,17 @@ default="adam"
         (within about 1e-3 of the CPU's; docs/user_guide.md, "CUDA and
         precision").
     precision : {"float32", "bfloat16", "auto"}, default="float32"
-        Numeric precision of the training steps. "float32": all of them.
-        "bfloat16": mixed precision, the forward passes of training under
-        bfloat16 autocast (weights, gradients, optimizer state and the loss
-        stay float32): faster where the device runs bfloat16 natively, and
-        a model slightly different from float32's; refused on GPUs older
-        than compute capability 8.0. "auto": "bfloat16" on a GPU of compute
-        capability 8.0 or newer (Ampere and later) and on a CPU with AMX
-        tiles, "float32" elsewhere. Validation loss and accuracy, early
-        stopping, ``predict_proba`` and ``score`` run in float32 whatever
-        the precision; ``precision_`` says what training ran in.
+        Precision of the training steps. "bfloat16": mixed precision, their
+        forward passes under bfloat16 autocast (weights, gradients,
+        optimizer state and loss stay float32), faster where the device runs
+        bfloat16 natively; refused on GPUs below compute capability 8.0.
+        "auto": "bfloat16" on GPUs of compute capability 8.0 or newer and on
+        CPUs with AMX tiles, else "float32". Validation, early stopping,
+        ``predict_proba`` and ``score`` always run in float32.
     cuda_graphs : bool, default=True
-        On CUDA, record the training step as a CUDA graph after three
-        eager steps and replay it for every full batch, where the step can
-        be recorded (built-in and torchvision networks, no or batch
-        augmentation, no sample weights; docs/user_guide.md, "CUDA and
-        precision"). False trains every step eagerly (for debugging, or to
-        save the graph's memory). No effect on the CPU; ``cuda_graphs_``
-        says whether the last fit replayed steps.
+        On CUDA, replay the training step from a CUDA graph where it can be
+        recorded (docs/user_guide.md, "CUDA and precision"); False trains
+        every step eagerly. No effect on the CPU.
     num_workers : int or "auto", default="auto"
         Worker processes that decode and resize image files (training and
         prediction) while the network runs; 0 decodes in the main process.
@@ -495,14 +488,7 @@ default="adam"
         to_onnx(self, path, opset_version=opset_version)
 
     def __setstate__(self, state) -> None:
-        if "net_" in state:
-            state.setdefault("multilabel_", False)  # pickled before multilabel targets
-            # Pickled before the precision and cuda_graphs parameters.
-            state.setdefault("precision_", state["net_"].precision)
-            state.setdefault("cuda_graphs_", getattr(state["net_"], "graph_replays_", 0) > 0)
-        for name, default in (("num_workers", "auto"), ("precision", "float32"),
-                              ("cuda_graphs", True)):
-            state.setdefault(name, default)  # pickled before the parameter
+        add_missing(state)  # pickled by an earlier version
         super().__setstate__(state)
         if "net_" in state:
             # skorch maps a CUDA-trained net to the CPU where CUDA is missing.

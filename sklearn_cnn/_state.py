@@ -18,10 +18,39 @@ import numpy as np
 import torch
 from skorch.history import History
 
-__all__ = ["NetStateMixin", "fitted_attributes", "get_state", "load_device", "set_state"]
+__all__ = ["NetStateMixin", "add_missing", "fitted_attributes", "get_state", "load_device",
+           "set_state"]
 
 #: The parts of a skorch net whose state dicts are saved.
 NET_PARTS = ("module", "criterion")
+
+
+#: Parameters added after the first release, and their defaults: estimators
+#: saved or pickled before they existed take these.
+LATER_PARAMETERS = {"num_workers": "auto", "precision": "float32", "cuda_graphs": True}
+
+
+def add_missing(attributes: dict) -> None:
+    """Fill in, in place, what an estimator saved or pickled by an earlier version lacks.
+
+    The parameters added since (their defaults); for a fitted estimator, the
+    fitted attributes added since: ``multilabel_`` (False), and once it has a
+    net, ``precision_`` (the net's) and ``cuda_graphs_`` (whether its last
+    training run replayed steps, False where it did not record it).
+
+    Parameters
+    ----------
+    attributes : dict
+        The estimator's ``__dict__``, or the state ``__setstate__`` receives.
+    """
+    for name, default in LATER_PARAMETERS.items():
+        attributes.setdefault(name, default)
+    if "classes_" in attributes:
+        attributes.setdefault("multilabel_", False)
+    net = attributes.get("net_")
+    if net is not None:
+        attributes.setdefault("precision_", net.precision)
+        attributes.setdefault("cuda_graphs_", getattr(net, "graph_replays_", 0) > 0)
 
 
 def fitted_attributes(estimator) -> dict:
@@ -81,10 +110,9 @@ class NetStateMixin:
 
         history = attributes.pop("history", None)
         vars(self).update(attributes)
-        vars(self).setdefault("num_workers", "auto")  # files saved before the parameter
+        add_missing(vars(self))  # files saved by earlier versions
         if history is None:  # not fitted
             return
-        vars(self).setdefault("multilabel_", False)  # files saved before multilabel targets
         self._validate_params()
         device = load_device(self.device if device is None else device)
         with seeded(0, device):  # the weights are overwritten; keep the global RNG untouched
@@ -101,6 +129,4 @@ class NetStateMixin:
         net.history = History(history)
         self.net_ = net
         self.device_ = str(device)
-        # Files saved before the precision and cuda_graphs parameters.
-        vars(self).setdefault("precision_", net.precision)
-        vars(self).setdefault("cuda_graphs_", False)
+        add_missing(vars(self))  # the fitted attributes that come from the net

@@ -36,6 +36,8 @@ def test_fitted_attributes(digits, fast_params, torch_device, fit_fast):
     assert clf.input_shape_ == (1, 8, 8)
     assert clf.n_iter_ == fast_params["max_epochs"] == len(clf.history_)
     assert clf.device_ == str(torch_device)
+    assert clf.precision_ == "float32"
+    assert clf.cuda_graphs_ is (torch_device.type == "cuda")  # 12 full batches: replayed there
     assert clf.best_epoch_ is None
     assert clf.module_ is clf.net_.module_
     proba = clf.predict_proba(X[:5])

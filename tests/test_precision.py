@@ -184,3 +184,17 @@ def test_a_net_pickled_with_the_older_amp_flag_loads_with_its_precision(digits, 
         assert old.precision_ == precision and old.net_.precision == precision
         twin = pickle.loads(pickle.dumps(old))
         np.testing.assert_array_equal(twin.predict_proba(X), clf.predict_proba(X))
+
+
+def test_saved_models_keep_their_precision(digits, fast_params, tmp_path):
+    from sklearn_cnn import load, save
+
+    X, y = digits
+    clf = CNNClassifier(**{**fast_params, "device": "cpu", "max_epochs": 1,
+                           "precision": "bfloat16", "cuda_graphs": False}).fit(X, y)
+    save(clf, tmp_path / "model.safetensors")
+    loaded = load(tmp_path / "model.safetensors")
+    assert (loaded.precision, loaded.precision_, loaded.cuda_graphs) == ("bfloat16", "bfloat16",
+                                                                          False)
+    assert loaded.net_.precision == "bfloat16"
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
