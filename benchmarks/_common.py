@@ -41,6 +41,13 @@ def device_images(X: np.ndarray, device) -> torch.Tensor:
     return torch.from_numpy(X).permute(0, 3, 1, 2).float().div(255).contiguous().to(device)
 
 
+def shuffled_batches(n: int, batch_size: int, device):
+    """The indices of one epoch's batches, in an order drawn on ``device``."""
+    order = torch.randperm(n, device=device)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
 def raw_fit(module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int,
             optimizer_cls, optimizer_kwargs: dict, criterion, seed: int = 0,
             memory_format: torch.memory_format = torch.contiguous_format,
@@ -58,9 +65,7 @@ def raw_fit(module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size
     synchronize(X.device)
     start = time.perf_counter()
     for _ in range(epochs):
-        order = torch.randperm(len(X), device=X.device)
-        for i in range(0, len(X), batch_size):
-            idx = order[i:i + batch_size]
+        for idx in shuffled_batches(len(X), batch_size, X.device):
             optimizer.zero_grad()
             with torch.autocast(X.device.type, dtype=torch.bfloat16, enabled=amp):
                 logits = module(X[idx].contiguous(memory_format=memory_format))
@@ -109,9 +114,7 @@ def raw_graph_fit(module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batc
     synchronize(X.device)
     start = time.perf_counter()
     for _ in range(epochs):
-        order = torch.randperm(len(X), device=X.device)
-        for i in range(0, len(X), batch_size):
-            idx = order[i:i + batch_size]
+        for idx in shuffled_batches(len(X), batch_size, X.device):
             images = X[idx].contiguous(memory_format=memory_format)
             if not cuda or len(idx) < batch_size or steps < warmup:
                 optimizer.zero_grad(set_to_none=True)
