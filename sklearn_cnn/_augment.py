@@ -3,10 +3,17 @@
 torchvision's v2 transforms draw one set of random parameters per call, so a
 batch tensor gets the same rotation for every image. ``BatchAugment`` draws
 parameters per image and applies them to the whole batch at once on its
-device: one ``affine_grid``/``grid_sample`` (PyTorch's resampler) for the
-geometry, elementwise ops for brightness, contrast and erasing. Any other
+device: integer-pixel shifts (pad with reflection, crop back: the CIFAR
+recipe) and flips that move pixels without resampling them; one
+``affine_grid``/``grid_sample`` (PyTorch's resampler) for rotation, zoom and
+shear; elementwise ops for brightness, contrast and erasing. Any other
 transform (a torchvision v2 transform, any callable on one image) runs image
 by image through ``PerSample``.
+
+Hand-written rather than torchvision's ``RandomCrop(padding=...)`` and
+``RandomHorizontalFlip``: those draw one set of parameters per call, so a
+batch tensor would get one shift for all its images, and running them image
+by image (``PerSample``) costs a Python loop per batch.
 """
 
 from __future__ import annotations
@@ -34,6 +41,14 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
 
     Parameters
     ----------
+    shift : float, default=0.0
+        Shift drawn per image, in whole pixels, up to ``shift`` times each
+        side (at least one pixel when not 0): the image is padded by that
+        many pixels with ``padding_mode`` and cropped back to its size, so
+        its pixels stay as they are (no resampling).
+    flip : float, default=0.0
+        Probability of mirroring an image left to right. Only where that
+        keeps the label: textures, most photos, faces; not digits or text.
     degrees : float, default=0.0
         Rotation drawn from ``[-degrees, degrees]``.
     translate : float, default=0.0
@@ -51,6 +66,13 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
     erase : float, default=0.0
         Probability of zeroing a random rectangle covering 20-40 % of each
         side of the image.
+    padding_mode : {"reflection", "zeros", "border"}, default="reflection"
+        What fills the pixels a shift, rotation or zoom brings in from
+        outside the image: its mirror image, black, or its edge pixels.
+        "zeros" frames the image in black, which test images never are.
+    p : float, default=1.0
+        Share of the images of each batch that are augmented; the others
+        are trained on as they are.
 
     Attributes
     ----------
@@ -70,10 +92,13 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
     torch.Size([8, 1, 28, 28])
     """
 
-    def __init__(self, degrees: float = 0.0, translate: float = 0.0, scale: float = 0.0,
-                 shear: float = 0.0, brightness: float = 0.0, contrast: float = 0.0,
-                 erase: float = 0.0) -> None:
+    def __init__(self, shift: float = 0.0, flip: float = 0.0, degrees: float = 0.0,
+                 translate: float = 0.0, scale: float = 0.0, shear: float = 0.0,
+                 brightness: float = 0.0, contrast: float = 0.0, erase: float = 0.0,
+                 padding_mode: str = "reflection", p: float = 1.0) -> None:
         super().__init__()
+        self.shift = shift
+        self.flip = flip
         self.degrees = degrees
         self.translate = translate
         self.scale = scale
@@ -81,8 +106,17 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
         self.brightness = brightness
         self.contrast = contrast
         self.erase = erase
+        self.padding_mode = padding_mode
+        self.p = p
 
-    _names = ("degrees", "translate", "scale", "shear", "brightness", "contrast", "erase")
+    _names = ("shift", "flip", "degrees", "translate", "scale", "shear", "brightness",
+              "contrast", "erase", "padding_mode", "p")
+
+    # What a BatchAugment pickled or saved before these parameters did: no
+    # shift or flip, black padding, every image augmented.
+    shift = flip = 0.0
+    padding_mode = "zeros"
+    p = 1.0
 
     def get_params(self, deep: bool = True) -> dict:
         """Get the amounts, as scikit-learn estimators give their parameters.
@@ -109,13 +143,35 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
         text : str
             ``"name=value"`` pairs, comma-separated.
         """
-        return ", ".join(f"{k}={v}" for k, v in self.get_params().items() if v)
+        defaults = {"padding_mode": "reflection", "p": 1.0}
+        return ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()
+                         if v and v != defaults.get(k))
 
     def _uniform(self, n: int, low: float, high: float, device) -> torch.Tensor:
         return torch.empty(n, device=device).uniform_(low, high, generator=self.generator)
 
     def _rand(self, n: int, device) -> torch.Tensor:
         return torch.rand(n, device=device, generator=self.generator)
+
+    def _shift(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        dev = x.device
+        pad_h, pad_w = (max(1, round(self.shift * side)) if side > 1 else 0 for side in (h, w))
+        mode = PAD_MODES[self.padding_mode]
+        # Reflection needs a pad narrower than the image.
+        pad_h, pad_w = (min(pad, side - 1) if mode == "reflect" else pad
+                        for pad, side in ((pad_h, h), (pad_w, w)))
+        padded = F.pad(x, (pad_w, pad_w, pad_h, pad_h), mode=mode)
+        top = torch.randint(0, 2 * pad_h + 1, (n,), device=dev, generator=self.generator)
+        left = torch.randint(0, 2 * pad_w + 1, (n,), device=dev, generator=self.generator)
+        rows = (top[:, None] + torch.arange(h, device=dev))[:, None, :, None]
+        cols = (left[:, None] + torch.arange(w, device=dev))[:, None, None, :]
+        rows = rows.expand(n, c, h, padded.shape[3])
+        return padded.gather(2, rows).gather(3, cols.expand(n, c, h, w))
+
+    def _flip(self, x: torch.Tensor) -> torch.Tensor:
+        flipped = self._rand(x.shape[0], x.device) < self.flip
+        return torch.where(flipped[:, None, None, None], x.flip(3), x)
 
     def _affine(self, x: torch.Tensor) -> torch.Tensor:
         n, _, h, w = x.shape
@@ -133,7 +189,7 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
                          self._uniform(n, -2 * self.translate, 2 * self.translate, dev)], 1),
         ], 1)
         grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros",
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode=self.padding_mode,
                              align_corners=False)
 
     def _erase(self, x: torch.Tensor) -> torch.Tensor:
@@ -164,9 +220,13 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
         images : Tensor of shape (N, C, H, W)
             The transformed images, on the device of ``x``.
         """
-        n = x.shape[0]
+        n, clean = x.shape[0], x
         if self.degrees or self.translate or self.scale or self.shear:
             x = self._affine(x)
+        if self.shift:
+            x = self._shift(x)
+        if self.flip:
+            x = self._flip(x)
         if self.brightness:
             x = x * self._uniform(n, 1 - self.brightness, 1 + self.brightness,
                                   x.device).view(n, 1, 1, 1)
@@ -176,7 +236,14 @@ class BatchAugment(DrawsFromGenerator, nn.Module):
             x = (x - mean) * factor.view(n, 1, 1, 1) + mean
         if self.erase:
             x = self._erase(x)
+        if self.p < 1:
+            augmented = self._rand(n, x.device) < self.p
+            x = torch.where(augmented[:, None, None, None], x, clean)
         return x
+
+
+#: ``padding_mode`` -> the mode of ``F.pad`` (``grid_sample`` takes the name itself).
+PAD_MODES = {"reflection": "reflect", "zeros": "constant", "border": "replicate"}
 
 
 class PerSample(nn.Module):
