@@ -27,7 +27,8 @@ from torch.nn import functional as F
 
 from ._random import DrawsFromGenerator
 
-__all__ = ["AUGMENT_PRESETS", "BatchAugment", "PerSample", "resolve_augment"]
+__all__ = ["AUGMENT_PRESETS", "BatchAugment", "PerSample", "resolve_augment",
+           "tta_views"]
 
 
 class BatchAugment(DrawsFromGenerator, nn.Module):
@@ -266,6 +267,8 @@ class PerSample(nn.Module):
 
 #: What ``augment="light"`` and ``augment="standard"`` are.
 AUGMENT_PRESETS = {
+    "shift": dict(shift=0.125),
+    "flip": dict(shift=0.125, flip=0.5),
     "light": dict(degrees=10.0, translate=0.1, scale=0.1),
     "standard": dict(degrees=15.0, translate=0.1, scale=0.15, brightness=0.2, contrast=0.2),
 }
@@ -298,3 +301,49 @@ def resolve_augment(augment) -> nn.Module | None:
         return copy.deepcopy(augment)
     return PerSample(augment)
 
+
+
+def flips(augment) -> bool:
+    """Whether the augmentation a net trained with mirrors images (so mirroring keeps labels)."""
+    return getattr(augment, "flip", 0) > 0
+
+
+def tta_views(x: torch.Tensor, flip: bool = False) -> list[torch.Tensor]:
+    """A batch and its label-safe variants, for test-time augmentation.
+
+    The images as they are, shifted by one pixel up, down, left and right
+    (reflection fills the pixel brought in: no resampling, no black edge),
+    and, with ``flip``, the mirror image of each of those. Axes of size 1
+    (one-row "images") are not shifted.
+
+    Parameters
+    ----------
+    x : Tensor of shape (N, C, H, W)
+        Float images.
+    flip : bool, default=False
+        Add mirrored views: only where mirroring keeps the label (the model
+        was trained with flips).
+
+    Returns
+    -------
+    views : list of Tensor of shape (N, C, H, W)
+        ``x`` first.
+
+    Examples
+    --------
+    >>> import torch
+    >>> len(tta_views(torch.rand(2, 1, 8, 8))), len(tta_views(
+    ...     torch.rand(2, 1, 8, 8), flip=True))
+    (5, 10)
+    """
+    h, w = x.shape[2:]
+    pad_h, pad_w = int(h > 1), int(w > 1)
+    padded = F.pad(x, (pad_w, pad_w, pad_h, pad_h), mode="reflect") if pad_h or pad_w else x
+    views = [x]
+    if pad_h:
+        views += [padded[:, :, :h, pad_w:pad_w + w], padded[:, :, 2:, pad_w:pad_w + w]]
+    if pad_w:
+        views += [padded[:, :, pad_h:pad_h + h, :w], padded[:, :, pad_h:pad_h + h, 2:]]
+    if flip:
+        views += [view.flip(3) for view in views]
+    return views

@@ -1,6 +1,6 @@
 """The skorch callbacks of one fit, from the estimator's parameters.
 
-The user's callbacks, then the learning-rate schedule, early stopping, the
+Weight averaging, the user's callbacks, then the learning-rate schedule, early stopping, the
 recorder of each epoch's learning rate and what ``verbose`` shows
 (``sklearn_cnn._epoch_log``). skorch adds its own defaults (timer, losses,
 ``valid_acc``) and puts the epoch table last.
@@ -12,15 +12,17 @@ import copy
 
 from skorch.callbacks import Callback, EarlyStopping
 
+from ._averaging import WeightAveraging
 from ._epoch_log import EpochLR, verbose_callbacks
 from ._schedule import make_lr_scheduler
 
-__all__ = ["EARLY_STOPPING", "EPOCH_LR", "LR_SCHEDULE", "fit_callbacks"]
+__all__ = ["EARLY_STOPPING", "EPOCH_LR", "LR_SCHEDULE", "WEIGHT_AVERAGING", "fit_callbacks"]
 
 #: Names of the callbacks this module adds, as skorch's ``callbacks_`` holds them.
 LR_SCHEDULE = "lr_schedule"
 EARLY_STOPPING = "early_stopping"
 EPOCH_LR = "lr"
+WEIGHT_AVERAGING = "weight_averaging"
 
 
 def fit_callbacks(params: dict, has_holdout: bool,
@@ -53,6 +55,10 @@ def fit_callbacks(params: dict, has_holdout: bool,
     # the learning-rate schedule reads from it where to resume.
     # A copy: fitting must not change the callbacks the user passed.
     callbacks = copy.deepcopy(list(params["callbacks"] or []))
+    if params["ema"] is not None:
+        # First: the network shows the averaged weights at the end of each
+        # epoch before any checkpoint or early stopping of the user's reads them.
+        callbacks.insert(0, (WEIGHT_AVERAGING, WeightAveraging(params["ema"])))
     scheduler = make_lr_scheduler(params["lr_schedule"], params["max_epochs"], steps_per_epoch)
     if scheduler is not None:
         callbacks.append((LR_SCHEDULE, scheduler))

@@ -7,6 +7,8 @@ decides for training and prediction alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import nn
@@ -26,6 +28,7 @@ def predict_logits(
     device: torch.device | str,
     batch_size: int = INFERENCE_BATCH_SIZE,
     memory_format: torch.memory_format = torch.contiguous_format,
+    views: Callable[[torch.Tensor], list[torch.Tensor]] | None = None,
 ) -> np.ndarray:
     """Logits of ``module`` on ``images``, in evaluation mode, as float64.
 
@@ -46,6 +49,9 @@ def predict_logits(
         Images per forward pass.
     memory_format : torch.memory_format, default=torch.contiguous_format
         Memory format ``module`` expects its input in.
+    views : callable, default=None
+        Test-time augmentation: takes a batch, returns it and its variants
+        (``_augment.tta_views``); the logits are averaged over them.
 
     Returns
     -------
@@ -62,8 +68,12 @@ def predict_logits(
         if n_real < step:
             pad = batch.new_zeros((step - n_real, *batch.shape[1:]))
             batch = torch.cat([batch, pad])
-        batch = batch.contiguous(memory_format=memory_format)
-        outputs.append(module(batch)[:n_real].float())
+        if views is None:
+            logits = module(batch.contiguous(memory_format=memory_format)).float()
+        else:
+            logits = torch.stack([module(view.contiguous(memory_format=memory_format)).float()
+                                  for view in views(batch)]).mean(0)
+        outputs.append(logits[:n_real])
     return torch.cat(outputs).cpu().numpy().astype(np.float64)  # one copy back from a GPU
 
 

@@ -60,6 +60,8 @@ PARAMETER_CONSTRAINTS = {
     "early_stopping": ["boolean"],
     "patience": [Interval(Integral, 1, None, closed="left")],
     "augment": [None, StrOptions({"auto", *AUGMENT_PRESETS}), callable],
+    "tta": ["boolean"],
+    "ema": [None, Interval(Real, 0, 1, closed="neither")],
     "class_weight": [None, StrOptions({"balanced"}), dict],
     "callbacks": [None, list, tuple],
     "warm_start": ["boolean"],

@@ -7,10 +7,13 @@ by batch) and turns logits into labels or probabilities.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._augment import flips, tta_views
 from ._images import read_images
 from ._inference import (
     INFERENCE_BATCH_SIZE,
@@ -45,8 +48,11 @@ class PredictionMixin:
         return self._predict_logits(images.tensor(self.device_))
 
     def _predict_logits(self, images: torch.Tensor) -> np.ndarray:
+        views = None
+        if getattr(self, "tta", False):  # averaged over label-safe variants
+            views = functools.partial(tta_views, flip=flips(self.net_.augment_))
         return predict_logits(self.net_.inference_module(), images, self.device_,
-                              memory_format=self.net_.memory_format)
+                              memory_format=self.net_.memory_format, views=views)
 
     def _log_probabilities(self, logits: np.ndarray) -> np.ndarray:
         """Log-softmax of ``logits``, or their log-sigmoid for multilabel targets."""

@@ -342,7 +342,8 @@ def reads_batch_losses(callback: Callback) -> bool:
     neither do ``EpochScoring.on_batch_end`` (it keeps predictions) and
     ``TrainAccuracy.on_batch_end`` (it counts hits on the device), nor
     ``LRScheduler.on_batch_end`` unless it steps ``ReduceLROnPlateau`` every
-    batch. Any other batch hook (a subclass's own too) might.
+    batch, nor a callback whose class says ``reads_batch_losses = False``
+    (``WeightAveraging``). Any other batch hook (a subclass's own too) might.
 
     Parameters
     ----------
@@ -353,6 +354,8 @@ def reads_batch_losses(callback: Callback) -> bool:
     -------
     reads : bool
     """
+    if getattr(type(callback), "reads_batch_losses", None) is False:
+        return False
     for hook in BATCH_HOOKS:
         method = getattr(type(callback), hook)
         if method in (getattr(Callback, hook), EpochScoring.on_batch_end,

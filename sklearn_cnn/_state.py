@@ -27,7 +27,8 @@ NET_PARTS = ("module", "criterion")
 
 #: Parameters added after the first release, and their defaults: estimators
 #: saved or pickled before they existed take these.
-LATER_PARAMETERS = {"num_workers": "auto", "precision": "float32", "cuda_graphs": True}
+LATER_PARAMETERS = {"num_workers": "auto", "precision": "float32", "cuda_graphs": True,
+                    "tta": False, "ema": None}
 
 
 def add_missing(attributes: dict) -> None:

@@ -7,7 +7,13 @@ from torch import nn
 from torchvision.transforms import v2
 
 from sklearn_cnn import BatchAugment, CNNClassifier
-from sklearn_cnn._augment import AUGMENT_PRESETS, PerSample, resolve_augment, settle_augment
+from sklearn_cnn._augment import (
+    AUGMENT_PRESETS,
+    PerSample,
+    resolve_augment,
+    settle_augment,
+    tta_views,
+)
 from sklearn_cnn._inference import predict_logits
 
 
@@ -175,3 +181,105 @@ def test_batch_augment_draws_from_its_generator():
     torch.manual_seed(1)  # the global generator plays no part
     torch.testing.assert_close(augment(x), first, rtol=0, atol=0)
     assert not torch.equal(augment(x), first)  # the generator moved on
+
+
+def test_shift_moves_whole_pixels_per_image_without_resampling():
+    x = torch.rand(64, 2, 16, 12)
+    out = BatchAugment(shift=0.125)(x)  # 2 pixels down/up, 2 (1.5 rounded) left/right
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2), mode="reflect")
+    offsets = []
+    for i in range(len(x)):
+        found = [(dy, dx) for dy in range(5) for dx in range(5)
+                 if torch.equal(out[i], padded[i, :, dy:dy + 16, dx:dx + 12])]
+        assert found, "every image is a crop of its reflection-padded self"
+        offsets.append(found[0])
+    assert len(set(offsets)) > 10  # drawn per image
+    assert set(np.unique(out.numpy())) <= set(np.unique(x.numpy()))  # no new pixel values
+
+
+@pytest.mark.parametrize(("padding_mode", "fill"), [("zeros", 0.0), ("border", 5.0)])
+def test_shift_padding_modes(padding_mode, fill):
+    x = torch.full((32, 1, 8, 8), 5.0)
+    x[:, :, 1:-1, 1:-1] = 1.0
+    out = BatchAugment(shift=0.25, padding_mode=padding_mode)(x)
+    brought_in = out[(out != 1.0) & (out != 5.0)]
+    assert torch.all(brought_in == fill) and (padding_mode == "border" or len(brought_in))
+
+
+def test_shift_never_moves_an_axis_of_size_one():
+    x = torch.rand(8, 1, 1, 30)
+    out = BatchAugment(shift=0.1)(x)
+    assert out.shape == x.shape and not torch.equal(out, x)
+
+
+def test_flip_mirrors_the_chosen_images_left_to_right():
+    x = torch.rand(400, 1, 5, 6)
+    out = BatchAugment(flip=0.5)(x)
+    mirrored = torch.tensor([torch.equal(o, i.flip(2)) for o, i in zip(out, x, strict=True)])
+    kept = torch.tensor([torch.equal(o, i) for o, i in zip(out, x, strict=True)])
+    assert torch.all(mirrored ^ kept)
+    assert 0.4 < mirrored.float().mean() < 0.6
+
+
+def test_p_keeps_a_share_of_images_clean():
+    x = torch.rand(400, 1, 6, 6)
+    out = BatchAugment(brightness=0.5, p=0.25)(x)
+    changed = (out != x).flatten(1).any(1).float().mean()
+    assert 0.15 < changed < 0.35
+
+
+def test_affine_fills_with_reflection_by_default():
+    x = torch.ones(16, 1, 12, 12)
+    assert torch.allclose(BatchAugment(degrees=30, translate=0.2)(x), x)  # no black frame
+    framed = BatchAugment(degrees=30, translate=0.2, padding_mode="zeros")(x)
+    assert (framed < 0.5).any()
+
+
+def test_batch_augments_pickled_before_shift_and_flip_keep_their_behaviour():
+    import pickle
+
+    augment = BatchAugment(degrees=10)
+    state = pickle.loads(pickle.dumps(augment))
+    for name in ("shift", "flip", "padding_mode", "p"):
+        del state.__dict__[name]  # as an earlier version pickled it
+    old = pickle.loads(pickle.dumps(state))
+    assert old.get_params() == {**augment.get_params(), "padding_mode": "zeros"}
+    x = torch.rand(4, 1, 8, 8)
+    assert old(x).shape == x.shape
+
+
+def test_repr_lists_what_is_not_the_default():
+    assert repr(BatchAugment()) == "BatchAugment()"
+    assert repr(BatchAugment(shift=0.1, flip=0.5, padding_mode="zeros", p=0.5)) == (
+        "BatchAugment(shift=0.1, flip=0.5, padding_mode='zeros', p=0.5)")
+
+
+def test_tta_views_are_one_pixel_shifts_and_flips():
+    x = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).view(2, 3, 4, 5)
+    views = tta_views(x)
+    assert views[0] is x and len(views) == 5
+    padded = torch.nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")
+    expected = [padded[:, :, dy:dy + 4, dx:dx + 5] for dy, dx in ((0, 1), (2, 1), (1, 0), (1, 2))]
+    for view, want in zip(views[1:], expected, strict=True):
+        assert torch.equal(view, want)
+    flipped = tta_views(x, flip=True)
+    assert len(flipped) == 10
+    assert all(torch.equal(f, v.flip(3)) for f, v in zip(flipped[5:], views, strict=True))
+    rows = tta_views(torch.rand(2, 1, 1, 9))
+    assert len(rows) == 3  # no shift along an axis of size 1
+
+
+@pytest.mark.parametrize("augment", [None, BatchAugment(flip=0.5)])
+def test_tta_averages_the_logits_of_the_views(digits, fast_params, augment):
+    X, y = digits
+    clf = CNNClassifier(**{**fast_params, "augment": augment}).fit(X, y)
+    plain = clf.predict_proba(X)
+    clf.set_params(tta=True)
+    proba = clf.predict_proba(X)
+    images = torch.from_numpy(X.reshape(-1, 1, 8, 8).astype(np.float32))
+    views = tta_views(images, flip=augment is not None)
+    logits = np.mean([predict_logits(clf.module_, v, clf.device_) for v in views], axis=0)
+    np.testing.assert_allclose(proba, torch.softmax(torch.from_numpy(logits), 1).numpy(),
+                               rtol=1e-4, atol=1e-5)
+    assert not np.allclose(proba, plain)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(1)])
