@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from _common import mnist_split
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from torch import nn
-
-from _common import mnist_split
 
 #: Side of the square patches cut from photos.
 PATCH = 32

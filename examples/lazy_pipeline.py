@@ -51,7 +51,7 @@ if __name__ == "__main__":
             ImageFileLoader(lazy=True),
             Resize((16, 16)),
             ChannelStandardizer(),
-            CNNClassifier(conv_channels=(8, 16), max_epochs=8, random_state=0),
+            CNNClassifier(conv_channels=(8, 16), max_epochs=12, random_state=0),
         )
         pipe.fit(paths_train, y_train)
         print(f"what the classifier was given: {pipe[:-1].transform(paths_test)}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._building import NetBuilderMixin
@@ -114,19 +113,36 @@ default="adam"
         weights.
     patience : int, default=5
         Epochs without improvement before early stopping.
-    augment : {"auto", "light", "standard"}, BatchAugment, callable or None, \
-            default="auto"
+    augment : {"auto", "shift", "flip", "light", "standard"}, BatchAugment, \
+callable or None, default="auto"
         Random augmentation of the training images, drawn per image and
         fresh every epoch, on the training device; never at prediction.
-        "auto": "light" for images at least 8 pixels high and wide, none
-        for narrower input (such as one-row tabular data). "light":
-        rotation up to 10 degrees, shift up to 10 % of the side, zoom up
-        to 10 %. "standard": rotation up to 15 degrees, shift up to
-        10 %, zoom up to 15 %, brightness and contrast up to 20 %. No flips:
-        they turn digits into other digits. A ``BatchAugment`` sets its own
-        amounts; any other callable on one ``(C, H, W)`` tensor, such as a
-        torchvision v2 transform, is applied image by image. Augmentation
-        pays off with more epochs (see docs/augmentation.md).
+        "auto": "shift" for images at least 8 pixels high and wide, none
+        for narrower input (such as one-row tabular data). "shift": a
+        whole-pixel shift of up to 1/8 of each side, the edge filled by
+        reflection (no resampling: images stay as sharp and unframed as
+        at test time). "flip": "shift", and a left-right mirror of half
+        the images: for textures, most photos and faces, not for digits or
+        text. "light": rotation up to 10 degrees, shift up to 10 %, zoom
+        up to 10 %, resampled. "standard": rotation up to 15 degrees,
+        shift up to 10 %, zoom up to 15 %, brightness and contrast up to
+        20 %. A ``BatchAugment`` sets its own amounts; any other callable
+        on one ``(C, H, W)`` tensor, such as a torchvision v2 transform, is
+        applied image by image. docs/augmentation.md says which preset
+        suits which images.
+    tta : bool, default=False
+        Test-time augmentation: ``predict``, ``predict_proba`` and
+        ``score`` average the logits over each image and its label-safe
+        variants (one-pixel shifts, and their mirror images when
+        ``augment`` flips), at 5 or 10 times the cost of a prediction.
+        Not part of ``to_onnx``'s graph. Training is unchanged.
+    ema : float or None, default=None
+        Weight averaging: the decay of an exponential moving average of the
+        weights, updated after every training step (spanning about
+        ``1 / (1 - ema)`` steps, after a short warm-up), e.g. 0.99.
+        Validation, early stopping, checkpoints, prediction, saving and
+        export use the average; training goes on from the weights the
+        steps reached. None: no averaging.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn; None for
         multilabel targets (``MLPClassifier`` takes none either).
@@ -445,51 +461,6 @@ default="adam"
             fitted_classes=self.classes_ if resume else None,
             fitted_multilabel=resume and self.multilabel_,
             class_weight=self.class_weight, estimator_name=type(self).__name__)
-
-    # ----------------------------------------------------- derived attributes
-
-    @property
-    def module_(self) -> torch.nn.Module:
-        """The trained network (``net_.module_``)."""
-        return self.net_.module_
-
-    @property
-    def history_(self):
-        """Per-epoch training history (``net_.history``)."""
-        return self.net_.history
-
-    # ---------------------------------------------------- persistence, export
-
-    def save(self, path) -> None:
-        """An alias of ``sklearn_cnn.save(self, path)``: the model, without pickle.
-
-        ``sklearn_cnn.save``/``sklearn_cnn.load`` are the one save API, for
-        estimators and pipelines alike (as ``skops.io.dump``/``load``).
-
-        Parameters
-        ----------
-        path : str or path-like
-            The file to write, conventionally ``*.safetensors``.
-        """
-        from ._persistence import save
-
-        save(self, path)
-
-    def to_onnx(self, path, *, opset_version: int | None = None) -> None:
-        """Export the fitted network, with its softmax (or sigmoid), to an ONNX file.
-
-        See ``sklearn_cnn.export.to_onnx``; needs the ``export`` extra.
-
-        Parameters
-        ----------
-        path : str or path-like
-            The ``.onnx`` file to write.
-        opset_version : int, default=None
-            ONNX opset; None: the exporter's default.
-        """
-        from .export import to_onnx
-
-        to_onnx(self, path, opset_version=opset_version)
 
     def __setstate__(self, state) -> None:
         add_missing(state)  # pickled by an earlier version

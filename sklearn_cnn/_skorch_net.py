@@ -56,7 +56,8 @@ class CNNNet(NeuralNetClassifier):
     ----------
     *args, **kwargs
         Those of ``NeuralNetClassifier``.
-    augment : {"light", "standard"}, BatchAugment, callable or None, default=None
+    augment : {"shift", "flip", "light", "standard"}, BatchAugment, callable or None, \
+            default=None
         The ``augment`` parameter of ``CNNClassifier``. Its module,
         ``augment_``, is built with the network (so skorch moves it to the
         device and pickles it) and applied to every training batch on the

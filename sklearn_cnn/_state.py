@@ -88,7 +88,8 @@ def load_device(device) -> torch.device:
 
 
 class NetStateMixin:
-    """``_get_state``/``_set_state`` of an estimator whose ``net_`` is a skorch net.
+    """``_get_state``/``_set_state`` of an estimator whose ``net_`` is a skorch net,
+    the fitted network and history it holds, and ``save`` and ``to_onnx``.
 
     The net is saved as its module's and criterion's state dicts and its
     history; loading builds the net again with the estimator's own
@@ -131,3 +132,48 @@ class NetStateMixin:
         self.net_ = net
         self.device_ = str(device)
         add_missing(vars(self))  # the fitted attributes that come from the net
+
+    # ----------------------------------------------------- derived attributes
+
+    @property
+    def module_(self) -> torch.nn.Module:
+        """The trained network (``net_.module_``)."""
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """Per-epoch training history (``net_.history``)."""
+        return self.net_.history
+
+    # ---------------------------------------------------- persistence, export
+
+    def save(self, path) -> None:
+        """An alias of ``sklearn_cnn.save(self, path)``: the model, without pickle.
+
+        ``sklearn_cnn.save``/``sklearn_cnn.load`` are the one save API, for
+        estimators and pipelines alike (as ``skops.io.dump``/``load``).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write, conventionally ``*.safetensors``.
+        """
+        from ._persistence import save
+
+        save(self, path)
+
+    def to_onnx(self, path, *, opset_version: int | None = None) -> None:
+        """Export the fitted network, with its softmax (or sigmoid), to an ONNX file.
+
+        See ``sklearn_cnn.export.to_onnx``; needs the ``export`` extra.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.onnx`` file to write.
+        opset_version : int, default=None
+            ONNX opset; None: the exporter's default.
+        """
+        from .export import to_onnx
+
+        to_onnx(self, path, opset_version=opset_version)

@@ -87,6 +87,13 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
     True
     """
     check_is_fitted(estimator)
+    if getattr(estimator, "tta", False):
+        warnings.warn(
+            "The ONNX file holds the network alone, without test-time augmentation "
+            "(tta=True): its probabilities are those of predict_proba with tta=False. "
+            "To average over views, run the file on each view of the images "
+            "(sklearn_cnn._augment.tta_views) and average the log-probabilities.",
+            UserWarning, stacklevel=2)
     try:
         import onnx
         import onnxscript  # noqa: F401

@@ -69,8 +69,8 @@ def test_default_augments_images_but_not_rows(digits):
 
 
 @pytest.mark.parametrize(("augment", "input_shape", "expected"), [
-    ("auto", (1, 8, 8), "light"),
-    ("auto", (3, 224, 224), "light"),
+    ("auto", (1, 8, 8), "shift"),
+    ("auto", (3, 224, 224), "shift"),
     ("auto", (1, 1, 64), None),
     ("auto", (3, 7, 30), None),
     ("standard", (1, 1, 64), "standard"),

@@ -71,7 +71,7 @@ def test_the_fitted_network_is_the_average_of_every_step(watched_fit):
 
 
 def test_epochs_end_on_the_average_and_training_goes_on_from_the_steps(watched_fit):
-    clf, watch = watched_fit
+    _, watch = watched_fit
     steps_per_epoch = len(watch.after_steps) // 3
     for epoch in range(3):
         last = (epoch + 1) * steps_per_epoch

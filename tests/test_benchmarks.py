@@ -21,6 +21,7 @@ QUICK_ARGS = {
     "gpu.py": ["--device", "cpu", "--quick"],
     "gpu_defaults.py": ["--device", "cpu", "--mnist-train", "300", "--images", "512"],
     "precision.py": ["--device", "cpu"],
+    "recipe.py": ["--quick", "--runs", "1"],
     "threads.py": ["--runs", "1", "--images", "300", "--epochs", "2", "--folds", "2"],
     "files.py": ["--runs", "1", "--images", "40", "--sizes", "16", "--epochs", "1",
                  "--memory-images", "30", "--memory-size", "16"],
@@ -28,7 +29,8 @@ QUICK_ARGS = {
 
 #: What a script prints when it ran (the others print medians).
 EXPECTED = {"precision.py": "max |d proba|", "gpu_defaults.py": "median ratio",
-            "cv_digits.py": "mean", "cuda_checks.py": "largest |p32 - p16|"}
+            "cv_digits.py": "mean", "cuda_checks.py": "largest |p32 - p16|",
+            "recipe.py": "worst margin"}
 
 
 def test_every_benchmark_is_listed():
@@ -40,8 +42,10 @@ def test_every_benchmark_is_listed():
 @pytest.mark.parametrize("script", sorted(QUICK_ARGS))
 def test_benchmark_runs(script):
     if script in ("throughput.py", "ablation.py", "accuracy_mnist.py", "gpu.py",
-                  "gpu_defaults.py", "cuda_checks.py"):
+                  "gpu_defaults.py", "cuda_checks.py", "recipe.py"):
         pytest.importorskip("mlxtend")
+    if script == "recipe.py":
+        pytest.importorskip("skimage")
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *QUICK_ARGS[script]],
         capture_output=True, text=True, timeout=600, cwd=BENCHMARKS,
@@ -61,3 +65,18 @@ def test_the_cuda_run_checks_itself_on_the_cpu(tmp_path):
     summary = (tmp_path / "summary.log").read_text()
     assert summary.count("exit 0 |") == 3, summary
     assert "best raw variant" in result.stdout and "largest |p32 - p16|" in result.stdout
+
+
+def test_the_recipe_panel_cuts_train_and_test_from_disjoint_halves():
+    pytest.importorskip("skimage")
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from _panel import PATCH, sample_photos_set, textures_set
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    for loader, channels in ((textures_set, ()), (sample_photos_set, (3,))):
+        X_train, X_test, y_train, y_test = loader()
+        assert X_train.shape[1:] == (PATCH, PATCH, *channels) and X_train.dtype == "uint8"
+        assert set(y_train) == set(y_test) and len(set(y_train)) >= 3
+        train = {patch.tobytes() for patch in X_train}
+        assert not any(patch.tobytes() in train for patch in X_test)

@@ -116,3 +116,14 @@ def test_onnx_of_a_folded_network_matches_predict_proba(digits, tmp_path, networ
     proba = session(tmp_path / "model.onnx").run(
         None, {"images": ToImage().fit_transform(X[100:140])})[0]
     np.testing.assert_allclose(proba, clf.predict_proba(X[100:140]), atol=proba_atol())
+
+
+def test_onnx_of_a_tta_model_warns_and_holds_the_network_alone(digits, tmp_path, fast_params,
+                                                               proba_atol):
+    X, y = digits
+    clf = CNNClassifier(**{**fast_params, "tta": True}).fit(X[:200], y[:200])
+    with pytest.warns(UserWarning, match="without test-time augmentation"):
+        clf.to_onnx(tmp_path / "tta.onnx")
+    proba = session(tmp_path / "tta.onnx").run(None, {"images": ToImage().fit_transform(X[:20])})[0]
+    np.testing.assert_allclose(proba, clf.set_params(tta=False).predict_proba(X[:20]),
+                               atol=proba_atol())
