@@ -248,6 +248,23 @@ def test_default_steps_are_replayed_and_learn(digit_images, monkeypatch, fast_pa
     assert graphed.history_[-1, "train_loss"] < graphed.history_[0, "train_loss"]
 
 
+@pytest.mark.usefixtures("needs_cuda")
+def test_weight_averaging_with_the_graphed_step(digit_images, monkeypatch, fast_params):
+    # The average is updated after each replay, and copied in and out of the
+    # very tensors the graph steps: graphed and eager fits average alike.
+    X, y = digit_images
+    counter = CountReplays(monkeypatch)
+    params = {**fast_params, "augment": "shift", "ema": 0.9, "max_epochs": 6, "batch_size": 64}
+    graphed = CNNClassifier(**params).fit(X[:300], y[:300])
+    assert counter.replays > 0 and graphed.cuda_graphs_
+    monkeypatch.setattr(building_module, "graphs_apply", lambda *args: False)
+    eager = CNNClassifier(**params).fit(X[:300], y[:300])
+    assert not eager.cuda_graphs_
+    assert graphed.score(X[300:], y[300:]) > eager.score(X[300:], y[300:]) - 0.05
+    averaging = dict(graphed.net_.callbacks_)["weight_averaging"]
+    assert averaging.n_updates_ == 6 * -(-300 // 64)
+
+
 class KeepAugmented(Callback):
     """Copies what the augmentation module returned, after every training batch."""
 
