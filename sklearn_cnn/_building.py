@@ -56,6 +56,7 @@ from ._losses import make_criterion
 from ._optimizers import resolve_optimizer
 from ._params import as_units
 from ._precision import resolve_precision
+from ._schedule import fit_batch_size, fit_epochs
 from ._skorch_net import CNNNet, sigmoid, softmax
 
 __all__ = ["NetBuilderMixin", "class_weights"]
@@ -142,7 +143,9 @@ class NetBuilderMixin:
 
     def _build_callbacks(self, has_holdout: bool, steps_per_epoch: int) -> list:
         """skorch callbacks of one fit: the user's, the schedule, early stopping, logging."""
-        return fit_callbacks(self.get_params(deep=False), has_holdout, steps_per_epoch)
+        params = self.get_params(deep=False)
+        params["max_epochs"] = fit_epochs(self.max_epochs, steps_per_epoch)
+        return fit_callbacks(params, has_holdout, steps_per_epoch)
 
     def _training_choices(self, device: torch.device, module: type, augment) -> dict:
         """How the net trains on ``device``: its precision, and whether its step is graphed.
@@ -184,7 +187,8 @@ class NetBuilderMixin:
         if self.validation_fraction > 0:
             split = HoldoutSplit(self.validation_fraction, seed)
             n_valid = split.n_valid(len(y))
-        steps_per_epoch = -(-(len(y) - n_valid) // self.batch_size)
+        batch_size = fit_batch_size(self.batch_size, len(y) - n_valid)
+        steps_per_epoch = -(-(len(y) - n_valid) // batch_size)
         augment = settle_augment(self.augment, input_shape)
         # For the DataLoader of image files; tensors are sliced without one.
         loader = loader_kwargs(resolve_num_workers(self.num_workers, len(y)), device)
@@ -196,8 +200,8 @@ class NetBuilderMixin:
             criterion=criterion,
             optimizer=optimizer,
             lr=optimizer_kwargs.pop("lr"),
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            max_epochs=fit_epochs(self.max_epochs, steps_per_epoch),
+            batch_size=batch_size,
             train_split=split,
             callbacks=self._build_callbacks(n_valid > 0, steps_per_epoch),
             classes=list(range(len(classes))),

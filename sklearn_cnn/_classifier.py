@@ -98,10 +98,15 @@ default="adam"
         (Keras' ``BinaryCrossentropy(label_smoothing=...)``).
     lr_schedule : {"onecycle", "cosine", "constant"}, default="onecycle"
         How the learning rate moves over the ``max_epochs`` of one ``fit``.
-    batch_size : int, default=64
-        Samples per training step.
-    max_epochs : int, default=30
-        Passes over the training data in one ``fit``.
+    batch_size : int or "auto", default="auto"
+        Samples per training step. "auto": the power of two nearest below a
+        sixteenth of the training images, from 16 to 128 (16 for 50 images,
+        32 for 600, 128 from 2,048), so that small sets take enough steps
+        and large ones batch for speed.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data in one ``fit``. "auto": enough for
+        about 480 optimizer steps, from 5 to 30 epochs (30 up to 16 steps an
+        epoch, 15 for 4,000 images in batches of 128).
     validation_fraction : float, default=0.0
         Share of the training data held out (stratified, except for
         multilabel targets) to measure
@@ -113,18 +118,20 @@ default="adam"
         weights.
     patience : int, default=5
         Epochs without improvement before early stopping.
-    augment : {"auto", "shift", "flip", "light", "standard"}, BatchAugment, \
+    augment : {"auto", "shift", "flip", "sharp", "light", "standard"}, BatchAugment, \
 callable or None, default="auto"
         Random augmentation of the training images, drawn per image and
         fresh every epoch, on the training device; never at prediction.
-        "auto": "shift" for images at least 8 pixels high and wide, none
+        "auto": "sharp" for images at least 8 pixels high and wide, none
         for narrower input (such as one-row tabular data). "shift": a
         whole-pixel shift of up to 1/8 of each side, the edge filled by
         reflection (no resampling: images stay as sharp and unframed as
         at test time). "flip": "shift", and a left-right mirror of half
         the images: for textures, most photos and faces, not for digits or
-        text. "light": rotation up to 10 degrees, shift up to 10 %, zoom
-        up to 10 %, resampled. "standard": rotation up to 15 degrees,
+        text. "sharp": rotation up to 10 degrees, shift up to 10 %, zoom
+        up to 10 %, each output pixel taken from the nearest input pixel
+        (no blur; reflection at the edge). "light": the same moves,
+        resampled bilinearly (smoother shapes, blurred texture). "standard": rotation up to 15 degrees,
         shift up to 10 %, zoom up to 15 %, brightness and contrast up to
         20 %. A ``BatchAugment`` sets its own amounts; any other callable
         on one ``(C, H, W)`` tensor, such as a torchvision v2 transform, is
@@ -267,8 +274,8 @@ callable or None, default="auto"
         loss="cross_entropy",
         label_smoothing=0.1,
         lr_schedule="onecycle",
-        batch_size=64,
-        max_epochs=30,
+        batch_size="auto",
+        max_epochs="auto",
         validation_fraction=0.0,
         early_stopping=False,
         patience=5,

@@ -26,6 +26,8 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, validate_params
 from skorch.callbacks import Callback, LRScheduler
 
+from ._schedule import fit_batch_size
+
 __all__ = ["lr_sweep", "suggest_lr"]
 
 #: Name of the sweep's callbacks in the copy's skorch net.
@@ -209,7 +211,7 @@ def lr_sweep(estimator, X, y, *, start_lr=1e-6, end_lr=10.0, num_steps=100, smoo
     if hasattr(estimator, "steps"):
         X = clone(estimator[:-1]).fit_transform(X, y)
         estimator = estimator[-1]
-    batch_size = estimator.get_params()["batch_size"]
+    batch_size = fit_batch_size(estimator.get_params()["batch_size"], len(X))
     steps_per_epoch = math.ceil(len(X) / batch_size)
     schedule = LRScheduler(
         policy=torch.optim.lr_scheduler.ExponentialLR,

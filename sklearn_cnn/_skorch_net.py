@@ -56,7 +56,7 @@ class CNNNet(NeuralNetClassifier):
     ----------
     *args, **kwargs
         Those of ``NeuralNetClassifier``.
-    augment : {"shift", "flip", "light", "standard"}, BatchAugment, callable or None, \
+    augment : {"shift", "flip", "sharp", "light", "standard"}, BatchAugment, callable or None, \
             default=None
         The ``augment`` parameter of ``CNNClassifier``. Its module,
         ``augment_``, is built with the network (so skorch moves it to the

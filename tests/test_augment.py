@@ -69,8 +69,8 @@ def test_default_augments_images_but_not_rows(digits):
 
 
 @pytest.mark.parametrize(("augment", "input_shape", "expected"), [
-    ("auto", (1, 8, 8), "shift"),
-    ("auto", (3, 224, 224), "shift"),
+    ("auto", (1, 8, 8), "sharp"),
+    ("auto", (3, 224, 224), "sharp"),
     ("auto", (1, 1, 64), None),
     ("auto", (3, 7, 30), None),
     ("standard", (1, 1, 64), "standard"),
@@ -240,7 +240,7 @@ def test_batch_augments_pickled_before_shift_and_flip_keep_their_behaviour():
 
     augment = BatchAugment(degrees=10)
     state = pickle.loads(pickle.dumps(augment))
-    for name in ("shift", "flip", "padding_mode", "p"):
+    for name in ("shift", "flip", "padding_mode", "interpolation", "p"):
         del state.__dict__[name]  # as an earlier version pickled it
     old = pickle.loads(pickle.dumps(state))
     assert old.get_params() == {**augment.get_params(), "padding_mode": "zeros"}
@@ -248,10 +248,28 @@ def test_batch_augments_pickled_before_shift_and_flip_keep_their_behaviour():
     assert old(x).shape == x.shape
 
 
+def test_nearest_interpolation_moves_pixels_without_blending():
+    x = torch.rand(16, 1, 12, 12)
+    moves = dict(degrees=20, translate=0.1, scale=0.2)
+    sharp = BatchAugment(**moves, interpolation="nearest")(x)
+    blurred = BatchAugment(**moves)(x)
+    for image, out in zip(x, sharp):  # every output pixel is one of the input's
+        assert torch.isin(out, image).all()
+    assert not torch.isin(blurred[0], x[0]).all()
+    assert not torch.equal(sharp, x)
+
+
+def test_sharp_preset_resamples_with_nearest_pixels():
+    augment = resolve_augment("sharp")
+    assert augment.interpolation == "nearest" and augment.degrees and augment.scale
+
+
 def test_repr_lists_what_is_not_the_default():
     assert repr(BatchAugment()) == "BatchAugment()"
     assert repr(BatchAugment(shift=0.1, flip=0.5, padding_mode="zeros", p=0.5)) == (
         "BatchAugment(shift=0.1, flip=0.5, padding_mode='zeros', p=0.5)")
+    assert repr(BatchAugment(degrees=5, interpolation="nearest")) == (
+        "BatchAugment(degrees=5, interpolation='nearest')")
 
 
 def test_tta_views_are_one_pixel_shifts_and_flips():

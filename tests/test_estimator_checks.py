@@ -28,3 +28,12 @@ EXPECTED_FAILED_CHECKS = {
                          expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_a_two_epoch_default_fit_learns_class_weights():
+    # Short fits must learn: batch_size="auto" gives the check's 50 samples
+    # batches of 16 (4 steps an epoch), where a fixed 64 left one step per
+    # epoch, all of it in the one-cycle warm-up.
+    from sklearn.utils.estimator_checks import check_class_weight_classifiers
+
+    check_class_weight_classifiers("CNNClassifier", CNNClassifier(max_epochs=2, device="cpu"))
