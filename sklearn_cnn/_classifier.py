@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ._building import NetBuilderMixin
 from ._callbacks import EARLY_STOPPING
+from ._convnet import ConvNet
 from ._device import resolve_device
 from ._images import read_images
 from ._params import PARAMETER_CONSTRAINTS, check_param_rules
@@ -430,6 +431,9 @@ callable or None, default="auto"
                 setattr(net, name, value)
         else:
             net = self._build_net(input_shape, classes_, y, device, randomness.seed)
+            if resume and isinstance(self.net_.module_, ConvNet):
+                # Continue a network of the block order it was built with.
+                net.set_params(module__pool_first=self.net_.module_.pool_first)
             with randomness.initialising():
                 net.initialize()
             if resume:

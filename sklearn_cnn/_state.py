@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from skorch.history import History
 
+from ._convnet import ConvNet, pooled_last
+
 __all__ = ["NetStateMixin", "add_missing", "fitted_attributes", "get_state", "load_device",
            "set_state"]
 
@@ -123,6 +125,10 @@ class NetStateMixin:
             # matter when training; the saved class weights are loaded below.
             labels = np.eye(len(self.classes_)) if self.multilabel_ else self.classes_
             net = self._build_net(tuple(self.input_shape_), self.classes_, labels, device, 0)
+            if isinstance(net.module, type) and issubclass(net.module, ConvNet) \
+                    and pooled_last(tensors):
+                # A file saved before batch norm moved after max pooling.
+                net.set_params(module__pool_first=False)
             net.initialize()
         for part in NET_PARTS:
             start = f"{part}."

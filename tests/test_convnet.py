@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sklearn_cnn import CNNClassifier, ConvNet
-from sklearn_cnn._convnet import Dropout, conv_geometry, count_parameters
+from sklearn_cnn._convnet import Dropout, conv_geometry, count_parameters, pooled_last
 
 #: The tutorial's Keras model, through CNNClassifier parameters alone.
 SEED_KERAS = dict(
@@ -118,3 +118,27 @@ def test_dropout_without_a_generator_is_torchs():
     expected = nn.Dropout(0.5)(x)
     torch.manual_seed(0)
     torch.testing.assert_close(Dropout(0.5)(x), expected, rtol=0, atol=0)
+
+
+def test_max_pooling_comes_before_batch_norm_and_the_activation():
+    layers = [type(m) for m in ConvNet((1, 8, 8), 3, conv_channels=(4,)).features]
+    assert layers == [nn.Conv2d, nn.MaxPool2d, nn.BatchNorm2d, nn.ReLU]
+    last = [type(m) for m in ConvNet((1, 8, 8), 3, conv_channels=(4,), pool_first=False).features]
+    assert last == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d]
+    avg = [type(m) for m in ConvNet((1, 8, 8), 3, conv_channels=(4,), pooling="avg").features]
+    assert avg == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.AvgPool2d]
+
+
+def test_without_batch_norm_the_block_order_changes_nothing():
+    first = ConvNet((1, 12, 12), 3, conv_channels=(4, 8), batch_norm=False)
+    last = ConvNet((1, 12, 12), 3, conv_channels=(4, 8), batch_norm=False, pool_first=False)
+    last.load_state_dict(first.state_dict())
+    x = torch.randn(5, 1, 12, 12)
+    torch.testing.assert_close(first(x), last(x))
+
+
+def test_pooled_last_reads_the_block_order_from_a_state_dict():
+    for pool_first in (True, False):
+        net = ConvNet((1, 8, 8), 3, conv_channels=(4, 8), pool_first=pool_first)
+        state = {f"module.{k}": v for k, v in net.state_dict().items()}
+        assert pooled_last(state) is not pool_first

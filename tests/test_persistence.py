@@ -97,6 +97,31 @@ def test_loaded_model_keeps_training(fitted, digits, tmp_path):
     assert twin.n_iter_ == fitted.n_iter_ + 3
 
 
+def pooling_last(clf):
+    """``clf`` with its network rebuilt as saved before max pooling moved first."""
+    kwargs = {k[len("module__"):]: v for k, v in clf.net_.get_params().items()
+              if k.startswith("module__")}
+    old = sklearn_cnn.ConvNet(**kwargs, pool_first=False)
+    keys = iter(old.state_dict())  # same tensors, in the same order, at the old indices
+    old.load_state_dict({next(keys): v for v in clf.net_.module_.state_dict().values()})
+    del old.pool_first  # as an earlier version pickled it: the class default
+    clf.net_.module_ = old.to(clf.device_).eval()
+    return clf
+
+
+def test_files_and_pickles_of_networks_that_pooled_last_keep_their_order(digits, tmp_path,
+                                                                         fast_params):
+    X, y = digits
+    clf = pooling_last(CNNClassifier(**{**fast_params, "max_epochs": 1}).fit(X[:200], y[:200]))
+    clf.save(tmp_path / "old.safetensors")
+    for twin in (load(tmp_path / "old.safetensors"), pickle.loads(pickle.dumps(clf))):
+        assert not twin.net_.module_.pool_first
+        np.testing.assert_allclose(twin.predict_proba(X[200:]), clf.predict_proba(X[200:]),
+                                   atol=1e-6)
+        twin.set_params(warm_start=True).fit(X[:200], y[:200])  # continues that network
+        assert not twin.net_.module_.pool_first
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)],
                          ids=["022", "077", "002"])
