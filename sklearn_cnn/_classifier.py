@@ -132,12 +132,12 @@ callable or None, default="auto"
         text. "sharp": rotation up to 10 degrees, shift up to 10 %, zoom
         up to 10 %, each output pixel taken from the nearest input pixel
         (no blur; reflection at the edge). "light": the same moves,
-        resampled bilinearly (smoother shapes, blurred texture). "standard": rotation up to 15 degrees,
-        shift up to 10 %, zoom up to 15 %, brightness and contrast up to
-        20 %. A ``BatchAugment`` sets its own amounts; any other callable
-        on one ``(C, H, W)`` tensor, such as a torchvision v2 transform, is
-        applied image by image. docs/augmentation.md says which preset
-        suits which images.
+        resampled bilinearly (smoother shapes, blurred texture).
+        "standard": rotation up to 15 degrees, shift up to 10 %, zoom up to
+        15 %, brightness and contrast up to 20 %. A ``BatchAugment`` sets
+        its own amounts; any other callable on one ``(C, H, W)`` tensor,
+        such as a torchvision v2 transform, is applied image by image.
+        docs/augmentation.md says which preset suits which images.
     tta : bool, default=False
         Test-time augmentation: ``predict``, ``predict_proba`` and
         ``score`` average the logits over each image and its label-safe

@@ -253,7 +253,7 @@ def test_nearest_interpolation_moves_pixels_without_blending():
     moves = dict(degrees=20, translate=0.1, scale=0.2)
     sharp = BatchAugment(**moves, interpolation="nearest")(x)
     blurred = BatchAugment(**moves)(x)
-    for image, out in zip(x, sharp):  # every output pixel is one of the input's
+    for image, out in zip(x, sharp, strict=True):  # every output pixel is one of the input's
         assert torch.isin(out, image).all()
     assert not torch.isin(blurred[0], x[0]).all()
     assert not torch.equal(sharp, x)

@@ -5,7 +5,12 @@ import torch
 
 from sklearn_cnn import CNNClassifier
 from sklearn_cnn._schedule import (
-    AUTO_BATCH_SIZES, AUTO_EPOCHS, OneCycleLR, fit_batch_size, fit_epochs, make_lr_scheduler,
+    AUTO_BATCH_SIZES,
+    AUTO_EPOCHS,
+    OneCycleLR,
+    fit_batch_size,
+    fit_epochs,
+    make_lr_scheduler,
 )
 
 
