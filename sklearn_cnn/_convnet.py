@@ -149,13 +149,13 @@ class ConvNet(DrawsFromGenerator, nn.Module):
         Weight initialisation; "auto" is Kaiming for ReLU-like activations
         and Xavier for tanh and sigmoid, "torch" keeps PyTorch's defaults.
     pool_first : bool, default=True
-        With max pooling, pool straight after each convolution (conv, pool,
-        batch norm, activation): batch norm and the activation then run on
-        a quarter of the pixels, which trains the default network 1.7x as
-        fast on the CPU (docs/benchmarks.md). Without batch norm the output
-        is the same as pooling last, since max pooling commutes with
-        monotone activations. False: conv, batch norm, activation, pool
-        (networks saved before this parameter existed).
+        With max pooling and batch norm, pool straight after each
+        convolution (conv, pool, batch norm, activation): batch norm and the
+        activation then run on a quarter of the pixels, which trains the
+        default network 1.7x as fast on the CPU (docs/benchmarks.md).
+        False: conv, batch norm, activation, pool (networks saved before
+        this parameter existed). Blocks without batch norm, or with average
+        pooling, always pool last.
 
     Attributes
     ----------
@@ -215,7 +215,7 @@ class ConvNet(DrawsFromGenerator, nn.Module):
                                padding=padding, bias=not batch_norm)]
             norm = [nn.BatchNorm2d(out_channels)] if batch_norm else []
             pool = [POOLINGS[pooling](window)] if window != (1, 1) else []
-            if pool_first and pooling == "max":
+            if pool_first and pooling == "max" and norm:
                 block += [*pool, *norm, act_cls()]
             else:
                 block += [*norm, act_cls(), *pool]

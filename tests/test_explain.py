@@ -31,7 +31,7 @@ def atol(proba_atol):
 
 @pytest.fixture(scope="module")
 def flat_clf(digits, fast_params):
-    """The ``fast_params`` network fitted on flat digits: conv blocks features.0-3 and 4-7."""
+    """The ``fast_params`` network fitted on flat digits: conv blocks features.0-3 and 4-7 (conv, pool, batch norm, ReLU)."""
     X, y = digits
     return CNNClassifier(**fast_params).fit(X, y)
 
@@ -101,7 +101,7 @@ def test_grad_cam_is_grad_cam(named_clf, digits, torch_device, atol):
     heat = grad_cam(named_clf, X, target="three")
     column = list(named_clf.classes_).index("three")
     expected = _grad_cam_by_hand(named_clf, X, [column] * len(X),
-                                 named_clf.module_.features[6])
+                                 named_clf.module_.features[7])
     np.testing.assert_allclose(heat, expected, atol=atol)
     assert heat.dtype == np.float32
 
@@ -216,8 +216,8 @@ def test_one_target_per_image(named_clf, digits):
 def test_layer_by_name_and_by_module(flat_clf, digits, atol):
     X = digits[0][:10]
     block = grad_cam(flat_clf, X)  # the second block's ReLU
-    np.testing.assert_allclose(grad_cam(flat_clf, X, layer="features.6"), block, atol=atol)
-    np.testing.assert_allclose(grad_cam(flat_clf, X, layer=flat_clf.module_.features[6]),
+    np.testing.assert_allclose(grad_cam(flat_clf, X, layer="features.7"), block, atol=atol)
+    np.testing.assert_allclose(grad_cam(flat_clf, X, layer=flat_clf.module_.features[7]),
                                block, atol=atol)
     for other in ("features.4", "features.0"):  # convolutions, before batch norm
         heat = grad_cam(flat_clf, X, layer=other)
@@ -226,7 +226,7 @@ def test_layer_by_name_and_by_module(flat_clf, digits, atol):
 
 
 @pytest.mark.parametrize(("network", "expected"), [
-    (ConvNet((1, 8, 8), 3, conv_channels=(4, 4, 4)), "features.10"),  # conv, BN, ReLU
+    (ConvNet((1, 8, 8), 3, conv_channels=(4, 4, 4)), "features.11"),  # conv, pool, BN, ReLU
     (ConvNet((1, 8, 8), 3, conv_channels=(4, 4), batch_norm=False), "features.4"),
     (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten()), "0"),
     (nn.Conv2d(1, 2, 3), ""),
@@ -312,7 +312,7 @@ def test_modes_and_flags_are_restored(digits, explain, fast_params):
     clf = CNNClassifier(**fast_params).fit(X, y)
     network = clf.module_
     network.train()
-    network.features[1].eval()  # a batch norm in evaluation mode
+    network.features[2].eval()  # a batch norm in evaluation mode
     network.features[0].weight.requires_grad_(False)  # a frozen conv
     modes = [m.training for m in network.modules()]
     flags = [p.requires_grad for p in network.parameters()]

@@ -113,7 +113,7 @@ def grad_cam(clf, X, *, target=None, layer=None) -> np.ndarray:
         The layer whose output is explained, in the network
         ``clf.module_``. None: the last conv block's feature maps, that is
         the last ``nn.Conv2d`` taken with the batch norm and activation
-        that directly follow it in an ``nn.Sequential`` (``"features.6"``,
+        that directly follow it in an ``nn.Sequential`` (``"features.7"``,
         the second block's ReLU, in the built-in two-block network; the
         convolution alone where nothing such follows, as in a ResNet's
         residual block). Or the dotted name of a submodule as

@@ -58,7 +58,7 @@ def default_layer(network: nn.Module) -> str:
     Returns
     -------
     layer_name : str
-        A dotted name of ``network.named_modules()``: ``"features.6"`` (the
+        A dotted name of ``network.named_modules()``: ``"features.7"`` (the
         ReLU of the second block) for the built-in network with two conv
         blocks, ``"model.layer4.1.conv2"`` for a ResNet backbone (its
         residual block is not an ``nn.Sequential``; ``"model.layer4"`` is
@@ -83,7 +83,14 @@ def default_layer(network: nn.Module) -> str:
         return name
     children = list(parent.named_children())  # the order nn.Sequential runs them in
     position = [key for key, _ in children].index(child)
-    for key, module in children[position + 1:]:
+    following = children[position + 1:]
+    if following and isinstance(following[0][1], nn.MaxPool2d) and any(
+            isinstance(m, ELEMENTWISE) for _, m in following[1:2]):
+        # Pooled before its norm and activation (ConvNet's pool_first): the
+        # block's output is the rectified map after the pooling.
+        following = following[1:]
+        child = children[position + 1][0]
+    for key, module in following:
         if not isinstance(module, ELEMENTWISE):
             break
         child = key
