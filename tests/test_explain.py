@@ -31,7 +31,7 @@ def atol(proba_atol):
 
 @pytest.fixture(scope="module")
 def flat_clf(digits, fast_params):
-    """The ``fast_params`` network fitted on flat digits: conv blocks features.0-3 and 4-7 (conv, pool, batch norm, ReLU)."""
+    """The ``fast_params`` network fitted on flat digits: conv blocks features.0-3 and 4-7."""
     X, y = digits
     return CNNClassifier(**fast_params).fit(X, y)
 
