@@ -11,6 +11,7 @@ from ._convnet import ConvNet
 from ._lazy import MemoryBudgetWarning
 from ._lr_finder import lr_sweep
 from ._persistence import load, save
+from ._pixel_range import PixelRangeWarning
 from ._sizes import ImageSizeWarning
 
 __version__ = "0.1.0"
@@ -23,6 +24,7 @@ __all__ = [
     "ConvNet",
     "ImageSizeWarning",
     "MemoryBudgetWarning",
+    "PixelRangeWarning",
     "__version__",
     "load",
     "lr_sweep",

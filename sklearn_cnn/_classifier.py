@@ -13,6 +13,7 @@ from ._convnet import ConvNet
 from ._device import resolve_device
 from ._images import read_images
 from ._params import PARAMETER_CONSTRAINTS, check_param_rules
+from ._pixel_range import pixel_range, union_range
 from ._precision import check_precision
 from ._prediction import PredictionMixin
 from ._random import FitRandomness, draw_seed
@@ -225,6 +226,12 @@ callable or None, default="auto"
         Epochs trained, over all calls to ``fit`` and ``partial_fit``.
     best_epoch_ : int or None
         The epoch whose weights early stopping restored; None without it.
+    pixel_range_ : (float, float) or None
+        Smallest and largest training pixel as the network got it (uint8
+        scaled to [0, 1]); over all calls to ``fit`` and ``partial_fit``.
+        Prediction warns (``PixelRangeWarning``) when its images are far
+        outside it or squeezed into a sliver of it: another pixel scale.
+        None where unknown (``LazyImages``, models saved before it existed).
     device_ : str
         The device the model is on.
     precision_ : {"float32", "bfloat16"}
@@ -413,6 +420,7 @@ callable or None, default="auto"
         resume = fitted and (incremental or self.warm_start)
         images = self._training_images(X, self.input_shape_ if resume else None)
         input_shape = images.image_shape
+        pixels = pixel_range(images)
         y, classes_ = self._check_targets(y, images.data, classes, resume)
         if not resume:
             self._check_geometry(input_shape)
@@ -449,6 +457,7 @@ callable or None, default="auto"
         self.classes_ = classes_
         self.multilabel_ = y.ndim == 2
         self.input_shape_ = input_shape
+        self.pixel_range_ = union_range(self.pixel_range_, pixels) if resume else pixels
         self.n_features_in_ = math.prod(input_shape)
         self.device_ = str(device)
         self.precision_ = net.precision

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._augment import flips, tta_views
 from ._images import read_images
+from ._pixel_range import check_pixel_range
 from ._inference import (
     INFERENCE_BATCH_SIZE,
     class_probabilities,
@@ -41,6 +42,7 @@ class PredictionMixin:
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=self.input_shape_, estimator=self,
         )
+        check_pixel_range(getattr(self, "pixel_range_", None), images, type(self).__name__)
         if images.is_files:  # decoded batch by batch, never all at once
             batches = images.batches(INFERENCE_BATCH_SIZE, self.device_,
                                      num_workers=self.num_workers)

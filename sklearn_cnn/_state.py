@@ -37,7 +37,8 @@ def add_missing(attributes: dict) -> None:
     """Fill in, in place, what an estimator saved or pickled by an earlier version lacks.
 
     The parameters added since (their defaults); for a fitted estimator, the
-    fitted attributes added since: ``multilabel_`` (False), and once it has a
+    fitted attributes added since: ``multilabel_`` (False), ``pixel_range_``
+    (None: unknown), and once it has a
     net, ``precision_`` (the net's) and ``cuda_graphs_`` (whether its last
     training run replayed steps, False where it did not record it).
 
@@ -50,6 +51,7 @@ def add_missing(attributes: dict) -> None:
         attributes.setdefault(name, default)
     if "classes_" in attributes:
         attributes.setdefault("multilabel_", False)
+        attributes.setdefault("pixel_range_", None)  # unknown: not checked
     net = attributes.get("net_")
     if net is not None:
         attributes.setdefault("precision_", net.precision)

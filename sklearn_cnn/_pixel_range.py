@@ -1,0 +1,105 @@
+"""The range of the pixels a model was fitted on, and a check of new input against it.
+
+A network learns the scale of its input. uint8 images are scaled to
+[0, 1]; float images are taken as they are. So a model fitted on uint8
+images and asked to predict float images in 0-255 (or the reverse) sees
+pixels 255 times larger (or smaller) than any it trained on, and labels
+them all as one class, silently. ``fit`` records the range of its training
+pixels after that scaling (``pixel_range_``); prediction warns with a
+``PixelRangeWarning`` when its input is far outside it, or squeezed into a
+sliver of it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._images import ImageInput
+from ._lazy import LazyImages
+from ._warnings import warn_user
+
+__all__ = ["PixelRangeWarning", "check_pixel_range", "pixel_range", "union_range"]
+
+#: Input whose pixels span less than this share of the training range (and
+#: more than nothing: a blank image spans nothing) looks rescaled: 1/255 is
+#: uint8 against float pixels in 0-255.
+SQUEEZED = 1 / 50
+
+
+class PixelRangeWarning(UserWarning):
+    """Images given to a fitted model are on another pixel scale than its training images."""
+
+
+def pixel_range(images: ImageInput) -> tuple[float, float] | None:
+    """``(min, max)`` of the pixels as the network gets them, or None where unknown.
+
+    Arrays: their own range, uint8 scaled to [0, 1]. Image files are decoded
+    to [0, 1]. ``LazyImages`` apply transformers whose output is not read
+    here: None.
+    """
+    if isinstance(images.data, LazyImages):
+        return None
+    if images.is_files:
+        return (0.0, 1.0)
+    data = images.data
+    if data.size == 0:
+        return None
+    low, high = float(np.min(data)), float(np.max(data))
+    if data.dtype == np.uint8:
+        low, high = low / 255, high / 255
+    return (low, high)
+
+
+def union_range(first, second):
+    """The range covering two ranges (either may be None: unknown)."""
+    if first is None or second is None:
+        return first if second is None else second
+    return (min(first[0], second[0]), max(first[1], second[1]))
+
+
+def check_pixel_range(fitted: tuple[float, float] | None, images: ImageInput,
+                      estimator_name: str) -> None:
+    """Warn when ``images`` are on another scale than the training pixels ``fitted``.
+
+    Parameters
+    ----------
+    fitted : (float, float) or None
+        The model's ``pixel_range_``; None (unknown, as for models saved
+        before it was recorded) checks nothing.
+    images : ImageInput
+        The prediction input.
+    estimator_name : str
+        Named in the message.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn_cnn._images import read_images
+    >>> images = read_images(np.full((2, 8, 8), 255.0, dtype=np.float32))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     check_pixel_range((0.0, 1.0), images, "CNNClassifier")
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    The images' pixels range over [255, 255], far outside [0, 1], the range...
+    """
+    given = pixel_range(images)
+    if fitted is None or given is None:
+        return
+    low, high = fitted
+    span = max(high - low, 1e-12)
+    given_span = given[1] - given[0]
+    outside = given[0] < low - span or given[1] > high + span
+    squeezed = 0 < given_span < SQUEEZED * span
+    if not (outside or squeezed):
+        return
+    where = "far outside" if outside else "in a sliver of"
+    warn_user(
+        f"The images' pixels range over [{given[0]:.4g}, {given[1]:.4g}], {where} "
+        f"[{low:.4g}, {high:.4g}], the range of the pixels this {estimator_name} was "
+        "fitted on: its predictions will be wrong. The pixel scale must be the one of "
+        "the training images: uint8 images are scaled to [0, 1], float images are "
+        "taken as they are. Pass the images in the dtype and scale used for fit (for "
+        "example X.astype(np.uint8) for float images in 0-255, or X / 255.0).",
+        PixelRangeWarning,
+    )
