@@ -15,13 +15,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._augment import flips, tta_views
 from ._images import read_images
-from ._pixel_range import check_pixel_range
 from ._inference import (
     INFERENCE_BATCH_SIZE,
     class_probabilities,
     label_probabilities,
     predict_logits,
 )
+from ._pixel_range import check_pixel_range
 
 __all__ = ["PredictionMixin"]
 
