@@ -75,3 +75,81 @@ def test_every_page_with_code_is_checked():
     for page in PAGES:
         languages = {match.group(1) for match in FENCE.finditer(page.read_text())}
         assert languages <= {"python", "bash"}, (page.name, languages)
+
+
+#: The modules each installable part provides (its distributions' import names,
+#: with what they pull in that a snippet may import), read with pyproject's lists.
+BASE_MODULES = {"numpy", "PIL", "safetensors", "sklearn", "skorch", "tabulate", "torch",
+                "torchvision", "tqdm", "scipy", "joblib", "sklearn_cnn"}
+EXTRA_MODULES = {
+    "plot": {"matplotlib"},
+    "explain": {"captum", "matplotlib"},
+    "export": {"onnx", "onnxruntime", "onnxscript"},
+    "dask": {"dask", "distributed"},
+}
+#: Subpackages of sklearn-cnn that need an extra.
+EXTRA_SUBPACKAGES = {"sklearn_cnn.plotting": "plot", "sklearn_cnn.explain": "explain",
+                     "sklearn_cnn.export": "export"}
+INSTALL = re.compile(r"pip\s+install\s+([^`]*?)[`\n]")
+EXTRAS = re.compile(r"\[([\w,]+)\]")
+
+
+def named_installs(text: str) -> tuple[set[str], set[str]]:
+    """The extras a page tells its reader to install (not the test and site ones),
+    and the other packages it names after ``pip install``, as import names."""
+    extras, packages = set(), set()
+    for match in INSTALL.finditer(text):
+        for word in match.group(1).split():
+            word = word.strip("'\"")
+            found = EXTRAS.search(word)
+            if found:
+                extras |= set(found.group(1).split(","))
+            elif re.fullmatch(r"[A-Za-z][\w-]*", word):
+                packages.add(word.replace("-", "_"))
+    return extras - {"dev", "docs"}, packages
+
+
+def imported(code: str) -> set[str]:
+    """Every module a snippet imports, by its dotted name."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_extras_of_the_pyproject_are_those_checked():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert set(project["optional-dependencies"]) - {"dev", "docs"} == set(EXTRA_MODULES)
+    assert len(project["dependencies"]) == len(BASE_MODULES) - 3  # + scipy, joblib, itself
+    extras = project["optional-dependencies"]
+    assert "matplotlib>=3.7" in extras["explain"]  # its pictures
+
+
+@pytest.mark.parametrize("page", [pytest.param(p, id=p.name) for p in PAGES
+                                  if snippets(p, "python")])
+def test_snippets_import_only_what_their_page_installs(page):
+    """A reader who ran the page's install command (pip install . and the extras
+    it names) can run every snippet: no module from the test extras (pandas,
+    mlxtend, scikit-image...)."""
+    extras, packages = named_installs(page.read_text())
+    allowed = BASE_MODULES.union(packages, *(EXTRA_MODULES[e] for e in extras))
+    for line, code in snippets(page, "python"):
+        for name in imported(code):
+            top = name.split(".")[0]
+            if top in sys.stdlib_module_names:
+                continue
+            assert top in allowed, (
+                f"{page.name}:{line} imports {name}, which neither pip install . nor the "
+                f"extras the page names ({sorted(extras) or 'none'}) install")
+            for package, extra in EXTRA_SUBPACKAGES.items():
+                if name == package or name.startswith(package + "."):
+                    assert extra in extras, (
+                        f"{page.name}:{line} imports {name}, which needs the {extra!r} "
+                        "extra, but the page does not say to install it")
