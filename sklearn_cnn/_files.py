@@ -48,10 +48,26 @@ GRAY_MODES = {"1", "L", "LA", "P;L", "I", "I;16", "I;16B", "I;16L", "F"}
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 
 
+def one_column(X):
+    """A pandas or polars Series, or one-column DataFrame, as a 1-D array; else ``X``.
+
+    "A CSV of path,label" gives paths as ``df["path"]`` or ``df[["path"]]``.
+    """
+    if isinstance(X, np.ndarray) or not (hasattr(X, "shape") and hasattr(X, "to_numpy")):
+        return X
+    if len(X.shape) == 2 and X.shape[1] == 1:
+        return np.asarray(X.to_numpy())[:, 0]
+    return np.asarray(X.to_numpy()) if len(X.shape) == 1 else X
+
+
 def is_path_array(X) -> bool:
-    """Whether ``X`` is a 1-D sequence of file paths (str or os.PathLike)."""
+    """Whether ``X`` is a 1-D sequence of file paths (str or os.PathLike).
+
+    Also a pandas or polars Series, or one-column DataFrame, of them.
+    """
     if isinstance(X, (str, bytes, os.PathLike)):
         return False
+    X = one_column(X)
     if isinstance(X, np.ndarray):
         if X.ndim != 1 or X.dtype.kind not in "UO":
             return False
@@ -79,8 +95,8 @@ def is_pil_list(X) -> bool:
 
 
 def check_paths(X) -> list[str]:
-    """The paths of ``X`` as strings."""
-    return [os.fspath(p) for p in X]
+    """The paths of ``X`` (a path array, see ``is_path_array``) as strings."""
+    return [os.fspath(p) for p in one_column(X)]
 
 
 def _failure_message(failures: list[tuple[str, str]], action: str) -> str:

@@ -61,3 +61,21 @@ def test_missing_files_are_named_before_training(digit_files, tmp_path, fast_par
     broken[3] = str(tmp_path / "gone.png")
     with pytest.raises(ValueError, match=r"gone\.png"):
         CNNClassifier(**fast_params).fit(broken, y[:20])
+
+
+def test_a_pandas_series_or_one_column_frame_of_paths_is_paths(digit_files, fast_params):
+    pd = pytest.importorskip("pandas")  # in the test extras: the "CSV of path,label" case
+    paths, y = digit_files
+    table = pd.DataFrame({"path": paths, "label": y})
+    params = {**fast_params, "max_epochs": 1, "image_shape": (8, 8)}
+    reference = CNNClassifier(**params).fit(paths[:150], y[:150])
+    expected = reference.predict_proba(paths[150:])
+    by_series = CNNClassifier(**params).fit(table["path"][:150], table["label"][:150])
+    np.testing.assert_allclose(by_series.predict_proba(table["path"][150:]), expected,
+                               atol=1e-6)
+    by_frame = CNNClassifier(**params).fit(table[["path"]][:150], table["label"][:150])
+    assert list(by_frame.feature_names_in_) == ["path"]
+    np.testing.assert_allclose(by_frame.predict_proba(table[["path"]][150:]), expected,
+                               atol=1e-6)
+    loader = ImageFileLoader(size=(8, 8)).fit(table[["path"]])
+    assert loader.transform(table[["path"]]).shape == (200, 1, 8, 8)
