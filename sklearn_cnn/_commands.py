@@ -6,6 +6,7 @@ import ast
 import csv
 import difflib
 import os
+import re
 import sys
 import time
 import warnings
@@ -194,10 +195,26 @@ def evaluate(model_path, folder, *, plot=None) -> float:
 
     model = _load_model(model_path)
     paths, y = load_image_folder(folder, as_paths=True)
+    unknown = np.setdiff1d(y, model.classes_)
+    known = ", ".join(map(str, model.classes_))
+    if len(unknown) == len(np.unique(y)):
+        raise ValueError(
+            f"None of the classes of {folder} ({', '.join(map(str, np.unique(y)))}) is a "
+            f"class of the model ({known}): the subfolder names must be the class names "
+            "the model was fitted on."
+        )
+    if len(unknown):
+        n_unknown = int(np.isin(y, unknown).sum())
+        warnings.warn(
+            f"{n_unknown} of the {len(y)} images are of classes the model was never fitted "
+            f"on ({', '.join(map(str, unknown))}; it knows {known}): they count as errors.",
+            UserWarning, stacklevel=2)
     proba = _predict_proba(model, paths)
     y_pred = model.classes_[proba.argmax(axis=1)]
     labels = np.union1d(model.classes_, y)
-    print(classification_report(y, y_pred, labels=labels, zero_division=0))
+    report = classification_report(y, y_pred, labels=labels, zero_division=0)
+    # scikit-learn prints supports as floats ("30.0") once a label has none.
+    print(re.sub(r"(?m)(\d+)\.0$", r"\1", report))
     matrix = confusion_matrix(y, y_pred, labels=labels)
     width = max(max(len(str(label)) for label in labels), *(len(str(v)) for v in matrix.flat))
     print("confusion matrix (rows: true, columns: predicted)")

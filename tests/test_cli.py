@@ -86,6 +86,36 @@ def test_evaluate(model, folders, capsys, tmp_path):
     assert picture.std() > 10  # drawn, not blank
 
 
+def run(*args):
+    """The command line in a fresh process, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "sklearn_cnn", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_evaluate_on_classes_the_model_never_saw(model, folders, tmp_path):
+    import shutil
+
+    strangers = tmp_path / "strangers"
+    for name in ("brick", "grass"):
+        shutil.copytree(folders[1] / "disc", strangers / name)
+    result = run("evaluate", model, strangers)
+    assert result.returncode != 0 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "None of the classes" in lines[0]
+    assert "brick, grass" in lines[0] and "disc, square" in lines[0]
+    # Some known, some not: a warning that counts them, and integer supports.
+    mixed = tmp_path / "mixed"
+    shutil.copytree(folders[1], mixed)
+    shutil.copytree(folders[1] / "disc", mixed / "brick")
+    result = run("evaluate", model, mixed)
+    assert result.returncode == 0, result.stderr
+    assert "20 of the 60 images are of classes the model was never fitted on (brick" \
+        in result.stderr
+    supports = [line.split()[-1] for line in result.stdout.splitlines()
+                if line.strip().startswith(("brick", "disc", "square", "accuracy"))]
+    assert supports[:4] == ["20", "20", "20", "60"]
+
+
 def test_predict_writes_csv(model, folders, tmp_path, capsys):
     out = tmp_path / "predictions.csv"
     assert main(["predict", str(model), str(folders[1]), "--out", str(out)]) == 0
