@@ -9,6 +9,7 @@ a malformed command line in one line and exit code 2; never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import warnings
@@ -121,7 +122,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The module that tells whether each optional extra is installed.
+EXTRA_MODULES = {"plot": "matplotlib", "explain": "captum"}
+
+
+def needed_extras(args: argparse.Namespace) -> list[str]:
+    """The optional extras a command line needs, to check before any work."""
+    if args.command == "explain":
+        return ["explain", "plot"]
+    if args.command == "evaluate" and args.plot:
+        return ["plot"]
+    return []
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check_extras(extras: Sequence[str], what: str) -> None:
+    """Raise one ImportError naming every extra of ``extras`` that is not installed."""
+    missing = [extra for extra in extras if not _installed(EXTRA_MODULES[extra])]
+    if missing:
+        raise ImportError(
+            f"{what} needs the {' and '.join(missing)} extra{'s' * (len(missing) > 1)}, "
+            f"not installed: pip install 'sklearn-cnn[{','.join(missing)}]'"
+        )
+
+
 def _run(args: argparse.Namespace) -> None:
+    check_extras(needed_extras(args),
+                 f"{args.command} --plot" if args.command == "evaluate" else args.command)
     if args.command == "demo":
         _commands.demo(random_state=args.random_state, verbose=args.verbose)
     elif args.command == "fit":

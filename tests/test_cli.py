@@ -116,6 +116,39 @@ def test_evaluate_on_classes_the_model_never_saw(model, folders, tmp_path):
     assert supports[:4] == ["20", "20", "20", "60"]
 
 
+#: Run the command line as on a machine without some packages installed.
+WITHOUT = """
+import sys
+class Missing:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}")
+sys.meta_path.insert(0, Missing())
+from sklearn_cnn._cli import main
+sys.exit(main({argv!r}))
+"""
+
+
+@pytest.mark.parametrize(("blocked", "command", "expected"), [
+    ({"matplotlib", "captum"}, "explain", "explain needs the explain and plot extras, not "
+     "installed: pip install 'sklearn-cnn[explain,plot]'"),
+    ({"captum"}, "explain", "explain needs the explain extra, not installed: "
+     "pip install 'sklearn-cnn[explain]'"),
+    ({"matplotlib"}, "evaluate", "evaluate --plot needs the plot extra, not installed: "
+     "pip install 'sklearn-cnn[plot]'"),
+])
+def test_missing_extras_are_named_together_before_any_work(model, folders, tmp_path, blocked,
+                                                            command, expected):
+    argv = {"explain": ["explain", str(model), str(folders[1]), "--out", str(tmp_path / "c")],
+            "evaluate": ["evaluate", str(model), str(folders[1]), "--plot",
+                         str(tmp_path / "m.png")]}[command]
+    result = subprocess.run([sys.executable, "-c", WITHOUT.format(blocked=blocked, argv=argv)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and result.stdout == ""  # no report, no maps first
+    assert result.stderr.strip() == f"sklearn-cnn {command}: error: {expected}"
+    assert not (tmp_path / "c").exists()
+
+
 def test_predict_writes_csv(model, folders, tmp_path, capsys):
     out = tmp_path / "predictions.csv"
     assert main(["predict", str(model), str(folders[1]), "--out", str(out)]) == 0
