@@ -268,27 +268,48 @@ def predict(model_path, inputs: Sequence[str], *, out=None) -> None:
         print(f"{len(paths)} predictions written to {out}")
 
 
-def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
-    """A heat map over a uint8 ``(H, W, C)`` image, as uint8 RGB of the image's size.
+#: Side of each panel of an explain figure, in inches (at FIGURE_DPI): a small
+#: image is enlarged to it, a large one shown whole.
+PANEL_INCHES = 3.0
+FIGURE_DPI = 100
 
-    The map is scaled to a peak of 1, resized to the image (bilinear) and coloured with matplotlib's
-    "jet" colour map, as in the Grad-CAM paper's figures.
+
+def explain_figure(pixels: np.ndarray, heat: np.ndarray, title: str, path,
+                   alpha: float = 0.5) -> None:
+    """Write the image beside its Grad-CAM overlay, with a colour bar and a title.
+
+    Both panels show the image at ``PANEL_INCHES`` a side, whatever its own
+    size; the map (of any resolution) is stretched over it and coloured with
+    "jet" from 0 to its peak, as in the Grad-CAM paper's figures.
     """
-    from PIL import Image
-
     plt = _pyplot()
-    peak = float(heat.max())
-    heat = heat / peak if peak > 0 else heat
-    height, width = image.shape[:2]
-    heat = np.asarray(Image.fromarray(heat.astype(np.float32)).resize(
-        (width, height), Image.Resampling.BILINEAR))
-    coloured = plt.get_cmap("jet")(np.clip(heat, 0, 1))[..., :3] * 255
-    rgb = np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image[..., :3]
-    return ((1 - alpha) * rgb + alpha * coloured).round().astype(np.uint8)
+    height, width = pixels.shape[:2]
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(2 * PANEL_INCHES + 1.2, PANEL_INCHES + 0.8), dpi=FIGURE_DPI,
+        layout="constrained")
+    extent = (-0.5, width - 0.5, height - 0.5, -0.5)
+    for panel, name in ((left, "image"), (right, "Grad-CAM over the image")):
+        panel.imshow(pixels, interpolation="nearest")
+        panel.set_title(name, fontsize="medium")
+        panel.set_xticks([])
+        panel.set_yticks([])
+    peak = heat.max()
+    heat_image = right.imshow(heat / peak if peak > 0 else heat, cmap="jet", alpha=alpha,
+                              vmin=0, vmax=1, interpolation="bilinear", extent=extent)
+    figure.colorbar(heat_image, ax=right, fraction=0.046, pad=0.04,
+                    label="evidence (share of the peak)")
+    figure.suptitle(title)
+    figure.savefig(path)
+    plt.close(figure)
 
 
 def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> list[str]:
-    """Write a Grad-CAM overlay PNG per image into ``out``; returns their paths."""
+    """Write a Grad-CAM figure PNG per image into ``out``; returns their paths.
+
+    Each figure shows the image and its overlay side by side, enlarged,
+    with a colour bar, the predicted class and its probability, and the
+    true class where the image sits in a folder named after one.
+    """
     from PIL import Image
 
     from .explain import grad_cam
@@ -297,15 +318,22 @@ def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> li
     paths = image_paths(images)
     _pyplot()  # fail now, not after the maps, when matplotlib is missing
     maps = grad_cam(model, paths)
-    predicted = model.classes_[_predict_proba(model, paths).argmax(axis=1)]
+    proba = _predict_proba(model, paths)
+    predicted, top = model.classes_[proba.argmax(axis=1)], proba.max(axis=1)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for path, heat, label in zip(paths, maps, predicted, strict=True):
+    classes = {str(c) for c in model.classes_}
+    for path, heat, label, p in zip(paths, maps, predicted, top, strict=True):
         with Image.open(path) as image:
             pixels = np.asarray(image.convert("RGB"))
+        # The true class where the file sits in a folder named after one.
+        true = Path(path).parent.name if Path(path).parent.name in classes else None
+        title = f"{Path(path).name}: predicted {label} ({p:.2f})"
+        if true is not None:
+            title += f", true {true}" + (" (wrong)" if true != str(label) else "")
         target = folder / f"{Path(path).stem}_gradcam_{label}.png"
-        Image.fromarray(overlay(pixels, heat, alpha)).save(target)
+        explain_figure(pixels, heat, title, target, alpha)
         written.append(os.fspath(target))
         print(f"{path}: predicted {label}, Grad-CAM in {target}")
     return written

@@ -173,11 +173,14 @@ def test_explain_writes_overlays(model, folders, tmp_path):
     assert main(["explain", str(model), *map(str, images), "--out", str(tmp_path / "cam")]) == 0
     written = sorted((tmp_path / "cam").glob("*_gradcam_*.png"))
     assert len(written) == 2
-    for image, overlay in zip(images, written, strict=True):
-        picture = Image.open(overlay)
-        assert picture.size == Image.open(image).size  # at the photo's own size
-        pixels = np.asarray(picture, dtype=float)
+    for image, figure in zip(images, written, strict=True):
+        picture = Image.open(figure)
+        side = Image.open(image).size[0]
+        assert picture.size[0] > 2 * 4 * side and picture.size[1] > 4 * side  # enlarged, 2 panels
+        pixels = np.asarray(picture.convert("RGB"), dtype=float)
         assert pixels.std() > 10 and np.ptp(pixels[..., 0] - pixels[..., 2]) > 0  # coloured
+        # Titled with the prediction, its probability and the true class (the folder's).
+        assert "square" in figure.name
 
 
 def one_error_line(capsys, argv, code=1):

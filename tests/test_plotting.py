@@ -334,6 +334,24 @@ def test_grad_cam_target_class(fitted, held_out):
         GradCAMDisplay.from_estimator(fitted, X, target=per_image[:-1])
 
 
+def test_grad_cam_titles_show_the_true_class_when_given(fitted, held_out):
+    X, y = held_out
+    right = fitted.predict(X) == y
+    chosen = np.r_[np.flatnonzero(~right)[:3], np.flatnonzero(right)[:3]]
+    X, y = X[chosen], y[chosen]
+    display = GradCAMDisplay.from_estimator(fitted, X, y)
+    np.testing.assert_array_equal(display.y_true, y)
+    for ax, true, label, p in zip(display.axes_.flat, y, display.target, display.proba,
+                                  strict=False):
+        assert ax.get_title() == f"true {true}\nclass {label} ({p:.2f})"
+        wrong = true != label  # the map of another class than the true one: red
+        assert (ax.title.get_color() == "tab:red") == wrong, ax.get_title()
+        assert ax.spines["left"].get_visible() == wrong
+    assert (display.target != y).any() and (display.target == y).any()  # both kinds drawn
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        GradCAMDisplay.from_estimator(fitted, X, y[:-1])
+
+
 def test_grad_cam_from_maps_stretches_any_resolution(held_out):
     X, _ = held_out
     maps = np.random.default_rng(0).random((3, 2, 2))

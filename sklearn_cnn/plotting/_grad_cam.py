@@ -34,6 +34,9 @@ class GradCAMDisplay:
         The class each map explains, for the titles.
     proba : ndarray of shape (n_images,), default=None
         The probability of that class.
+    y_true : ndarray of shape (n_images,), default=None
+        The true class of each image, shown above the explained one; a map
+        of another class than the true one gets a red title and frame.
 
     Attributes
     ----------
@@ -67,11 +70,12 @@ class GradCAMDisplay:
     (6, 8, 8)
     """
 
-    def __init__(self, images, maps, *, target=None, proba=None):
+    def __init__(self, images, maps, *, target=None, proba=None, y_true=None):
         self.images = images
         self.maps = maps
         self.target = target
         self.proba = proba
+        self.y_true = y_true
 
     def plot(self, *, ax=None, n_cols=None, alpha=0.5, cmap="jet", image_cmap="gray"):
         """Draw each image with its heat map over it.
@@ -99,13 +103,20 @@ class GradCAMDisplay:
         n = len(self.images)
         self.figure_, self.axes_, self.bounding_ax_ = panel_axes(
             ax, n, n_cols or math.ceil(math.sqrt(n)), caller=type(self).__name__)
-        titles = [""] * n
-        if self.target is not None:
-            titles = [f"class {label}" for label in self.target]
-            if self.proba is not None:
-                titles = [f"{t} ({p:.2f})" for t, p in zip(titles, self.proba, strict=True)]
-        self.ims_ = draw_images(self.axes_, self.images, titles, np.zeros(n, dtype=bool),
-                                image_cmap)
+        titles, wrong = [""] * n, np.zeros(n, dtype=bool)
+        y_true = getattr(self, "y_true", None)  # displays pickled before have none
+        for i in range(n):
+            lines = []
+            if y_true is not None:
+                lines.append(f"true {y_true[i]}")
+            if self.target is not None:
+                explained = f"class {self.target[i]}"
+                if self.proba is not None:
+                    explained += f" ({self.proba[i]:.2f})"
+                lines.append(explained)
+                wrong[i] = y_true is not None and y_true[i] != self.target[i]
+            titles[i] = "\n".join(lines)
+        self.ims_ = draw_images(self.axes_, self.images, titles, wrong, image_cmap)
         self.heat_ims_ = np.full(self.axes_.shape, None, dtype=object)
         for i, (panel, image, heat) in enumerate(
                 zip(self.axes_.flat, self.images, self.maps, strict=False)):
@@ -117,7 +128,7 @@ class GradCAMDisplay:
         return self
 
     @classmethod
-    def from_maps(cls, X, maps, *, target=None, proba=None, image_shape=None,
+    def from_maps(cls, X, maps, *, target=None, proba=None, y_true=None, image_shape=None,
                   data_format="auto", ax=None, n_cols=None, alpha=0.5, cmap="jet",
                   image_cmap="gray"):
         """Plot given heat maps over their images.
@@ -133,6 +144,8 @@ class GradCAMDisplay:
             The class each map explains, for the titles.
         proba : array-like of shape (N,), default=None
             The probability of that class, for the titles.
+        y_true : array-like of shape (N,), default=None
+            The true class of each image, for the titles.
         image_shape : tuple of int, default=None
             ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input.
         data_format : {"auto", "channels_first", "channels_last"}, default="auto"
@@ -162,15 +175,17 @@ class GradCAMDisplay:
             )
         target = None if target is None else column_or_1d(target)
         proba = None if proba is None else column_or_1d(proba)
-        check_consistent_length(X, maps, *[v for v in (target, proba) if v is not None])
+        y_true = None if y_true is None else column_or_1d(y_true)
+        check_consistent_length(X, maps,
+                                *[v for v in (target, proba, y_true) if v is not None])
         display = cls(displayable_images(X, image_shape=image_shape, data_format=data_format),
-                      maps, target=target, proba=proba)
+                      maps, target=target, proba=proba, y_true=y_true)
         return display.plot(ax=ax, n_cols=n_cols, alpha=alpha, cmap=cmap,
                             image_cmap=image_cmap)
 
     @classmethod
-    def from_estimator(cls, estimator, X, *, target=None, layer=None, n_images=16, ax=None,
-                       n_cols=None, alpha=0.5, cmap="jet", image_cmap="gray"):
+    def from_estimator(cls, estimator, X, y=None, *, target=None, layer=None, n_images=16,
+                       ax=None, n_cols=None, alpha=0.5, cmap="jet", image_cmap="gray"):
         """Compute Grad-CAM maps of a fitted classifier and plot them over the images.
 
         Needs captum, the ``explain`` extra (``sklearn_cnn.explain.grad_cam``).
@@ -181,6 +196,9 @@ class GradCAMDisplay:
             A fitted classifier.
         X : array-like, list of PIL images, or 1-D array of image file paths
             Images, in the layout the classifier takes.
+        y : array-like of shape (N,), default=None
+            The true labels, shown in the titles (red where the explained
+            class is another one).
         target : label, array-like of labels or None, default=None
             The class explained: None for each image's predicted class, one
             label for all images, or one per image of ``X``.
@@ -215,6 +233,9 @@ class GradCAMDisplay:
         if target is not None and np.ndim(target) == 1:
             check_consistent_length(X, target)
             target = np.asarray(target)[shown]
+        if y is not None:
+            check_consistent_length(X, y)
+            y = column_or_1d(y)[shown]
         X = _safe_indexing(X, shown)
         maps = grad_cam(estimator, X, target=target, layer=layer)
         proba = estimator.predict_proba(X)
@@ -225,7 +246,7 @@ class GradCAMDisplay:
             columns = np.searchsorted(estimator.classes_, labels)
         return cls.from_maps(
             X, maps, target=estimator.classes_[columns],
-            proba=proba[np.arange(len(shown)), columns],
+            proba=proba[np.arange(len(shown)), columns], y_true=y,
             image_shape=estimator.image_shape, data_format=estimator.data_format, ax=ax,
             n_cols=n_cols, alpha=alpha, cmap=cmap, image_cmap=image_cmap,
         )
