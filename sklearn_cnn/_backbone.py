@@ -10,6 +10,7 @@ linear layer is replaced by one with an output per class.
 from __future__ import annotations
 
 import os
+import urllib.error
 from collections.abc import Sequence
 
 import torch
@@ -29,19 +30,42 @@ def check_backbone(name: str) -> None:
         )
 
 
+def resolve_weights(name: str, weights: str):
+    """The torchvision weights enum a name designates, for the model ``name``.
+
+    A full name ("ResNet18_Weights.IMAGENET1K_V1"), a member of the model's
+    own weights ("IMAGENET1K_V1"), or "DEFAULT" (torchvision's alias for
+    the best weights of the model).
+    """
+    try:
+        return torchvision.models.get_weight(weights)
+    except (ValueError, AttributeError, KeyError):
+        pass
+    try:
+        return torchvision.models.get_model_weights(name)[weights]
+    except (ValueError, AttributeError, KeyError) as exc:
+        raise ValueError(
+            f"weights={weights!r} is neither a state-dict file nor a torchvision weights "
+            f"name such as 'DEFAULT', 'IMAGENET1K_V1' or 'ResNet18_Weights.IMAGENET1K_V1'."
+        ) from exc
+
+
 def _load_weights(model: nn.Module, name: str, weights) -> None:
     if os.path.exists(weights):
         state = torch.load(weights, map_location="cpu", weights_only=True)
         model.load_state_dict(state)
         return
+    enum = resolve_weights(name, weights)
     try:
-        enum = torchvision.models.get_weight(weights)
-    except (ValueError, AttributeError, KeyError) as exc:
-        raise ValueError(
-            f"weights={weights!r} is neither a state-dict file nor a torchvision "
-            f"weights name such as 'ResNet18_Weights.IMAGENET1K_V1'."
+        fresh = torchvision.models.get_model(name, weights=enum)
+    except (OSError, urllib.error.URLError) as exc:  # URLError is an OSError; named for clarity
+        reason = " ".join(str(getattr(exc, "reason", exc)).split())  # one line
+        raise OSError(
+            f"Could not download the weights {enum} from {enum.url} ({reason}). On a machine "
+            f"with internet, torchvision.models.get_model({name!r}, weights={str(enum)!r}) "
+            f"saves the file in {torch.hub.get_dir()}/checkpoints; copy it there on this "
+            "machine, or pass its path: weights='/path/to/file.pth'."
         ) from exc
-    fresh = torchvision.models.get_model(name, weights=enum)
     model.load_state_dict(fresh.state_dict())
 
 
@@ -73,8 +97,10 @@ class Backbone(nn.Module):
     n_classes : int
         Number of output logits.
     weights : str or os.PathLike, default=None
-        A torchvision weights name or a local state-dict path for the
-        original model (head included); None trains from scratch.
+        A torchvision weights name ("DEFAULT", "IMAGENET1K_V1" or the full
+        "ResNet18_Weights.IMAGENET1K_V1", downloaded once into torch's hub
+        cache) or a local state-dict path for the original model (head
+        included); None trains from scratch.
     freeze : bool, default=False
         Train only the new head (and the channel adapter).
     """

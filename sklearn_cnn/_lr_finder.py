@@ -28,7 +28,7 @@ from skorch.callbacks import Callback, LRScheduler
 
 from ._schedule import fit_batch_size
 
-__all__ = ["lr_sweep", "suggest_lr"]
+__all__ = ["LR_RULES", "lr_sweep", "suggest_lr"]
 
 #: Name of the sweep's callbacks in the copy's skorch net.
 RANGE_TEST = "lr_range_test"
@@ -87,14 +87,14 @@ class RangeTest(Callback):
             raise KeyboardInterrupt  # how skorch's callbacks end a fit early
 
 
-def suggest_lr(lrs, losses, *, skip_start: int = SKIP_START) -> float | None:
-    """The learning rate where the smoothed loss falls fastest, before its minimum.
+#: The rules ``suggest_lr`` knows, fastai's names: where the loss falls
+#: fastest ("steep"), a tenth of where it is lowest ("minimum"), and two
+#: thirds down its longest valley ("valley", fastai's default since 2021).
+LR_RULES = ("steep", "minimum", "valley")
 
-    The steepest descent of the loss against the logarithm of the rate
-    (fastai's ``steep`` suggestion; torch-lr-finder's), looked for between
-    ``skip_start`` and the minimum of the loss, so that neither the
-    smoother's warm-up nor the blow-up past the minimum is taken for
-    progress.
+
+def suggest_lr(lrs, losses, *, rule: str = "valley", skip_start: int = SKIP_START) -> float | None:
+    """A learning rate read off a range test's loss curve.
 
     Parameters
     ----------
@@ -102,8 +102,16 @@ def suggest_lr(lrs, losses, *, skip_start: int = SKIP_START) -> float | None:
         Increasing learning rates.
     losses : array-like of shape (n_steps,)
         Smoothed loss at each rate.
+    rule : {"valley", "steep", "minimum"}, default="valley"
+        "valley": two thirds down the longest stretch over which the loss
+        keeps falling (fastai's ``valley``). "steep": where the loss falls
+        fastest against the logarithm of the rate, before its minimum
+        (fastai's ``steep``; torch-lr-finder's). "minimum": a tenth of the
+        rate of the lowest loss (fastai's ``minimum``). Measured on the
+        recipe panel (``benchmarks/lr_rules.py``, docs/benchmarks.md):
+        "valley" lands nearest the best learning rate.
     skip_start : int, default=5
-        Steps ignored at the start.
+        Steps ignored at the start (the smoother's warm-up).
 
     Returns
     -------
@@ -117,21 +125,49 @@ def suggest_lr(lrs, losses, *, skip_start: int = SKIP_START) -> float | None:
     >>> from sklearn_cnn._lr_finder import suggest_lr
     >>> lrs = np.logspace(-5, 0, 51)
     >>> losses = 2 - np.tanh(np.log10(lrs) + 3) + np.where(lrs > 0.1, 50 * lrs, 0)
-    >>> float(np.log10(suggest_lr(lrs, losses)))
+    >>> float(np.log10(suggest_lr(lrs, losses, rule="steep")))
     -3.0
+    >>> float(np.log10(suggest_lr(lrs, losses, rule="minimum")))
+    -2.0
     """
+    if rule not in LR_RULES:
+        raise ValueError(f"rule must be one of {LR_RULES}; got {rule!r}.")
     lrs, losses = np.asarray(lrs, dtype=float), np.asarray(losses, dtype=float)
     finite = np.isfinite(losses)
-    lrs, losses = lrs[finite], losses[finite]
-    if len(losses) < skip_start + 3:
+    lrs, losses = lrs[finite][skip_start:], losses[finite][skip_start:]
+    if len(losses) < 3:
         return None
     end = int(np.argmin(losses)) + 1
-    if end - skip_start < 3:
+    if end < 3:
         return None
-    slope = np.gradient(losses[skip_start:end], np.log(lrs[skip_start:end]))
+    if rule == "minimum":
+        return float(lrs[end - 1] / 10)
+    if rule == "valley":
+        return _valley(lrs, losses)
+    slope = np.gradient(losses[:end], np.log(lrs[:end]))
     if slope.min() >= 0:
         return None
-    return float(lrs[skip_start + int(np.argmin(slope))])
+    return float(lrs[int(np.argmin(slope))])
+
+
+def _valley(lrs: np.ndarray, losses: np.ndarray) -> float | None:
+    # fastai's valley (fastai/callback/schedule.py, Apache-2.0), written out
+    # because fastai is not a dependency: the longest strictly decreasing
+    # subsequence of the losses marks the valley; take two thirds down it.
+    n = len(losses)
+    longest = np.ones(n, dtype=int)
+    start = stop = 0
+    for i in range(1, n):
+        below = losses[:i] > losses[i]
+        if below.any():
+            longest[i] = longest[:i][below].max() + 1
+        if longest[i] > longest[stop]:
+            stop = i
+            start = stop - longest[stop]
+    if stop == 0:
+        return None
+    third = (stop - start) / 3
+    return float(lrs[max(start + int(third) + int(third / 2), 0)])
 
 
 @validate_params(

@@ -22,6 +22,7 @@ QUICK_ARGS = {
     "gpu_defaults.py": ["--device", "cpu", "--mnist-train", "300", "--images", "512"],
     "precision.py": ["--device", "cpu"],
     "recipe.py": ["--quick", "--runs", "1"],
+    "lr_rules.py": ["--quick", "--sets", "digits", "faces"],
     "threads.py": ["--runs", "1", "--images", "300", "--epochs", "2", "--folds", "2"],
     "files.py": ["--runs", "1", "--images", "40", "--sizes", "16", "--epochs", "1",
                  "--memory-images", "30", "--memory-size", "16"],
@@ -30,7 +31,7 @@ QUICK_ARGS = {
 #: What a script prints when it ran (the others print medians).
 EXPECTED = {"precision.py": "max |d proba|", "gpu_defaults.py": "median ratio",
             "cv_digits.py": "mean", "cuda_checks.py": "largest |p32 - p16|",
-            "recipe.py": "worst margin"}
+            "recipe.py": "worst margin", "lr_rules.py": "median decades from best"}
 
 
 def test_every_benchmark_is_listed():
@@ -42,9 +43,9 @@ def test_every_benchmark_is_listed():
 @pytest.mark.parametrize("script", sorted(QUICK_ARGS))
 def test_benchmark_runs(script):
     if script in ("throughput.py", "ablation.py", "accuracy_mnist.py", "gpu.py",
-                  "gpu_defaults.py", "cuda_checks.py", "recipe.py"):
+                  "gpu_defaults.py", "cuda_checks.py", "recipe.py", "lr_rules.py"):
         pytest.importorskip("mlxtend")
-    if script == "recipe.py":
+    if script in ("recipe.py", "lr_rules.py"):
         pytest.importorskip("skimage")
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *QUICK_ARGS[script]],

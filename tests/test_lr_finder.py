@@ -146,14 +146,32 @@ def test_suggest_lr_steepest_descent_before_the_minimum():
     log_lr = np.log10(lrs)
     falling = 3 - np.tanh(2 * (log_lr + 3))  # steepest at 1e-3
     blow_up = np.where(log_lr > -1, 40 * (log_lr + 1) ** 2, 0)  # climbs steeply past 0.1
-    assert suggest_lr(lrs, falling + blow_up) == pytest.approx(1e-3)
+    assert suggest_lr(lrs, falling + blow_up, rule="steep") == pytest.approx(1e-3)
     # A steeper fall after the minimum is not taken.
     late_drop = falling + blow_up - np.where(log_lr > 0.5, 200 * (log_lr - 0.5), 0)
     late_drop[log_lr > 0.5] += 500
-    assert suggest_lr(lrs, late_drop) == pytest.approx(1e-3)
+    assert suggest_lr(lrs, late_drop, rule="steep") == pytest.approx(1e-3)
     # The smoother's first steps are ignored.
     early = falling.copy()
     early[:3] = [9.0, 5.0, 4.0]
-    assert suggest_lr(lrs, early) == pytest.approx(1e-3)
+    assert suggest_lr(lrs, early, rule="steep") == pytest.approx(1e-3)
     assert suggest_lr(lrs, np.linspace(1, 5, 71)) is None  # never fell
     assert suggest_lr(lrs[:6], falling[:6]) is None  # too short to tell
+
+
+def test_suggest_lr_minimum_and_valley_rules():
+    lrs = np.logspace(-6, 1, 71)
+    log_lr = np.log10(lrs)
+    # Falls from 1e-5 to 1e-2, flat to 1e-1, then blows up.
+    losses = 3 - np.tanh(np.clip(log_lr + 3.5, -1.5, 1.5)) + np.where(log_lr > -1, 40 * (
+        log_lr + 1) ** 2, 0) - 0.01 * np.clip(log_lr + 1, None, 0)
+    lowest = lrs[np.argmin(losses)]
+    assert suggest_lr(lrs, losses, rule="minimum") == pytest.approx(lowest / 10)
+    valley = suggest_lr(lrs, losses, rule="valley")
+    falls = lrs[5:][np.r_[True, np.diff(losses[5:]) < 0]]  # where the loss still falls
+    assert lrs[5] < valley < lowest and valley in falls
+    # Two thirds down the valley: past its steepest point (1e-3.5), before its end.
+    assert 10 ** -3.5 <= valley <= 10 ** -1.5
+    assert suggest_lr(lrs, np.linspace(1, 5, 71), rule="valley") is None  # never fell
+    with pytest.raises(ValueError, match="rule must be one of"):
+        suggest_lr(lrs, losses, rule="fastest")
