@@ -47,7 +47,9 @@ def _one_line(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
         text = f"{exc.strerror}: '{exc.filename}'"
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return "; ".join(lines) or type(exc).__name__
+    # A line that introduces a list ("...file(s):") runs on into it.
+    joined = "".join(line + (" " if line.endswith(":") else "; ") for line in lines)
+    return joined[:-2] if joined.endswith("; ") else joined.rstrip() or type(exc).__name__
 
 
 def _fraction(text: str) -> float:

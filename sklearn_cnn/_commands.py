@@ -152,7 +152,8 @@ def fit(folder, out, params: dict, *, lazy: bool = False, verbose: int = 1):
                       warning.category, stacklevel=2)
     classes, counts = np.unique(y, return_counts=True)
     shown = ", ".join(f"{c} ({n})" for c, n in zip(classes, counts, strict=True))
-    print(f"{len(y)} images of {len(classes)} classes: {shown}")
+    print(f"{len(y)} image{'s' * (len(y) != 1)} of {len(classes)} "
+          f"class{'es' * (len(classes) != 1)}: {shown}")
     start = time.perf_counter()
     clf.fit(X, y)
     history = clf.history_[-1]

@@ -30,6 +30,10 @@ from ._state import get_state, set_state
 #: What a file written by this module says it is, and the layout it has.
 FORMAT = "sklearn-cnn"
 FORMAT_VERSION = 1
+#: How compressed joblib pickles start (zlib, gzip, bz2, xz, lz4); plain
+#: pickles start with the protocol byte 0x80.
+PICKLE_STARTS = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda", b"\x1f\x8b",
+                 b"BZh", b"\xfd7zXZ", b"\x04\x22\x4d\x18")
 
 # ------------------------------------------------------------ estimators
 
@@ -133,6 +137,14 @@ def _read(path) -> tuple[dict, dict]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No sklearn-cnn model file at {os.fspath(path)!r}.")
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if start[:1] == b"\x80" or start.startswith(PICKLE_STARTS):
+        raise ValueError(
+            f"{os.fspath(path)!r} is a pickle (as pickle.dump or joblib.dump write it), not a "
+            "model file written by sklearn_cnn.save: open it with joblib.load(path), and "
+            "only if you trust where it comes from (loading a pickle runs code)."
+        )
     try:
         with safe_open(os.fspath(path), framework="pt") as f:
             metadata = f.metadata() or {}

@@ -100,7 +100,7 @@ def check_targets(y, images, *, classes, fitted_classes, fitted_multilabel: bool
     if len(known) < 2:
         raise ValueError(
             f"{name} needs samples of at least 2 classes to train; got only "
-            f"one class ({known[0]!r})."
+            f"one class ({known[0].item()!r})."
         )
     unknown = np.setdiff1d(y, known)
     if len(unknown):

@@ -209,7 +209,7 @@ def test_user_mistakes_get_one_line(model, folders, tmp_path, capsys):
     (tmp_path / "flat").mkdir()
     Image.new("L", (4, 4)).save(tmp_path / "flat" / "a.png")
     line = one_error_line(capsys, ["evaluate", str(model), str(tmp_path / "flat")])
-    assert "no class subfolders" in line
+    assert "no class subfolders" in line and "load_image_folder" not in line
     corrupt = tmp_path / "bad.png"
     corrupt.write_bytes(b"not a png")
     assert "bad.png" in one_error_line(capsys, ["predict", str(model), str(corrupt)])
@@ -219,6 +219,26 @@ def test_user_mistakes_get_one_line(model, folders, tmp_path, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--out" in err[0]
+
+
+def test_messages_read_as_plain_text(folders, tmp_path):
+    import shutil
+
+    one = tmp_path / "one"
+    shutil.copytree(folders[1] / "disc", one / "disc")
+    result = run("fit", one, "--out", tmp_path / "m.safetensors", *QUICK)
+    assert "20 images of 1 class: disc (20)" in result.stdout
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("got only one class ('disc').")  # not np.str_(...)
+    # A list of files after a colon runs on from it: "file(s): a.png: ...; b.png: ...".
+    broken = tmp_path / "broken"
+    shutil.copytree(folders[1], broken)
+    for name in ("a.png", "b.png"):
+        (broken / "disc" / name).write_bytes(b"not a png")
+    result = run("fit", broken, "--out", tmp_path / "m.safetensors", *QUICK)
+    line = result.stderr.strip()
+    assert result.returncode == 1 and "\n" not in line and ":;" not in line
+    assert "2 image file(s): " in line and "a.png" in line and "; " in line
 
 
 def test_missing_extra_is_named(model, folders, tmp_path, capsys, monkeypatch):

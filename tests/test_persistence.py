@@ -217,6 +217,17 @@ def test_truncated_and_foreign_files(fitted, tmp_path):
         load(tmp_path / "foreign")
 
 
+@pytest.mark.parametrize("compress", [0, 3])
+def test_a_pickle_is_named_as_one(fitted, tmp_path, compress):
+    import joblib
+
+    path = tmp_path / "model.joblib"
+    joblib.dump(fitted, path, compress=compress)
+    with pytest.raises(ValueError, match=r"is a pickle .* joblib\.load\(path\), and only if "
+                                         r"you trust"):
+        load(path)
+
+
 def test_newer_format_version_is_refused(fitted, tmp_path):
     path = tmp_path / "m.safetensors"
     fitted.save(path)

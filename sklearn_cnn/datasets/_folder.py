@@ -25,15 +25,14 @@ def _class_folders(root: Path) -> list[str]:
         raise FileNotFoundError(f"No such folder: '{root}'.")
     if not root.is_dir():
         raise NotADirectoryError(
-            f"'{root}' is a file; load_image_folder expects a folder with one "
-            "subfolder of images per class."
+            f"'{root}' is a file, not a folder with one subfolder of images per class."
         )
     classes = sorted(entry.name for entry in os.scandir(root)
                      if entry.is_dir() and not entry.name.startswith("."))
     if not classes:
         raise ValueError(
-            f"'{root}' has no class subfolders; load_image_folder expects one "
-            f"subfolder of images per class, such as '{root / 'cat' / '1.jpg'}' and "
+            f"'{root}' has no class subfolders; it needs one subfolder of images "
+            f"per class, such as '{root / 'cat' / '1.jpg'}' and "
             f"'{root / 'dog' / '2.jpg'}'."
         )
     return classes
