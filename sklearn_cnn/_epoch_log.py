@@ -209,6 +209,8 @@ class EpochLog(PrintLog):
             return f"{value - start:>{len(total)}}/{total}"
         if key == LR_KEY and isinstance(value, Number):
             return f"{value:.2e}"  # rates span decades: 5e-03 to 2e-08 in one-cycle
+        if key == "dur" and isinstance(value, Number):
+            return f"{value:.2f}"  # seconds: hundredths are enough
         if not self.colored_:
             row = {key: value}  # without its "_best" flag, skorch adds no colour
         return super().format_row(row, key, color)

@@ -8,13 +8,28 @@ classes the model knows, checking them against those of a model it resumes.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import assert_all_finite, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_consistent_length
 
 __all__ = ["check_targets"]
+
+
+def _label_types(y) -> list[str]:
+    """The kinds of the values of an object ``y`` ("number", "str", ...); else []."""
+    if issparse(y):
+        return []
+    values = np.asarray(y.astype(object) if hasattr(y, "dtypes") else y)
+    if values.dtype != object:
+        return []
+    return sorted({"number" if isinstance(v, numbers.Number) else
+                   "str" if isinstance(v, (str, bytes)) else type(v).__name__
+                   for v in values.ravel()})
 
 
 def check_targets(y, images, *, classes, fitted_classes, fitted_multilabel: bool,
@@ -66,6 +81,14 @@ def check_targets(y, images, *, classes, fitted_classes, fitted_multilabel: bool
     if y is None:
         raise ValueError(f"{name} requires y to be passed, but the target y is None.")
     assert_all_finite(y, input_name="y", estimator_name=name)
+    mixed = _label_types(y)
+    if len(mixed) > 1:
+        column = " (one column, such as df['label'])" if np.ndim(y) == 2 else ""
+        raise ValueError(
+            f"{name} takes y as class labels of one type; got labels of mixed types "
+            f"({' and '.join(mixed)}) in a y of shape {np.shape(y)}, which cannot be "
+            f"sorted. Pass the labels{column} as one type, e.g. y.astype(str)."
+        )
     kind = type_of_target(y, input_name="y")
     resume = fitted_classes is not None
     if kind == "multilabel-indicator":

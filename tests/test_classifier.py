@@ -77,8 +77,13 @@ def test_string_labels_round_trip(digits, fit_fast):
 def test_mixed_label_types_are_refused(digits, fit_fast):
     X, _ = digits
     y = np.array([1, "a"] * 5, dtype=object)
-    with pytest.raises((ValueError, TypeError)):
+    with pytest.raises(ValueError, match=r"mixed types \(number and str\).*y.astype\(str\)"):
         fit_fast(X[:10], y)
+    # A two-column table (a path and an int label) as y: one error that says so.
+    table = np.array([[f"{i}.png", i % 2] for i in range(10)], dtype=object)
+    with pytest.raises(ValueError, match=r"shape \(10, 2\).*one column"):
+        fit_fast(X[:10], table)
+    fit_fast(X[:10], np.array(["a", "b"] * 5, dtype=object))  # one type: fine
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,7 @@ def test_log_file_gets_one_plain_line_per_epoch(digits, capsys, fit_verbose):
         cells = row.split()
         assert float(cells[1]) == pytest.approx(epoch["train_acc"], abs=1e-4)
         assert float(cells[5]) == pytest.approx(epoch["event_lr"], rel=1e-2)
+        assert cells[6] == f"{epoch['dur']:.2f}"  # seconds to the hundredth
 
 
 def test_terminal_gets_skorch_progress_bar_and_colours(digits, monkeypatch, fit_verbose):

@@ -77,8 +77,12 @@ def test_history_from_estimator_draws_every_recorded_curve(fitted):
     assert display.lines_["lr"].axes is display.lr_ax_
     assert display.lr_ax_.get_ylabel() == "learning rate"
     assert display.figure_ is loss_ax.figure
-    assert [t.get_text() for t in loss_ax.get_legend().get_texts()] == [
+    legend = loss_ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
         "train loss", "valid loss", "learning rate"]
+    display.figure_.canvas.draw()  # the legend sits below the panel, over no curve
+    box = legend.get_window_extent()
+    assert box.y1 <= loss_ax.get_window_extent().y0
     assert_drawn(display.figure_)
 
 

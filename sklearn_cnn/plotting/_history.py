@@ -64,7 +64,10 @@ class TrainingHistoryDisplay:
     valid_loss : ndarray of shape (n_epochs,), default=None
         Loss on the hold-out; None without one. NaN marks epochs without it.
     train_acc : ndarray of shape (n_epochs,), default=None
-        Training accuracy, where the history records it.
+        Training accuracy, where the history records it: a fit with
+        ``verbose=1`` does (reading every batch's predictions back costs a
+        little, so a quiet fit does not); ``validation_fraction`` gives the
+        hold-out's accuracy in any case.
     valid_acc : ndarray of shape (n_epochs,), default=None
         Hold-out accuracy; None without a hold-out.
     lr : ndarray of shape (n_rates,), default=None
@@ -176,7 +179,11 @@ class TrainingHistoryDisplay:
             handles = [line for line in self.lines_.values() if line.axes in (
                 panel, self.lr_ax_ if panel is loss_panel else None)]
             if handles:
-                panel.legend(handles=handles, fontsize="small")
+                # Below the panel: inside, it would cover the curves of one
+                # of the two y axes (loss and learning rate share the panel).
+                panel.legend(handles=handles, fontsize="small", loc="upper center",
+                             bbox_to_anchor=(0.5, -0.14), ncol=min(len(handles), 3),
+                             frameon=False)
         return self
 
     @classmethod
