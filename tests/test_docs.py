@@ -153,3 +153,15 @@ def test_snippets_import_only_what_their_page_installs(page):
                     assert extra in extras, (
                         f"{page.name}:{line} imports {name}, which needs the {extra!r} "
                         "extra, but the page does not say to install it")
+
+
+#: How a machine was obtained, which a reader cannot place: the docs name a
+#: machine by what it is (CPU, cores, load, GPU) and a run by date and commit.
+OBTAINED = re.compile(r"\b(sessions?|leases?|lent|the xeon vm|the project's vm)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("page", [pytest.param(p, id=p.name) for p in PAGES])
+def test_machines_are_named_by_what_they_are(page):
+    text = re.sub(r"InferenceSession|session(\.run|\s*=)", "", page.read_text())
+    found = sorted({match.group(0) for match in OBTAINED.finditer(text)})
+    assert not found, f"{page.name} says {found}"
