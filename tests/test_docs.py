@@ -165,3 +165,11 @@ def test_machines_are_named_by_what_they_are(page):
     text = re.sub(r"InferenceSession|session(\.run|\s*=)", "", page.read_text())
     found = sorted({match.group(0) for match in OBTAINED.finditer(text)})
     assert not found, f"{page.name} says {found}"
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/getting_started.md"])
+def test_the_install_says_how_to_get_the_cpu_build_of_pytorch(page):
+    text = " ".join((ROOT / page).read_text().split())
+    assert ("pip install torch torchvision --index-url https://download.pytorch.org/whl/cpu"
+            in text), "the CPU-only install"
+    assert "A machine with an NVIDIA GPU" in text
