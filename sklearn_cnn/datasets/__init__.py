@@ -2,10 +2,13 @@
 
 ``load_image_folder`` reads the layout torchvision's ``ImageFolder`` and
 Keras' ``image_dataset_from_directory`` read (one subfolder per class);
-``make_shapes`` draws a data set whose right explanation is known.
+``make_shapes`` draws a data set whose right explanation is known;
+``verify_images`` lists every unreadable, truncated or odd-mode file of a
+folder before training.
 """
 
 from ._folder import load_image_folder
 from ._shapes import SHAPES, make_shapes
+from ._verify import verify_images
 
-__all__ = ["SHAPES", "load_image_folder", "make_shapes"]
+__all__ = ["SHAPES", "load_image_folder", "make_shapes", "verify_images"]
