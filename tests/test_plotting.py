@@ -474,3 +474,31 @@ def test_plotting_imports_without_matplotlib(monkeypatch):
     module = importlib.import_module("sklearn_cnn.plotting")
     assert module is not original  # imported afresh, without matplotlib
     assert module.__all__ == original.__all__
+
+
+# ----------------------------------------------------------------- augmentation
+
+def test_augmentation_display_shows_the_draws_of_the_classifiers_augment(digits):
+    from sklearn_cnn import BatchAugment
+    from sklearn_cnn.plotting import AugmentationDisplay
+
+    X, _ = digits
+    clf = CNNClassifier(augment=BatchAugment(shift=0.25))
+    display = AugmentationDisplay.from_estimator(clf, X, n_images=3, n_views=2)
+    assert display.axes_.shape == (3, 3) and display.views.shape == (3, 2, 8, 8)
+    assert display.figure_._suptitle.get_text() == "augment=BatchAugment(shift=0.25)"
+    assert [ax.get_title() for ax in display.axes_[0]] == ["as given", "draw 1", "draw 2"]
+    images = displayable_images(X[:3])
+    np.testing.assert_allclose(display.images, images)
+    for image, views in zip(images, display.views, strict=True):
+        for view in views:  # whole-pixel shifts: the pixels of the image, moved
+            assert np.isin(view, image).all() and not np.array_equal(view, image)
+    again = AugmentationDisplay.from_estimator(clf, X, n_images=3, n_views=2)
+    np.testing.assert_array_equal(again.views, display.views)  # seeded
+    assert_drawn(display.figure_)
+    # No augmentation: every view is the image.
+    plain = AugmentationDisplay.from_estimator(CNNClassifier(augment=None), X, n_images=2)
+    assert plain.augment_name == "None"
+    np.testing.assert_array_equal(plain.views[:, 0], plain.images)
+    with pytest.raises(ValueError, match="n_views must be a positive int"):
+        AugmentationDisplay.from_estimator(clf, X, n_views=0)

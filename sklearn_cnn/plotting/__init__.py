@@ -11,6 +11,8 @@ objects as attributes (``figure_``, ``axes_``, ...).
 - :class:`GradCAMDisplay`: Grad-CAM heat maps over the images.
 - :class:`LRFinderDisplay`: loss against learning rate (a range test), with
   a suggested ``lr``.
+- :class:`AugmentationDisplay`: training images as augmentation changes
+  them (fastai's ``show_batch``).
 
 The confusion matrix and ROC curves are scikit-learn's own
 (``sklearn.metrics.ConfusionMatrixDisplay``, ``RocCurveDisplay``), which
@@ -18,12 +20,14 @@ take a ``CNNClassifier`` as they are. matplotlib is imported only when a plot
 is drawn (``pip install 'sklearn-cnn[plot]'``). See docs/plotting.md.
 """
 
+from ._augmentation import AugmentationDisplay
 from ._grad_cam import GradCAMDisplay
 from ._history import TrainingHistoryDisplay
 from ._image_grid import ImageGridDisplay
 from ._lr_finder import LRFinderDisplay
 
 __all__ = [
+    "AugmentationDisplay",
     "GradCAMDisplay",
     "ImageGridDisplay",
     "LRFinderDisplay",
