@@ -167,6 +167,7 @@ def test_suggest_lr_minimum_and_valley_rules():
         log_lr + 1) ** 2, 0) - 0.01 * np.clip(log_lr + 1, None, 0)
     lowest = lrs[np.argmin(losses)]
     assert suggest_lr(lrs, losses, rule="minimum") == pytest.approx(lowest / 10)
+    assert suggest_lr(lrs, losses) == suggest_lr(lrs, losses, rule="minimum")  # the default
     valley = suggest_lr(lrs, losses, rule="valley")
     falls = lrs[5:][np.r_[True, np.diff(losses[5:]) < 0]]  # where the loss still falls
     assert lrs[5] < valley < lowest and valley in falls
