@@ -27,7 +27,33 @@ SQUEEZED = 1 / 50
 
 
 class PixelRangeWarning(UserWarning):
-    """Images given to a fitted model are on another pixel scale than its training images."""
+    """Images given to a fitted model are on another pixel scale than its training images.
+
+    uint8 images are scaled to [0, 1]; float images are taken as they are.
+    A model fitted on one and asked to predict the other sees pixels 255
+    times larger (or smaller) than any it trained on, and its predictions
+    are wrong, often all one class. ``fit`` records the range of its
+    training pixels (``pixel_range_``); prediction warns when its images
+    are far outside it or squeezed into a sliver of it.
+
+    See Also
+    --------
+    sklearn_cnn.CNNClassifier : Its ``pixel_range_`` is what is checked.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn_cnn import CNNClassifier, PixelRangeWarning
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.integers(0, 256, (40, 8, 8), dtype=np.uint8)
+    >>> clf = CNNClassifier(max_epochs=1, random_state=0).fit(X, np.arange(40) % 2)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = clf.predict(X.astype(np.float32))   # 0-255 floats: 255 times too large
+    >>> [w.category.__name__ for w in caught]
+    ['PixelRangeWarning']
+    """
 
 
 def pixel_range(images: ImageInput) -> tuple[float, float] | None:
