@@ -227,8 +227,9 @@ callable or None, default="auto"
     best_epoch_ : int or None
         The epoch whose weights early stopping restored; None without it.
     pixel_range_ : (float, float) or None
-        Smallest and largest training pixel as the network got it (uint8
-        scaled to [0, 1]); over all calls to ``fit`` and ``partial_fit``.
+        1st and 99th percentiles of the training pixels as the network got
+        them (uint8 scaled to [0, 1]); over all calls to ``fit`` and
+        ``partial_fit``.
         Prediction warns (``PixelRangeWarning``) when its images are far
         outside it or squeezed into a sliver of it: another pixel scale.
         None where unknown (``LazyImages``, models saved before it existed).

@@ -24,6 +24,8 @@ __all__ = ["PixelRangeWarning", "check_pixel_range", "pixel_range", "union_range
 #: more than nothing: a blank image spans nothing) looks rescaled: 1/255 is
 #: uint8 against float pixels in 0-255.
 SQUEEZED = 1 / 50
+#: Pixels read to estimate a range (evenly strided over the array).
+SAMPLE = 1_000_000
 
 
 class PixelRangeWarning(UserWarning):
@@ -57,11 +59,14 @@ class PixelRangeWarning(UserWarning):
 
 
 def pixel_range(images: ImageInput) -> tuple[float, float] | None:
-    """``(min, max)`` of the pixels as the network gets them, or None where unknown.
+    """1st and 99th percentiles of the pixels as the network gets them; None where unknown.
 
-    Arrays: their own range, uint8 scaled to [0, 1]. Image files are decoded
-    to [0, 1]. ``LazyImages`` apply transformers whose output is not read
-    here: None.
+    Percentiles, not the extremes: a rescaled input moves the bulk of the
+    pixels, while a few outliers are normal (a StandardScaler before the
+    network turns a pixel that is almost always 0 into large values on new
+    images). Arrays: uint8 scaled to [0, 1], read at most ``SAMPLE`` values
+    (evenly strided). Image files are decoded to [0, 1]. ``LazyImages``
+    apply transformers whose output is not read here: None.
     """
     if isinstance(images.data, LazyImages):
         return None
@@ -70,7 +75,8 @@ def pixel_range(images: ImageInput) -> tuple[float, float] | None:
     data = images.data
     if data.size == 0:
         return None
-    low, high = float(np.min(data)), float(np.max(data))
+    flat = data.reshape(-1)
+    low, high = (float(q) for q in np.percentile(flat[::max(1, flat.size // SAMPLE)], [1, 99]))
     if data.dtype == np.uint8:
         low, high = low / 255, high / 255
     return (low, high)
@@ -107,7 +113,7 @@ def check_pixel_range(fitted: tuple[float, float] | None, images: ImageInput,
     ...     warnings.simplefilter("always")
     ...     check_pixel_range((0.0, 1.0), images, "CNNClassifier")
     >>> print(caught[0].message)  # doctest: +ELLIPSIS
-    The images' pixels range over [255, 255], far outside [0, 1], the range...
+    Most of the images' pixels lie in [255, 255], far outside [0, 1], where...
     """
     given = pixel_range(images)
     if fitted is None or given is None:
@@ -121,9 +127,9 @@ def check_pixel_range(fitted: tuple[float, float] | None, images: ImageInput,
         return
     where = "far outside" if outside else "in a sliver of"
     warn_user(
-        f"The images' pixels range over [{given[0]:.4g}, {given[1]:.4g}], {where} "
-        f"[{low:.4g}, {high:.4g}], the range of the pixels this {estimator_name} was "
-        "fitted on: its predictions will be wrong. The pixel scale must be the one of "
+        f"Most of the images' pixels lie in [{given[0]:.4g}, {given[1]:.4g}], {where} "
+        f"[{low:.4g}, {high:.4g}], where most of the pixels this {estimator_name} was "
+        "fitted on lie (1st to 99th percentile): its predictions will be wrong. The pixel scale must be the one of "
         "the training images: uint8 images are scaled to [0, 1], float images are "
         "taken as they are. Pass the images in the dtype and scale used for fit (for "
         "example X.astype(np.uint8) for float images in 0-255, or X / 255.0).",

@@ -77,3 +77,18 @@ def test_saved_and_pickled_models_keep_it_and_older_ones_check_nothing(fitted_ui
     old = pickle.loads(pickle.dumps(state))
     assert old.pixel_range_ is None
     no_warning(lambda: old.predict(uint8_digits[0][:10].astype(np.float32)))
+
+
+def test_a_few_outlying_pixels_do_not_warn(digits, fast_params):
+    # StandardScaler before the network: a pixel that is almost always 0 in
+    # the training fold becomes a large value on new images. Most pixels
+    # stay where they were: no warning (it came at max 156 against 14).
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), CNNClassifier(**{**fast_params, "max_epochs": 1}))
+    pipe.fit(X[:150], y[:150])
+    outliers = StandardScaler().fit(X[:150]).transform(X[150:])
+    assert outliers.max() > 10 * np.percentile(outliers, 99)  # the outliers are there
+    no_warning(lambda: pipe.predict(X[150:]))
