@@ -131,7 +131,8 @@ def check_pixel_range(fitted: tuple[float, float] | None, images: ImageInput,
         f"[{low:.4g}, {high:.4g}], where most of the pixels this {estimator_name} was "
         "fitted on lie (1st to 99th percentile): its predictions will be wrong. The "
         "pixel scale must be the one of the training images: uint8 images are scaled "
-        "to [0, 1], float images are taken as they are. Pass the images in the dtype and scale used for fit (for "
-        "example X.astype(np.uint8) for float images in 0-255, or X / 255.0).",
+        "to [0, 1], float images are taken as they are. Pass the images in the dtype "
+        "and scale used for fit (for example X.astype(np.uint8) for float images in "
+        "0-255, or X / 255.0).",
         PixelRangeWarning,
     )
