@@ -60,6 +60,8 @@ def client():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cluster:
         with distributed.Client(cluster) as client:
+            # On a loaded machine the workers may not have registered yet.
+            client.wait_for_workers(2, timeout=120)
             # The nanny starts each worker with OMP_NUM_THREADS=1 and
             # MKL_NUM_THREADS=1 (dask's "distributed.nanny.pre-spawn-environ"),
             # so torch runs one thread there; say so rather than rely on it.
