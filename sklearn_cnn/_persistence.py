@@ -137,19 +137,23 @@ def _read(path) -> tuple[dict, dict]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No sklearn-cnn model file at {os.fspath(path)!r}.")
-    with open(path, "rb") as file:
-        start = file.read(4)
-    if start[:1] == b"\x80" or start.startswith(PICKLE_STARTS):
-        raise ValueError(
-            f"{os.fspath(path)!r} is a pickle (as pickle.dump or joblib.dump write it), not a "
-            "model file written by sklearn_cnn.save: open it with joblib.load(path), and "
-            "only if you trust where it comes from (loading a pickle runs code)."
-        )
     try:
         with safe_open(os.fspath(path), framework="pt") as f:
             metadata = f.metadata() or {}
             tensors = {key: f.get_tensor(key) for key in f.keys()}
     except Exception as exc:  # safetensors raises its own error types for bad files
+        # Sniffed only once safetensors has refused the file: a safetensors
+        # file starts with its header's length, whose first byte can be any
+        # of the pickle starts below.
+        with open(path, "rb") as file:
+            start = file.read(6)
+        if start[:1] == b"\x80" or start.startswith(PICKLE_STARTS):
+            raise ValueError(
+                f"{os.fspath(path)!r} is a pickle (as pickle.dump or joblib.dump write it), "
+                "not a model file written by sklearn_cnn.save: open it with "
+                "joblib.load(path), and only if you trust where it comes from (loading a "
+                "pickle runs code)."
+            ) from None
         raise ValueError(
             f"{os.fspath(path)!r} is not a readable sklearn-cnn model file (a safetensors "
             f"file written by sklearn_cnn.save): {exc}"

@@ -228,6 +228,28 @@ def test_a_pickle_is_named_as_one(fitted, tmp_path, compress):
         load(path)
 
 
+@pytest.mark.parametrize("start", [b"\x80", b"\x78\x5e"])
+def test_a_model_file_that_starts_like_a_pickle_loads(fitted, digits, tmp_path, start):
+    # A safetensors file starts with its header's length: some lengths give
+    # the bytes a pickle or a zlib stream starts with.
+    path = tmp_path / "m.safetensors"
+    fitted.save(path)
+    header, tensors = read_header(path)
+    pad = 0
+    for _ in range(4):
+        safetensors.torch.save_file(tensors, str(path), metadata={
+            FORMAT: json.dumps(header), "padding": " " * pad})
+        length = int.from_bytes(path.read_bytes()[:8], "little")
+        wanted = int.from_bytes(start, "little")
+        step = 256 ** len(start)
+        pad += (wanted - length) % step
+        if path.read_bytes().startswith(start):
+            break
+    assert path.read_bytes().startswith(start)
+    X, _ = digits
+    np.testing.assert_array_equal(load(path).predict(X[:20]), fitted.predict(X[:20]))
+
+
 def test_newer_format_version_is_refused(fitted, tmp_path):
     path = tmp_path / "m.safetensors"
     fitted.save(path)
