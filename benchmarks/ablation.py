@@ -23,7 +23,7 @@ from _common import mnist_split, raw_fit, report
 from torch import nn
 
 from sklearn_cnn import ConvNet
-from sklearn_cnn._precision import bfloat16_is_fast
+from sklearn_cnn._training.precision import bfloat16_is_fast
 
 VARIANTS = {
     "float32, NCHW, Adam (plain loop)": dict(fused=False, channels_last=False, amp=False),

@@ -31,7 +31,7 @@ from _common import median, report
 from PIL import Image
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._loading import resolve_num_workers
+from sklearn_cnn._data.workers import resolve_num_workers
 from sklearn_cnn.datasets import make_shapes
 
 

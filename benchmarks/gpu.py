@@ -48,7 +48,8 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 from torch import nn
 
-from sklearn_cnn import CNNClassifier, _building
+from sklearn_cnn import CNNClassifier
+from sklearn_cnn._estimator import building as _building
 
 
 class ReadBatchLoss(Callback):

@@ -24,7 +24,7 @@ from _panel import SETS, subsample
 from tabulate import tabulate
 
 from sklearn_cnn import CNNClassifier, lr_sweep
-from sklearn_cnn._lr_finder import LR_RULES, suggest_lr
+from sklearn_cnn._training.lr_finder import LR_RULES, suggest_lr
 
 GRID = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
 

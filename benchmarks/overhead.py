@@ -37,7 +37,7 @@ from torch import nn
 from torch.profiler import ProfilerActivity, profile
 
 from sklearn_cnn import CNNClassifier, ConvNet
-from sklearn_cnn._optimizers import resolve_optimizer
+from sklearn_cnn._training.optimizers import resolve_optimizer
 
 GRID = {"kernel_size": [3, 5], "activation": ["relu", "tanh", "elu"],
         "optimizer": ["adam", "sgd"]}

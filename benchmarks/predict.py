@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._inference import INFERENCE_BATCH_SIZE
+from sklearn_cnn._model.inference import INFERENCE_BATCH_SIZE
 
 
 def latency(model, X, calls):

@@ -4,15 +4,16 @@ PyTorch does the math, skorch runs the training loop, torchvision does the
 image operations, scikit-learn defines the contract.
 """
 
-from ._augment import BatchAugment
-from ._classifier import CNNClassifier
-from ._compat import register_old_module_paths
-from ._convnet import ConvNet
-from ._lazy import MemoryBudgetWarning
-from ._lr_finder import lr_sweep
-from ._persistence import load, save
-from ._pixel_range import PixelRangeWarning
-from ._sizes import ImageSizeWarning
+from ._data.lazy import MemoryBudgetWarning
+from ._data.sizes import ImageSizeWarning
+from ._estimator.classifier import CNNClassifier
+from ._estimator.pixel_range import PixelRangeWarning
+from ._model.augment import BatchAugment
+from ._model.convnet import ConvNet
+from ._names import internal_object
+from ._persistence.compat import register_old_module_paths
+from ._persistence.format import load, save
+from ._training.lr_finder import lr_sweep
 
 __version__ = "0.1.0"
 
@@ -30,3 +31,8 @@ __all__ = [
     "lr_sweep",
     "save",
 ]
+
+
+def __getattr__(name):
+    # The stable names of the internal objects pickles hold (sklearn_cnn._names).
+    return internal_object(name)

@@ -24,7 +24,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._inference import class_probabilities, label_probabilities
+from ._model.inference import class_probabilities, label_probabilities
 
 __all__ = ["to_onnx"]
 
@@ -92,7 +92,7 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
             "The ONNX file holds the network alone, without test-time augmentation "
             "(tta=True): its probabilities are those of predict_proba with tta=False. "
             "To average over views, run the file on each view of the images "
-            "(sklearn_cnn._augment.tta_views) and average the log-probabilities.",
+            "(sklearn_cnn._model.augment.tta_views) and average the log-probabilities.",
             UserWarning, stacklevel=2)
     try:
         import onnx

@@ -10,7 +10,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from sklearn_cnn._device import resolve_device
+from sklearn_cnn._training.device import resolve_device
 
 #: Under pytest-xdist (``-n auto``), the workers share the cores instead of
 #: each torch taking all of them (oversubscribed, the suite runs slower).

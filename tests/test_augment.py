@@ -1,4 +1,4 @@
-"""Training-time augmentation (sklearn_cnn._augment and CNNClassifier(augment=...))."""
+"""Training-time augmentation (sklearn_cnn._model.augment and CNNClassifier(augment=...))."""
 
 import numpy as np
 import pytest
@@ -7,14 +7,14 @@ from torch import nn
 from torchvision.transforms import v2
 
 from sklearn_cnn import BatchAugment, CNNClassifier
-from sklearn_cnn._augment import (
+from sklearn_cnn._model.augment import (
     AUGMENT_PRESETS,
     PerSample,
     resolve_augment,
     settle_augment,
     tta_views,
 )
-from sklearn_cnn._inference import predict_logits
+from sklearn_cnn._model.inference import predict_logits
 
 
 class Recorder(nn.Module):

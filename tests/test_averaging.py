@@ -1,4 +1,4 @@
-"""Weight averaging (CNNClassifier(ema=...), sklearn_cnn._averaging)."""
+"""Weight averaging (CNNClassifier(ema=...), sklearn_cnn._training.callbacks.averaging)."""
 
 import pickle
 
@@ -8,9 +8,9 @@ import torch
 from skorch.callbacks import Callback, Checkpoint
 
 from sklearn_cnn import CNNClassifier, load, save
-from sklearn_cnn._averaging import WeightAveraging, ema_weight
-from sklearn_cnn._callbacks import WEIGHT_AVERAGING
-from sklearn_cnn._skorch_net import reads_batch_losses
+from sklearn_cnn._training.callbacks import WEIGHT_AVERAGING
+from sklearn_cnn._training.callbacks.averaging import WeightAveraging, ema_weight
+from sklearn_cnn._training.net import reads_batch_losses
 
 
 def weights(module):

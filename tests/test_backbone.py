@@ -1,10 +1,10 @@
-"""torchvision backbones (sklearn_cnn._backbone)."""
+"""torchvision backbones (sklearn_cnn._model.backbone)."""
 
 import pytest
 import torch
 from torch import nn
 
-from sklearn_cnn._backbone import Backbone, check_backbone, resolve_weights
+from sklearn_cnn._model.backbone import Backbone, check_backbone, resolve_weights
 
 
 def test_unknown_backbone_lists_the_choices():

@@ -1,11 +1,11 @@
-"""In-memory mini-batches for skorch (sklearn_cnn._batches)."""
+"""In-memory mini-batches for skorch (sklearn_cnn._training.batches)."""
 
 import numpy as np
 import torch
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
-from sklearn_cnn._batches import TensorBatches
+from sklearn_cnn._training.batches import TensorBatches
 
 X = torch.arange(10.0).reshape(10, 1, 1, 1)
 y = np.arange(10) % 3

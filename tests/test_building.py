@@ -1,11 +1,11 @@
-"""Overridable parts of CNNClassifier (sklearn_cnn._building): a subclass swaps one."""
+"""Overridable parts of CNNClassifier (sklearn_cnn._estimator.building): a subclass swaps one."""
 
 import numpy as np
 from skorch.callbacks import Callback
 from torch import nn
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._skorch_net import CNNNet
+from sklearn_cnn._training.net import CNNNet
 
 
 class TinyNet(nn.Module):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sklearn_cnn import CNNClassifier, ImageSizeWarning, _files
+from sklearn_cnn import CNNClassifier, ImageSizeWarning
+from sklearn_cnn._data import files as _files
 from sklearn_cnn.preprocessing import ImageFileLoader
 
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from sklearn_cnn import load
-from sklearn_cnn._cli import demo, main
+from sklearn_cnn._cli.main import demo, main
 from sklearn_cnn.datasets import SHAPES, make_shapes
 
 #: A CLI fit small enough for 2 cores.
@@ -124,7 +124,7 @@ class Missing:
         if name.split(".")[0] in {blocked!r}:
             raise ModuleNotFoundError(f"No module named {{name!r}}")
 sys.meta_path.insert(0, Missing())
-from sklearn_cnn._cli import main
+from sklearn_cnn._cli.main import main
 sys.exit(main({argv!r}))
 """
 

@@ -1,13 +1,13 @@
-"""Old module paths stay loadable for pickles that name them (sklearn_cnn._compat)."""
+"""Old module paths stay loadable for pickles that name them (sklearn_cnn._persistence.compat)."""
 
 import pickle
 
 import pytest
 
-from sklearn_cnn._convnet import ConvNet
-from sklearn_cnn._holdout import HoldoutSplit
-from sklearn_cnn._schedule import OneCycleLR
-from sklearn_cnn._skorch_net import CNNNet
+from sklearn_cnn._model.convnet import ConvNet
+from sklearn_cnn._training.callbacks.lr_scheduler import OneCycleLR
+from sklearn_cnn._training.holdout import HoldoutSplit
+from sklearn_cnn._training.net import CNNNet
 
 
 @pytest.mark.parametrize(("old", "name", "cls"), [

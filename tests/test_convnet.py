@@ -1,4 +1,4 @@
-"""The built-in ConvNet (sklearn_cnn._convnet)."""
+"""The built-in ConvNet (sklearn_cnn._model.convnet)."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sklearn_cnn import CNNClassifier, ConvNet
-from sklearn_cnn._convnet import Dropout, conv_geometry, count_parameters, pooled_last
+from sklearn_cnn._model.convnet import Dropout, conv_geometry, count_parameters, pooled_last
 
 #: The tutorial's Keras model, through CNNClassifier parameters alone.
 SEED_KERAS = dict(

@@ -19,7 +19,7 @@ from joblib import parallel_config
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._device import resolve_device
+from sklearn_cnn._training.device import resolve_device
 
 distributed = pytest.importorskip("distributed")
 import dask  # noqa: E402  (installed with distributed)

@@ -1,11 +1,17 @@
-"""Device selection and data placement (sklearn_cnn._device)."""
+"""Device selection and data placement (sklearn_cnn._training.device)."""
 
 import numpy as np
 import pytest
 import torch
 
-from sklearn_cnn._device import place_images, resolve_device
-from sklearn_cnn._layout import ImageLayout, resolve_layout, to_float_nchw, to_float_nchw_tensor
+from sklearn_cnn._data.layout import (
+    ImageLayout,
+    resolve_layout,
+    to_float_nchw,
+    to_float_nchw_tensor,
+)
+from sklearn_cnn._data.placement import place_images
+from sklearn_cnn._training.device import resolve_device
 
 
 def test_auto_picks_cuda_when_available(monkeypatch):

@@ -1,4 +1,4 @@
-"""What verbose=1 prints (sklearn_cnn._epoch_log): plain lines, skorch's bar on a terminal."""
+"""What verbose=1 prints (sklearn_cnn._training.callbacks.logging): plain lines, skorch's bar on a terminal."""
 
 import io
 import re
@@ -12,8 +12,9 @@ from test_skorch_net import ReadsBatchLoss, scalar_reads
 from torch import nn
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._epoch_log import EpochLog, TrainAccuracy, is_terminal, verbose_callbacks
-from sklearn_cnn._skorch_net import reads_batch_losses
+from sklearn_cnn._training.callbacks.logging import EpochLog, is_terminal, verbose_callbacks
+from sklearn_cnn._training.callbacks.scoring import TrainAccuracy
+from sklearn_cnn._training.net import reads_batch_losses
 
 
 class FakeTerminal(io.StringIO):

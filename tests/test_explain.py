@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 from torch import nn
 
 from sklearn_cnn import CNNClassifier, ConvNet
-from sklearn_cnn._backbone import Backbone
+from sklearn_cnn._model.backbone import Backbone
 from sklearn_cnn.datasets import make_shapes
 from sklearn_cnn.explain import _attribution, grad_cam, saliency
 from sklearn_cnn.explain._layers import default_layer

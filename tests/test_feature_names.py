@@ -1,6 +1,6 @@
 """Column names of DataFrame input (``feature_names_in_``), set and checked as scikit-learn does.
 
-Every estimator reads images through ``sklearn_cnn._images.read_images``,
+Every estimator reads images through ``sklearn_cnn._data.images.read_images``,
 which calls scikit-learn's ``validate_data``: a fresh fit sets (or removes)
 ``feature_names_in_``; predict, transform, explanations and resumed fits
 check it.

@@ -10,10 +10,12 @@ from PIL import Image
 from sklearn.utils._param_validation import InvalidParameterError
 from torch.utils.data import DataLoader, Dataset
 
-from sklearn_cnn import CNNClassifier, _loading, _prediction
-from sklearn_cnn._batches import TensorBatches
-from sklearn_cnn._files import iter_file_batches
-from sklearn_cnn._loading import load_file_batches, loader_kwargs, resolve_num_workers
+from sklearn_cnn import CNNClassifier
+from sklearn_cnn._data import workers as _loading
+from sklearn_cnn._data.files import iter_file_batches
+from sklearn_cnn._data.workers import load_file_batches, loader_kwargs, resolve_num_workers
+from sklearn_cnn._estimator import prediction as _prediction
+from sklearn_cnn._training.batches import TensorBatches
 
 
 @pytest.fixture

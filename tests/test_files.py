@@ -1,4 +1,4 @@
-"""Image files: ImageFileLoader and sklearn_cnn._files."""
+"""Image files: ImageFileLoader and sklearn_cnn._data.files."""
 
 import warnings
 
@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from sklearn_cnn import ImageSizeWarning
-from sklearn_cnn._files import is_path_array
+from sklearn_cnn._data.files import is_path_array
 from sklearn_cnn.preprocessing import ImageFileLoader
 
 RNG = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""Batch norm folded in for prediction (sklearn_cnn._folding)."""
+"""Batch norm folded in for prediction (sklearn_cnn._model.folding)."""
 
 import threading
 
@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from sklearn_cnn import ConvNet
-from sklearn_cnn._backbone import Backbone
-from sklearn_cnn._folding import fold_batch_norm
+from sklearn_cnn._model.backbone import Backbone
+from sklearn_cnn._model.folding import fold_batch_norm
 
 
 def count(module, kind):

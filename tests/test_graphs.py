@@ -1,4 +1,4 @@
-"""The training step replayed from a CUDA graph (sklearn_cnn._graphs).
+"""The training step replayed from a CUDA graph (sklearn_cnn._training.cuda_graph).
 
 The graph itself needs a GPU: those tests run where the suite trains on CUDA
 (SKLEARN_CNN_TEST_DEVICE=auto on a machine with one). Everything around it
@@ -20,10 +20,10 @@ import torch
 from skorch.callbacks import Callback, Freezer, Unfreezer
 
 from sklearn_cnn import BatchAugment, CNNClassifier
-from sklearn_cnn import _building as building_module
-from sklearn_cnn import _graphs as graphs_module
-from sklearn_cnn import _skorch_net as net_module
-from sklearn_cnn._graphs import WARMUP_STEPS, StepGraph
+from sklearn_cnn._estimator import building as building_module
+from sklearn_cnn._training import cuda_graph as graphs_module
+from sklearn_cnn._training import net as net_module
+from sklearn_cnn._training.cuda_graph import WARMUP_STEPS, StepGraph
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
-"""The stratified hold-out (sklearn_cnn._holdout)."""
+"""The stratified hold-out (sklearn_cnn._training.holdout)."""
 
 import numpy as np
 import pytest
 import torch
 from sklearn.model_selection import train_test_split
 
-from sklearn_cnn._holdout import HoldoutSplit
+from sklearn_cnn._training.holdout import HoldoutSplit
 
 
 def test_holdout_is_stratified_and_seeded():

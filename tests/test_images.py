@@ -1,4 +1,4 @@
-"""Reading the user's input as images: sklearn_cnn._images.read_images."""
+"""Reading the user's input as images: sklearn_cnn._data.images.read_images."""
 
 import warnings
 
@@ -7,10 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-from sklearn_cnn import ImageSizeWarning, _files
-from sklearn_cnn._files import ImageFileDataset, iter_file_batches
-from sklearn_cnn._images import read_images
-from sklearn_cnn._layout import check_images
+from sklearn_cnn import ImageSizeWarning
+from sklearn_cnn._data import files as _files
+from sklearn_cnn._data.files import ImageFileDataset, iter_file_batches
+from sklearn_cnn._data.images import read_images
+from sklearn_cnn._data.layout import check_images
 
 RNG = np.random.default_rng(0)
 

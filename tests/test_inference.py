@@ -1,4 +1,4 @@
-"""Prediction: forward passes and class probabilities (sklearn_cnn._inference)."""
+"""Prediction: forward passes and class probabilities (sklearn_cnn._model.inference)."""
 
 import copy
 
@@ -10,7 +10,7 @@ from scipy.special import log_softmax, softmax
 from torch import nn
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._inference import class_probabilities, predict_logits
+from sklearn_cnn._model.inference import class_probabilities, predict_logits
 from sklearn_cnn.preprocessing import ToImage
 
 

@@ -1,10 +1,10 @@
-"""Input layout detection and conversion (sklearn_cnn._layout)."""
+"""Input layout detection and conversion (sklearn_cnn._data.layout)."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sklearn_cnn._layout import check_images, resolve_layout
+from sklearn_cnn._data.layout import check_images, resolve_layout
 
 RNG = np.random.default_rng(0)
 NCHW = RNG.random((5, 3, 6, 7)).astype(np.float32)
@@ -144,7 +144,7 @@ def test_mismatch_at_predict_is_explained():
 
 
 def test_fast_path_takes_only_plainly_valid_arrays():
-    from sklearn_cnn._layout import _plainly_valid
+    from sklearn_cnn._data.layout import _plainly_valid
 
     assert _plainly_valid(np.zeros((2, 8, 8), np.uint8))
     assert _plainly_valid(np.zeros((2, 64)))

@@ -14,7 +14,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 import sklearn_cnn
-from sklearn_cnn import CNNClassifier, _files
+from sklearn_cnn import CNNClassifier
+from sklearn_cnn._data import files as _files
 from sklearn_cnn.preprocessing import (
     ChannelStandardizer,
     ImageFileLoader,

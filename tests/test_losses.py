@@ -1,10 +1,10 @@
-"""Losses by name (sklearn_cnn._losses)."""
+"""Losses by name (sklearn_cnn._model.losses)."""
 
 import numpy as np
 import torch
 from torch import nn
 
-from sklearn_cnn._losses import OneHotMSELoss, make_criterion
+from sklearn_cnn._model.losses import OneHotMSELoss, make_criterion
 
 
 def test_one_hot_mse_matches_its_definition():

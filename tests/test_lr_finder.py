@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._lr_finder import RangeTest, lr_sweep, suggest_lr
+from sklearn_cnn._training.lr_finder import RangeTest, lr_sweep, suggest_lr
 from sklearn_cnn.preprocessing import ToImage
 
 #: A short sweep: 13 batches of 32 per pass over 400 digits.

@@ -15,10 +15,10 @@ from torch.nn import functional as F
 
 import sklearn_cnn
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._epoch_log import TrainAccuracy
-from sklearn_cnn._holdout import HoldoutSplit
-from sklearn_cnn._losses import IndicatorBCELoss, IndicatorMSELoss
-from sklearn_cnn._random import draw_seed
+from sklearn_cnn._model.losses import IndicatorBCELoss, IndicatorMSELoss
+from sklearn_cnn._training.callbacks.scoring import TrainAccuracy
+from sklearn_cnn._training.holdout import HoldoutSplit
+from sklearn_cnn._training.randomness import draw_seed
 from sklearn_cnn.preprocessing import ToImage
 
 

@@ -1,9 +1,9 @@
-"""Optimizers by name (sklearn_cnn._optimizers)."""
+"""Optimizers by name (sklearn_cnn._training.optimizers)."""
 
 import pytest
 import torch
 
-from sklearn_cnn._optimizers import AUTO_LR, resolve_optimizer
+from sklearn_cnn._training.optimizers import AUTO_LR, resolve_optimizer
 
 
 @pytest.mark.parametrize("name", ["sgd", "adam", "adamw", "rmsprop"])

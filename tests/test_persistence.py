@@ -1,4 +1,4 @@
-"""save/load without pickle (sklearn_cnn._persistence), and pickle across devices."""
+"""save/load without pickle (sklearn_cnn._persistence.format), and pickle across devices."""
 
 import json
 import os
@@ -23,7 +23,7 @@ from torchvision.transforms import v2
 
 import sklearn_cnn
 from sklearn_cnn import BatchAugment, CNNClassifier, load, save
-from sklearn_cnn._persistence import FORMAT, FORMAT_VERSION
+from sklearn_cnn._persistence.format import FORMAT, FORMAT_VERSION
 from sklearn_cnn.preprocessing import ChannelStandardizer, Resize
 
 

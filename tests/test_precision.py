@@ -1,4 +1,4 @@
-"""The precision of training (sklearn_cnn._precision): float32 by default, bfloat16 by choice.
+"""The precision of training (sklearn_cnn._training.precision): float32 by default, bfloat16 by choice.
 
 The AMX probe is patched both ways, so that the policy is tested on CPUs with
 and without AMX tiles whatever CPU runs the suite.
@@ -13,11 +13,11 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn import _classifier as classifier_module
-from sklearn_cnn._holdout import HoldoutSplit
-from sklearn_cnn._precision import bfloat16_is_fast, check_precision, resolve_precision
-from sklearn_cnn._random import draw_seed
-from sklearn_cnn._skorch_net import CNNNet
+from sklearn_cnn._estimator import classifier as classifier_module
+from sklearn_cnn._training.holdout import HoldoutSplit
+from sklearn_cnn._training.net import CNNNet
+from sklearn_cnn._training.precision import bfloat16_is_fast, check_precision, resolve_precision
+from sklearn_cnn._training.randomness import draw_seed
 from sklearn_cnn.preprocessing import ToImage
 
 

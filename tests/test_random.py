@@ -1,4 +1,4 @@
-"""The randomness of one fit, beside fits in other threads (sklearn_cnn._random)."""
+"""The randomness of one fit, beside fits in other threads (sklearn_cnn._training.randomness)."""
 
 import math
 import pickle
@@ -13,10 +13,10 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._convnet import Dropout
-from sklearn_cnn._random import (
+from sklearn_cnn._model.convnet import Dropout
+from sklearn_cnn._model.generator import DrawsFromGenerator
+from sklearn_cnn._training.randomness import (
     ITERATOR_GENERATOR,
-    DrawsFromGenerator,
     SharedLock,
     draw_seed,
     draws_from_own_generator,

@@ -12,9 +12,9 @@ from sklearn.pipeline import make_pipeline
 from torch import nn
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._holdout import HoldoutSplit
-from sklearn_cnn._losses import IndicatorBCELoss, OneHotMSELoss, weighted_loss
-from sklearn_cnn._random import draw_seed
+from sklearn_cnn._model.losses import IndicatorBCELoss, OneHotMSELoss, weighted_loss
+from sklearn_cnn._training.holdout import HoldoutSplit
+from sklearn_cnn._training.randomness import draw_seed
 from sklearn_cnn.preprocessing import ChannelStandardizer
 
 

@@ -1,17 +1,11 @@
-"""The learning-rate schedule (sklearn_cnn._schedule)."""
+"""The learning-rate schedule (sklearn_cnn._training.callbacks.lr_scheduler)."""
 
 import pytest
 import torch
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._schedule import (
-    AUTO_BATCH_SIZES,
-    AUTO_EPOCHS,
-    OneCycleLR,
-    fit_batch_size,
-    fit_epochs,
-    make_lr_scheduler,
-)
+from sklearn_cnn._training.callbacks.lr_scheduler import OneCycleLR, make_lr_scheduler
+from sklearn_cnn._training.lengths import AUTO_BATCH_SIZES, AUTO_EPOCHS, fit_batch_size, fit_epochs
 
 
 def test_onecycle_peaks_at_the_optimizer_lr_and_ends_low():

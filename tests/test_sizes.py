@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from sklearn_cnn import CNNClassifier, ImageSizeWarning
-from sklearn_cnn._sizes import choose_size, size_pair
+from sklearn_cnn._data.sizes import choose_size, size_pair
 from sklearn_cnn.preprocessing import ImageFileLoader, ToImage
 
 

@@ -1,4 +1,4 @@
-"""The skorch net behind CNNClassifier (sklearn_cnn._skorch_net)."""
+"""The skorch net behind CNNClassifier (sklearn_cnn._training.net)."""
 
 import numpy as np
 import pytest
@@ -8,10 +8,10 @@ from torch.profiler import ProfilerActivity, profile
 from torchvision.transforms import v2
 
 from sklearn_cnn import BatchAugment, CNNClassifier, ConvNet
-from sklearn_cnn._backbone import Backbone
-from sklearn_cnn._device import channels_last_is_fast
-from sklearn_cnn._graphs import graphs_apply
-from sklearn_cnn._skorch_net import reads_batch_losses
+from sklearn_cnn._model.backbone import Backbone
+from sklearn_cnn._training.cuda_graph import graphs_apply
+from sklearn_cnn._training.device import channels_last_is_fast
+from sklearn_cnn._training.net import reads_batch_losses
 
 
 def test_builtin_network_trains_channels_last_on_the_cpu(digits, fast_params):

@@ -9,8 +9,8 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions, validate_params
 from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
 
-from .._files import common_mode, decode_images, is_image_file, read_headers
-from .._sizes import choose_size
+from .._data.files import common_mode, decode_images, is_image_file, read_headers
+from .._data.sizes import choose_size
 
 __all__ = ["load_image_folder"]
 

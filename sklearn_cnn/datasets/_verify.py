@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from .._files import is_image_file
+from .._data.files import is_image_file
 
 __all__ = ["verify_images"]
 

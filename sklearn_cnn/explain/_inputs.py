@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from .._images import read_images
+from .._data.images import read_images
 
 __all__ = ["image_batches", "target_indices"]
 

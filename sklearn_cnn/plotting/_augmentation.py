@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from sklearn.utils import _safe_indexing
 
-from .._augment import resolve_augment, settle_augment
-from .._images import read_images
+from .._data.images import read_images
+from .._model.augment import resolve_augment, settle_augment
 from ._image_grid import displayable_images, draw_images
 from ._matplotlib import check_matplotlib_support, panel_axes
 

@@ -19,7 +19,7 @@ Random augmentation is not a pipeline step (a pipeline transforms the same way
 at fit and predict): it is ``CNNClassifier(augment=...)``.
 """
 
-from .._lazy import LazyImages, MemoryBudgetWarning
+from .._data.lazy import LazyImages, MemoryBudgetWarning
 from ._base import ImageTransformer
 from ._color import Grayscale
 from ._convert import Rescale, ToImage

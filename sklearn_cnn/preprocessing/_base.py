@@ -11,10 +11,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions  # as scikit-learn's own estimators
 from sklearn.utils.validation import check_is_fitted
 
-from .._files import is_path_array
-from .._images import read_images
-from .._layout import DATA_FORMATS, ImageLayout, normalize_image_shape, to_float_nchw
-from .._lazy import CHUNK_BYTES, LazyImages
+from .._data.files import is_path_array
+from .._data.images import read_images
+from .._data.layout import DATA_FORMATS, ImageLayout, normalize_image_shape, to_float_nchw
+from .._data.lazy import CHUNK_BYTES, LazyImages
+from .._names import stable_name
 
 __all__ = ["CHUNK_BYTES", "ImageTransformer", "shared_docs"]
 
@@ -55,6 +56,7 @@ def shared_docs(cls: type) -> type:
     return cls
 
 
+@stable_name("sklearn_cnn.preprocessing")
 class ImageTransformer(TransformerMixin, BaseEstimator):
     """Base class of the image transformers.
 

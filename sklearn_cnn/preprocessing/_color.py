@@ -8,12 +8,14 @@ import torch
 from sklearn.utils._param_validation import Options
 from torchvision.transforms.v2 import functional as F
 
+from .._names import stable_name
 from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["Grayscale"]
 
 
 @shared_docs
+@stable_name("sklearn_cnn.preprocessing")
 class Grayscale(ImageTransformer):
     """Convert images to gray with torchvision's ``rgb_to_grayscale``.
 

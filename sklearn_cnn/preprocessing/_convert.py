@@ -6,12 +6,14 @@ from numbers import Real
 
 import torch
 
+from .._names import stable_name
 from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["Rescale", "ToImage"]
 
 
 @shared_docs
+@stable_name("sklearn_cnn.preprocessing")
 class ToImage(ImageTransformer):
     """Convert images in any accepted layout to float32 ``(N, C, H, W)``.
 
@@ -49,6 +51,7 @@ class ToImage(ImageTransformer):
 
 
 @shared_docs
+@stable_name("sklearn_cnn.preprocessing")
 class Rescale(ImageTransformer):
     """Scale pixel values: ``x * scale + offset``.
 

@@ -13,7 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.v2 import functional as F
 
-from .._sizes import size_pair
+from .._data.sizes import size_pair
+from .._names import stable_name
 from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["CenterCrop", "Pad", "Resize", "Rotate"]
@@ -23,6 +24,7 @@ PADDING_MODES = {"constant", "edge", "reflect", "symmetric"}
 
 
 @shared_docs
+@stable_name("sklearn_cnn.preprocessing")
 class Resize(ImageTransformer):
     """Resize images to ``size`` with torchvision's ``resize``.
 
@@ -83,6 +85,7 @@ class Resize(ImageTransformer):
 
 
 @shared_docs
+@stable_name("sklearn_cnn.preprocessing")
 class CenterCrop(ImageTransformer):
     """Crop the centre of the images with torchvision's ``center_crop``.
 
@@ -129,6 +132,7 @@ class CenterCrop(ImageTransformer):
 
 
 @shared_docs
+@stable_name("sklearn_cnn.preprocessing")
 class Pad(ImageTransformer):
     """Pad the borders of the images with torchvision's ``pad``.
 
@@ -200,6 +204,7 @@ class Pad(ImageTransformer):
 
 
 @shared_docs
+@stable_name("sklearn_cnn.preprocessing")
 class Rotate(ImageTransformer):
     """Rotate the images by a fixed angle with torchvision's ``rotate``.
 

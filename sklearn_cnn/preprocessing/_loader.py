@@ -10,16 +10,18 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torchvision.transforms.v2 import functional as F
 
-from .._files import CHANNELS, is_path_array, mode_for_channels
-from .._images import read_images
-from .._lazy import LazyImages, check_memory_budget
-from .._sizes import size_pair
+from .._data.files import CHANNELS, is_path_array, mode_for_channels
+from .._data.images import read_images
+from .._data.lazy import LazyImages, check_memory_budget
+from .._data.sizes import size_pair
+from .._names import stable_name
 from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["ImageFileLoader"]
 
 
 @shared_docs
+@stable_name("sklearn_cnn.preprocessing")
 class ImageFileLoader(ImageTransformer):
     """Load image files (paths) into float32 ``(N, C, H, W)`` arrays with Pillow.
 

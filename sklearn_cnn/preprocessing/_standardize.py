@@ -7,13 +7,15 @@ import torch
 from sklearn.preprocessing import StandardScaler
 from torchvision.transforms.v2 import functional as F
 
-from .._layout import ImageLayout
+from .._data.layout import ImageLayout
+from .._names import stable_name
 from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["ChannelStandardizer"]
 
 
 @shared_docs
+@stable_name("sklearn_cnn.preprocessing")
 class ChannelStandardizer(ImageTransformer):
     """Standardise each channel to zero mean and unit variance.
 

@@ -1,0 +1,340 @@
+"""What each ``sklearn-cnn`` command does, as plain functions (``_cli`` parses)."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import difflib
+import os
+import re
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from torchvision.datasets.folder import IMG_EXTENSIONS
+from tqdm.auto import tqdm
+
+from .._data.files import is_image_file, mode_for_channels
+from .._data.sizes import ImageSizeWarning
+
+__all__ = ["demo", "evaluate", "explain", "fit", "image_paths", "parse_params", "predict"]
+
+#: Images predicted (and decoded) per step of ``predict``'s progress bar.
+PREDICT_CHUNK = 256
+
+
+def _timed_score(estimator, X_train, y_train, X_test, y_test) -> tuple[float, float]:
+    start = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    elapsed = time.perf_counter() - start
+    return estimator.score(X_test, y_test), elapsed
+
+
+def demo(random_state: int = 0, verbose: int = 0) -> dict[str, float]:
+    """Train the default CNNClassifier and an SVC on digits; print both scores.
+
+    Parameters
+    ----------
+    random_state : int, default=0
+        Seed of the split and of the CNN.
+    verbose : int, default=0
+        Verbosity of the CNN's training.
+
+    Returns
+    -------
+    scores : dict
+        Held-out accuracy of each model, by name.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.svm import SVC
+
+    from .._estimator.classifier import CNNClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=random_state
+    )
+    print(
+        f"scikit-learn digits: {len(X_train)} training and {len(X_test)} held-out "
+        f"8x8 images, {len(set(y))} classes"
+    )
+    models = {
+        "SVC()": SVC(),
+        f"CNNClassifier(random_state={random_state})": CNNClassifier(
+            random_state=random_state, verbose=verbose
+        ),
+    }
+    scores = {}
+    for name, model in models.items():
+        score, seconds = _timed_score(model, X_train, y_train, X_test, y_test)
+        scores[name] = score
+        print(f"{name:<30} held-out accuracy {score:.4f}   fit {seconds:6.1f} s")
+    return scores
+
+
+def parse_params(pairs: Sequence[str], known: Sequence[str]) -> dict:
+    """``["key=value", ...]`` as a dict, values read as Python literals when they are.
+
+    ``lr=0.01`` is a float, ``conv_channels=16,32`` a tuple, ``augment=None``
+    None, ``optimizer=sgd`` the string "sgd".
+
+    Raises
+    ------
+    ValueError
+        For an item without "=", or a key not in ``known`` (with the
+        closest known names).
+    """
+    params = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"--param expects key=value, such as lr=0.01; got {pair!r}.")
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=3)
+            hint = f"did you mean {' or '.join(close)}? " if close else ""
+            raise ValueError(f"unknown parameter {key!r} for CNNClassifier; {hint}"
+                             "`sklearn-cnn fit --help` lists them.")
+        try:
+            params[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            params[key] = text
+    return params
+
+
+def image_paths(inputs: Sequence[str]) -> np.ndarray:
+    """Image files named in ``inputs``: files as given, folders searched (recursively, sorted).
+
+    Hidden files and folders, and files that are not images by extension, are
+    skipped inside folders.
+    """
+    paths = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and is_image_file(p, path))
+            if not found:
+                raise ValueError(f"no image files ({', '.join(IMG_EXTENSIONS)}) in '{path}'.")
+            paths.extend(os.fspath(p) for p in found)
+        elif path.exists():
+            paths.append(os.fspath(path))
+        else:
+            raise FileNotFoundError(f"no such file or folder: '{path}'.")
+    return np.array(paths)
+
+
+def fit(folder, out, params: dict, *, lazy: bool = False, verbose: int = 1):
+    """Train a CNNClassifier on an image folder (one subfolder per class); save it.
+
+    Returns the fitted classifier.
+    """
+    from .._estimator.classifier import CNNClassifier
+    from .._estimator.params import check_param_rules
+    from ..datasets import load_image_folder
+
+    clf = CNNClassifier(**{"verbose": verbose, **params})
+    clf._validate_params()  # before reading the folder: a bad value fails fast
+    check_param_rules(clf.get_params(deep=False))
+    shape = clf.image_shape
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ImageSizeWarning)
+        X, y = load_image_folder(
+            folder, as_paths=lazy, size=None if shape is None else tuple(shape)[-2:],
+            mode=mode_for_channels(shape[0]) if shape is not None and len(shape) == 3 else None,
+        )
+    for warning in caught:  # in the command line's words
+        warnings.warn(str(warning.message).replace("size=(height, width)",
+                                                    "--param image_shape=H,W"),
+                      warning.category, stacklevel=2)
+    classes, counts = np.unique(y, return_counts=True)
+    shown = ", ".join(f"{c} ({n})" for c, n in zip(classes, counts, strict=True))
+    print(f"{len(y)} image{'s' * (len(y) != 1)} of {len(classes)} "
+          f"class{'es' * (len(classes) != 1)}: {shown}")
+    start = time.perf_counter()
+    clf.fit(X, y)
+    history = clf.history_[-1]
+    valid = f", valid_acc {history['valid_acc']:.4f}" if "valid_acc" in history else ""
+    epochs = f"{clf.n_iter_} epoch" + "s" * (clf.n_iter_ != 1)
+    print(f"trained {epochs} in {time.perf_counter() - start:.1f} s on "
+          f"{clf.device_}, images {clf.input_shape_}{valid}")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    clf.save(out)
+    print(f"saved to {out}")
+    return clf
+
+
+def _load_model(path):
+    from .._estimator.classifier import CNNClassifier
+    from .._persistence.format import load
+
+    model = load(path)
+    if not isinstance(model, CNNClassifier) or not hasattr(model, "net_"):
+        raise ValueError(f"'{path}' holds no fitted CNNClassifier.")
+    return model
+
+
+def _predict_proba(model, paths: np.ndarray) -> np.ndarray:
+    """Probabilities of image files, chunk by chunk behind a progress bar (on a terminal)."""
+    chunks = range(0, len(paths), PREDICT_CHUNK)
+    bar = tqdm(chunks, desc="Predicting", unit="chunk", disable=None if len(chunks) > 1
+               else True, leave=False)
+    return np.concatenate([model.predict_proba(paths[i:i + PREDICT_CHUNK]) for i in bar])
+
+
+def evaluate(model_path, folder, *, plot=None) -> float:
+    """Print the classification report and confusion matrix of a model on a folder.
+
+    Returns the accuracy.
+    """
+    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
+
+    from ..datasets import load_image_folder
+
+    model = _load_model(model_path)
+    paths, y = load_image_folder(folder, as_paths=True)
+    unknown = np.setdiff1d(y, model.classes_)
+    known = ", ".join(map(str, model.classes_))
+    if len(unknown) == len(np.unique(y)):
+        raise ValueError(
+            f"None of the classes of {folder} ({', '.join(map(str, np.unique(y)))}) is a "
+            f"class of the model ({known}): the subfolder names must be the class names "
+            "the model was fitted on."
+        )
+    if len(unknown):
+        n_unknown = int(np.isin(y, unknown).sum())
+        warnings.warn(
+            f"{n_unknown} of the {len(y)} images are of classes the model was never fitted "
+            f"on ({', '.join(map(str, unknown))}; it knows {known}): they count as errors.",
+            UserWarning, stacklevel=2)
+    proba = _predict_proba(model, paths)
+    y_pred = model.classes_[proba.argmax(axis=1)]
+    labels = np.union1d(model.classes_, y)
+    report = classification_report(y, y_pred, labels=labels, zero_division=0)
+    # scikit-learn prints supports as floats ("30.0") once a label has none.
+    print(re.sub(r"(?m)(\d+)\.0$", r"\1", report))
+    matrix = confusion_matrix(y, y_pred, labels=labels)
+    width = max(max(len(str(label)) for label in labels), *(len(str(v)) for v in matrix.flat))
+    print("confusion matrix (rows: true, columns: predicted)")
+    print(" " * width + "  " + "  ".join(f"{label!s:>{width}}" for label in labels))
+    for label, row in zip(labels, matrix, strict=True):
+        print(f"{label!s:>{width}}  " + "  ".join(f"{v:>{width}}" for v in row))
+    if plot is not None:
+        _plot_confusion_matrix(y, y_pred, labels, plot)
+        print(f"confusion matrix plotted to {plot}")
+    return accuracy_score(y, y_pred)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: no window, no display needed
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError("plots need matplotlib: pip install 'sklearn-cnn[plot]'") from exc
+    return plt
+
+
+def _plot_confusion_matrix(y, y_pred, labels, path) -> None:
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    plt = _pyplot()
+    display = ConfusionMatrixDisplay.from_predictions(y, y_pred, labels=labels,
+                                                      xticks_rotation="vertical")
+    display.figure_.tight_layout()
+    display.figure_.savefig(path, dpi=120)
+    plt.close(display.figure_)
+
+
+def predict(model_path, inputs: Sequence[str], *, out=None) -> None:
+    """Write path, predicted label and one probability per class as CSV."""
+    model = _load_model(model_path)
+    paths = image_paths(inputs)
+    proba = _predict_proba(model, paths)
+    labels = model.classes_[proba.argmax(axis=1)]
+    stream = open(out, "w", newline="") if out is not None else sys.stdout
+    try:
+        writer = csv.writer(stream)
+        writer.writerow(["path", "label", *(f"proba_{c}" for c in model.classes_)])
+        for path, label, row in zip(paths, labels, proba, strict=True):
+            writer.writerow([path, label, *(f"{p:.6f}" for p in row)])
+    finally:
+        if out is not None:
+            stream.close()
+    if out is not None:
+        print(f"{len(paths)} predictions written to {out}")
+
+
+#: Side of each panel of an explain figure, in inches (at FIGURE_DPI): a small
+#: image is enlarged to it, a large one shown whole.
+PANEL_INCHES = 3.0
+FIGURE_DPI = 100
+
+
+def explain_figure(pixels: np.ndarray, heat: np.ndarray, title: str, path,
+                   alpha: float = 0.5) -> None:
+    """Write the image beside its Grad-CAM overlay, with a colour bar and a title.
+
+    Both panels show the image at ``PANEL_INCHES`` a side, whatever its own
+    size; the map (of any resolution) is stretched over it and coloured with
+    "jet" from 0 to its peak, as in the Grad-CAM paper's figures.
+    """
+    plt = _pyplot()
+    height, width = pixels.shape[:2]
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(2 * PANEL_INCHES + 1.2, PANEL_INCHES + 0.8), dpi=FIGURE_DPI,
+        layout="constrained")
+    extent = (-0.5, width - 0.5, height - 0.5, -0.5)
+    for panel, name in ((left, "image"), (right, "Grad-CAM over the image")):
+        panel.imshow(pixels, interpolation="nearest")
+        panel.set_title(name, fontsize="medium")
+        panel.set_xticks([])
+        panel.set_yticks([])
+    peak = heat.max()
+    heat_image = right.imshow(heat / peak if peak > 0 else heat, cmap="jet", alpha=alpha,
+                              vmin=0, vmax=1, interpolation="bilinear", extent=extent)
+    figure.colorbar(heat_image, ax=right, fraction=0.046, pad=0.04,
+                    label="evidence (share of the peak)")
+    figure.suptitle(title)
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> list[str]:
+    """Write a Grad-CAM figure PNG per image into ``out``; returns their paths.
+
+    Each figure shows the image and its overlay side by side, enlarged,
+    with a colour bar, the predicted class and its probability, and the
+    true class where the image sits in a folder named after one.
+    """
+    from PIL import Image
+
+    from ..explain import grad_cam
+
+    model = _load_model(model_path)
+    paths = image_paths(images)
+    _pyplot()  # fail now, not after the maps, when matplotlib is missing
+    maps = grad_cam(model, paths)
+    proba = _predict_proba(model, paths)
+    predicted, top = model.classes_[proba.argmax(axis=1)], proba.max(axis=1)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    classes = {str(c) for c in model.classes_}
+    for path, heat, label, p in zip(paths, maps, predicted, top, strict=True):
+        with Image.open(path) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        # The true class where the file sits in a folder named after one.
+        true = Path(path).parent.name if Path(path).parent.name in classes else None
+        title = f"{Path(path).name}: predicted {label} ({p:.2f})"
+        if true is not None:
+            title += f", true {true}" + (" (wrong)" if true != str(label) else "")
+        target = folder / f"{Path(path).stem}_gradcam_{label}.png"
+        explain_figure(pixels, heat, title, target, alpha)
+        written.append(os.fspath(target))
+        print(f"{path}: predicted {label}, Grad-CAM in {target}")
+    return written

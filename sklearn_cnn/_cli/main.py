@@ -1,0 +1,204 @@
+"""The ``sklearn-cnn`` command line (also ``python -m sklearn_cnn``).
+
+``main`` parses; :mod:`sklearn_cnn._cli.commands` does the work. A user's
+mistake (a missing folder, a file that is not a model, an unknown parameter,
+a bad value, a missing extra) ends in one line on stderr and exit code 1;
+a malformed command line in one line and exit code 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+
+from . import commands as _commands
+from .commands import demo
+
+__all__ = ["demo", "main"]
+
+PROG = "sklearn-cnn"
+
+#: What a user's mistake raises, from the standard library, scikit-learn
+#: (InvalidParameterError is a ValueError), PIL, torch and safetensors.
+USER_ERRORS = (OSError, ValueError, TypeError, ImportError)
+
+EPILOG = """examples:
+  sklearn-cnn fit photos/train --out model.safetensors --param max_epochs=20
+  sklearn-cnn evaluate model.safetensors photos/test --plot confusion.png
+  sklearn-cnn predict model.safetensors photos/new --out predictions.csv
+  sklearn-cnn explain model.safetensors photos/new/a.jpg --out gradcam/
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (argparse prints the usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception or warning as one line: multi-line messages joined by "; "."""
+    text = str(exc.args[0]) if len(exc.args) == 1 else str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        text = f"{exc.strerror}: '{exc.filename}'"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # A line that introduces a list ("...file(s):") runs on into it.
+    joined = "".join(line + (" " if line.endswith(":") else "; ") for line in lines)
+    return joined[:-2] if joined.endswith("; ") else joined.rstrip() or type(exc).__name__
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1); got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command."""
+    from .._estimator.classifier import CNNClassifier
+
+    parser = _Parser(
+        prog=PROG, description="Convolutional networks as scikit-learn estimators.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=_Parser)
+
+    demo_parser = commands.add_parser(
+        "demo", help="train the default CNNClassifier and an SVC on digits and compare")
+    demo_parser.add_argument("--random-state", type=int, default=0)
+    demo_parser.add_argument("--verbose", type=int, default=0, choices=(0, 1))
+
+    names = ", ".join(CNNClassifier().get_params(deep=False))
+    fit = commands.add_parser(
+        "fit", help="train on a folder with one subfolder of images per class",
+        description="Train a CNNClassifier on FOLDER (one subfolder of images per class, "
+                    "as torchvision's ImageFolder reads) and save it (safetensors, no "
+                    "pickle). Images of different sizes are resized to the most common "
+                    "size (--param image_shape=H,W sets it); gray and RGB images mix.",
+        epilog=f"parameters (help(sklearn_cnn.CNNClassifier) documents them): {names}",
+    )
+    fit.add_argument("folder", metavar="FOLDER")
+    fit.add_argument("--out", required=True, metavar="MODEL",
+                     help="the model file to write, such as model.safetensors")
+    fit.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="a CNNClassifier parameter, as a Python literal when it is one "
+                          "(max_epochs=20, conv_channels=32,64, optimizer=sgd); repeatable")
+    fit.add_argument("--validation-fraction", type=_fraction, metavar="F",
+                     help="hold out this stratified share to report valid_acc per epoch")
+    fit.add_argument("--lazy", action="store_true",
+                     help="decode the images batch by batch every epoch instead of once "
+                          "(for folders larger than memory)")
+    fit.add_argument("--quiet", action="store_true", help="no per-epoch output")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="classification report and confusion matrix on a labelled folder")
+    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("folder", metavar="FOLDER",
+                          help="one subfolder of images per class")
+    evaluate.add_argument("--plot", metavar="FILE.png",
+                          help="also draw the confusion matrix (needs the plot extra)")
+
+    predict = commands.add_parser(
+        "predict", help="label and class probabilities of each image, as CSV")
+    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("inputs", nargs="+", metavar="FOLDER_OR_FILES",
+                         help="image files, or folders searched for them")
+    predict.add_argument("--out", metavar="CSV", help="write here instead of stdout")
+
+    explain = commands.add_parser(
+        "explain", help="Grad-CAM heat maps over images, as PNG files",
+        description="Write IMAGE_gradcam_LABEL.png per image into DIR: the image with the "
+                    "Grad-CAM map of its predicted class over it (needs the explain and "
+                    "plot extras).")
+    explain.add_argument("model", metavar="MODEL")
+    explain.add_argument("images", nargs="+", metavar="IMAGE",
+                         help="image files, or folders searched for them")
+    explain.add_argument("--out", required=True, metavar="DIR")
+    return parser
+
+
+#: The module that tells whether each optional extra is installed.
+EXTRA_MODULES = {"plot": "matplotlib", "explain": "captum"}
+
+
+def needed_extras(args: argparse.Namespace) -> list[str]:
+    """The optional extras a command line needs, to check before any work."""
+    if args.command == "explain":
+        return ["explain", "plot"]
+    if args.command == "evaluate" and args.plot:
+        return ["plot"]
+    return []
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check_extras(extras: Sequence[str], what: str) -> None:
+    """Raise one ImportError naming every extra of ``extras`` that is not installed."""
+    missing = [extra for extra in extras if not _installed(EXTRA_MODULES[extra])]
+    if missing:
+        raise ImportError(
+            f"{what} needs the {' and '.join(missing)} extra{'s' * (len(missing) > 1)}, "
+            f"not installed: pip install 'sklearn-cnn[{','.join(missing)}]'"
+        )
+
+
+def _run(args: argparse.Namespace) -> None:
+    check_extras(needed_extras(args),
+                 f"{args.command} --plot" if args.command == "evaluate" else args.command)
+    if args.command == "demo":
+        _commands.demo(random_state=args.random_state, verbose=args.verbose)
+    elif args.command == "fit":
+        from .._estimator.classifier import CNNClassifier
+
+        params = _commands.parse_params(args.param, CNNClassifier().get_params(deep=False))
+        if args.validation_fraction is not None:
+            params["validation_fraction"] = args.validation_fraction
+        _commands.fit(args.folder, args.out, params, lazy=args.lazy,
+                      verbose=0 if args.quiet else 1)
+    elif args.command == "evaluate":
+        _commands.evaluate(args.model, args.folder, plot=args.plot)
+    elif args.command == "predict":
+        _commands.predict(args.model, args.inputs, out=args.out)
+    elif args.command == "explain":
+        _commands.explain(args.model, args.images, args.out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sklearn-cnn`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"{PROG} {args.command}: warning: {_one_line(message)}", file=sys.stderr)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            _run(args)
+    except BrokenPipeError:
+        # The reader left (`| head`): exit quietly, as the Python docs advise
+        # (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except USER_ERRORS as exc:
+        print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""How ``CNNClassifier`` builds what it trains: overridable methods, one per part.
+
+``NetBuilderMixin`` turns the estimator's own parameters (its attributes)
+into the skorch net of one ``fit``, the way skorch's ``initialize_module``
+and scikit-learn's ``_init_coef`` do: each part is a small method a subclass
+overrides to change that part alone.
+
+- ``_build_module(input_shape, n_classes)``: the network class and its
+  keyword arguments.
+- ``_build_criterion(classes, y)``: the loss class and its keyword arguments.
+- ``_build_optimizer(device)``: the optimizer class and its keyword arguments.
+- ``_build_callbacks(has_holdout, steps_per_epoch)``: skorch callbacks.
+- ``_build_net(input_shape, classes, y, device, seed)``: the skorch net, an
+  instance of the class attribute ``net_class``, from all of the above.
+
+Examples
+--------
+A subclass that trains another network and adds a callback:
+
+>>> from skorch.callbacks import EpochScoring
+>>> from torch import nn
+>>> from sklearn_cnn import CNNClassifier
+>>> class TinyNet(nn.Module):
+...     def __init__(self, n_classes):
+...         super().__init__()
+...         self.layers = nn.Sequential(nn.Flatten(), nn.LazyLinear(n_classes))
+...     def forward(self, x):
+...         return self.layers(x)
+>>> class MyClassifier(CNNClassifier):
+...     def _build_module(self, input_shape, n_classes):
+...         return TinyNet, {"n_classes": n_classes}
+...     def _build_callbacks(self, has_holdout, steps_per_epoch):
+...         return [*super()._build_callbacks(has_holdout, steps_per_epoch),
+...                 ("train_f1", EpochScoring("f1_macro", on_train=True, name="train_f1"))]
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import torch
+from sklearn.utils.class_weight import compute_class_weight
+
+from .._data.workers import loader_kwargs, resolve_num_workers
+from .._model.augment import settle_augment
+from .._model.backbone import Backbone
+from .._model.convnet import ConvNet, conv_geometry
+from .._model.losses import make_criterion
+from .._training.batches import TensorBatches
+from .._training.callbacks import fit_callbacks
+from .._training.callbacks.logging import EpochLog
+from .._training.cuda_graph import graphs_apply
+from .._training.device import channels_last_is_fast
+from .._training.holdout import HoldoutSplit
+from .._training.lengths import fit_batch_size, fit_epochs
+from .._training.net import CNNNet, sigmoid, softmax
+from .._training.optimizers import resolve_optimizer
+from .._training.precision import resolve_precision
+from .params import as_units
+
+__all__ = ["NetBuilderMixin", "class_weights"]
+
+
+def class_weights(class_weight, classes: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """Weight of each class in the loss, as scikit-learn computes it."""
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, dict):
+        unknown = [k for k in class_weight if k not in set(classes.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {unknown} that are not classes of y "
+                f"({classes.tolist()}); use the labels of y as its keys."
+            )
+    return compute_class_weight(class_weight, classes=classes, y=y)
+
+
+class NetBuilderMixin:
+    """The ``_build_*`` methods of ``CNNClassifier`` (see the module docstring)."""
+
+    #: The skorch net class ``_build_net`` instantiates.
+    net_class = CNNNet
+
+    def _check_geometry(self, input_shape) -> None:
+        """Raise a ValueError if the built-in network cannot take ``input_shape``."""
+        if self.module is None and self.backbone is None:
+            conv_geometry(input_shape[1:], len(as_units(self.conv_channels)),
+                          self.kernel_size, self.padding)
+
+    def _build_module(self, input_shape, n_classes: int) -> tuple[type, dict]:
+        """The network class to train and its keyword arguments.
+
+        Parameters
+        ----------
+        input_shape : (int, int, int)
+            ``(C, H, W)`` of the images.
+        n_classes : int
+            Outputs (one logit per class).
+
+        Returns
+        -------
+        module_cls : type
+            A ``torch.nn.Module`` subclass.
+        kwargs : dict
+            Its constructor's keyword arguments.
+        """
+        if self.backbone is not None:
+            return Backbone, {
+                "name": self.backbone, "input_shape": input_shape, "n_classes": n_classes,
+                "weights": self.weights, "freeze": self.freeze_backbone,
+            }
+        if self.module is not None:
+            kwargs = dict(self.module_kwargs or {})
+            accepted = inspect.signature(self.module).parameters
+            for key, value in (("input_shape", input_shape), ("n_classes", n_classes)):
+                if key in accepted:
+                    kwargs.setdefault(key, value)
+            return self.module, kwargs
+        return ConvNet, {
+            "input_shape": input_shape, "n_classes": n_classes,
+            "conv_channels": as_units(self.conv_channels),
+            "dense_units": as_units(self.dense_units),
+            "kernel_size": self.kernel_size, "padding": self.padding,
+            "activation": self.activation, "pooling": self.pooling,
+            "batch_norm": self.batch_norm, "dropout": self.dropout, "init": self.init,
+        }
+
+    def _build_criterion(self, classes: np.ndarray, y: np.ndarray) -> tuple[type, dict]:
+        """The loss class and its keyword arguments (class weights computed on ``y``).
+
+        A 2-D ``y`` is a multilabel indicator matrix: one sigmoid loss per label.
+        """
+        if np.ndim(y) == 2:
+            return make_criterion(self.loss, None, self.label_smoothing, multilabel=True)
+        weights = class_weights(self.class_weight, classes, y)
+        return make_criterion(self.loss, weights, self.label_smoothing)
+
+    def _build_optimizer(self, device: torch.device) -> tuple[type, dict]:
+        """The optimizer class and its keyword arguments, ``lr`` included."""
+        return resolve_optimizer(self.optimizer, self.lr, self.momentum, self.weight_decay,
+                                 device_type=device.type)
+
+    def _build_callbacks(self, has_holdout: bool, steps_per_epoch: int) -> list:
+        """skorch callbacks of one fit: the user's, the schedule, early stopping, logging."""
+        params = self.get_params(deep=False)
+        params["max_epochs"] = fit_epochs(self.max_epochs, steps_per_epoch)
+        return fit_callbacks(params, has_holdout, steps_per_epoch)
+
+    def _training_choices(self, device: torch.device, module: type, augment) -> dict:
+        """How the net trains on ``device``: its precision, and whether its step is graphed.
+
+        Keyword arguments of the net (``CNNNet``), set anew on a fitted net
+        before every ``partial_fit`` call: ``set_params`` between calls
+        changes them, and a model loaded on another device trains as that
+        device allows.
+        """
+        return {"precision": resolve_precision(self.precision, device),
+                "cuda_graphs": self.cuda_graphs and graphs_apply(device, module, augment)}
+
+    def _build_net(self, input_shape, classes: np.ndarray, y: np.ndarray,
+                   device: torch.device, seed: int | None):
+        """The skorch net of one ``fit``, not yet initialised.
+
+        Parameters
+        ----------
+        input_shape : (int, int, int)
+            ``(C, H, W)`` of the training images.
+        classes : ndarray
+            The sorted class labels; the net sees their indices.
+        y : ndarray
+            The training labels (for class weights and the hold-out), or
+            a 0/1 indicator matrix ``(N, n_labels)`` for multilabel targets.
+        device : torch.device
+            Where to train.
+        seed : int or None
+            Seed of the hold-out split.
+
+        Returns
+        -------
+        net : net_class
+        """
+        module, module_kwargs = self._build_module(input_shape, len(classes))
+        criterion, criterion_kwargs = self._build_criterion(classes, y)
+        optimizer, optimizer_kwargs = self._build_optimizer(device)
+        split, n_valid = None, 0
+        if self.validation_fraction > 0:
+            split = HoldoutSplit(self.validation_fraction, seed)
+            n_valid = split.n_valid(len(y))
+        batch_size = fit_batch_size(self.batch_size, len(y) - n_valid)
+        steps_per_epoch = -(-(len(y) - n_valid) // batch_size)
+        augment = settle_augment(self.augment, input_shape)
+        # For the DataLoader of image files; tensors are sliced without one.
+        loader = loader_kwargs(resolve_num_workers(self.num_workers, len(y)), device)
+        return self.net_class(
+            module,
+            augment=augment,
+            channels_last=channels_last_is_fast(device, module, module_kwargs),
+            **self._training_choices(device, module, augment),
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=optimizer_kwargs.pop("lr"),
+            max_epochs=fit_epochs(self.max_epochs, steps_per_epoch),
+            batch_size=batch_size,
+            train_split=split,
+            callbacks=self._build_callbacks(n_valid > 0, steps_per_epoch),
+            classes=list(range(len(classes))),
+            multilabel=np.ndim(y) == 2,
+            predict_nonlinearity=sigmoid if np.ndim(y) == 2 else softmax,
+            iterator_train=TensorBatches,
+            iterator_valid=TensorBatches,
+            iterator_train__shuffle=True,
+            **{f"iterator_{kind}__{k}": v for kind in ("train", "valid")
+               for k, v in loader.items()},
+            device=str(device),
+            verbose=int(self.verbose),
+            callbacks__print_log=EpochLog(),
+            **{f"module__{k}": v for k, v in module_kwargs.items()},
+            **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},
+            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+        )

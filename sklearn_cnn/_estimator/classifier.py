@@ -1,0 +1,500 @@
+"""``CNNClassifier``: a scikit-learn classifier that trains a CNN with skorch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from .._data.images import read_images
+from .._data.targets import check_targets
+from .._data.weights import check_sample_weight
+from .._model.convnet import ConvNet
+from .._names import stable_name
+from .._persistence.compat import add_missing
+from .._training.callbacks import EARLY_STOPPING
+from .._training.device import resolve_device
+from .._training.net import carry_over, single_pass
+from .._training.precision import check_precision
+from .._training.randomness import FitRandomness, draw_seed
+from .building import NetBuilderMixin
+from .params import PARAMETER_CONSTRAINTS, check_param_rules
+from .pixel_range import pixel_range, union_range
+from .prediction import PredictionMixin
+from .state import NetStateMixin
+
+__all__ = ["CNNClassifier"]
+
+
+@stable_name()
+class CNNClassifier(PredictionMixin, NetStateMixin, NetBuilderMixin, ClassifierMixin,
+                    BaseEstimator):
+    """A convolutional neural network classifier for images.
+
+    A scikit-learn classifier: ``fit(X, y)`` builds a CNN from the
+    parameters below and trains it on images in any common layout (or on
+    image files), PyTorch doing the math and skorch running the training
+    loop; ``predict`` and ``predict_proba`` then work as for any
+    scikit-learn classifier, in pipelines, searches and cross-validation.
+    The defaults are a recipe measured on small image sets (see
+    docs/benchmarks.md), not a toy.
+
+    Parameters
+    ----------
+    conv_channels : tuple of int, default=(32, 64)
+        Filters of each conv block (convolution, batch norm, activation,
+        2x2 pooling); its length is the depth. An int is one block.
+    kernel_size : int, default=3
+        Side of the square convolution kernels.
+    padding : {"same", "valid"}, default="same"
+        Convolution padding. "same" keeps small images (8x8 digits) alive
+        through any depth; "valid" is Keras' default.
+    activation : {"relu", "leaky_relu", "elu", "gelu", "silu", "tanh", \
+"sigmoid"}, default="relu"
+        Activation after every convolution and hidden dense layer.
+    pooling : {"max", "avg"}, default="max"
+        Pooling of each conv block.
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution.
+    dense_units : tuple of int, default=(128,)
+        Units of the hidden dense layers between the conv blocks and the
+        output layer. An int is one layer; () is none.
+    dropout : float, default=0.3
+        Dropout rate after each hidden dense layer, in [0, 1).
+    init : {"auto", "kaiming", "xavier", "orthogonal", "torch"}, default="auto"
+        Weight initialisation; "auto" is Kaiming for ReLU-like activations
+        and Xavier for tanh and sigmoid; "torch" keeps PyTorch's defaults.
+    module : subclass of torch.nn.Module, default=None
+        A network class to train instead of the built-in one. It is built
+        with ``module_kwargs``, plus ``input_shape`` ``(C, H, W)`` and
+        ``n_classes`` when its constructor takes them, and must return one
+        logit per class.
+    module_kwargs : dict, default=None
+        Keyword arguments of ``module``.
+    backbone : str, default=None
+        A torchvision classification model name (e.g. "resnet18") to train
+        instead of the built-in network, with its head replaced.
+    weights : str or os.PathLike, default=None
+        Weights of the backbone: a torchvision weights name or the path of a
+        local state-dict file.
+    freeze_backbone : bool, default=False
+        Train only the backbone's new head.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or optimizer class, \
+default="adam"
+        The optimizer, by name or as a ``torch.optim.Optimizer`` subclass.
+    lr : float or "auto", default="auto"
+        Learning rate (the peak rate of a one-cycle schedule). "auto" is
+        0.005 for Adam and AdamW, 0.001 for RMSprop and other classes, 0.05
+        for SGD.
+    momentum : float, default=0.9
+        Momentum of optimizers that take one (SGD uses Nesterov momentum).
+    weight_decay : float, default=0.0
+        Weight decay of the optimizer.
+    loss : {"cross_entropy", "mse"}, default="cross_entropy"
+        Cross-entropy, or the mean squared error between the softmax
+        probabilities and one-hot targets. For multilabel targets: binary
+        cross-entropy of each label, or the mean squared error between the
+        sigmoid probabilities and the 0/1 targets.
+    label_smoothing : float, default=0.1
+        Share of the target mass spread over all classes, in [0, 1). For
+        multilabel targets, over the two outcomes of each label: a 0/1
+        target becomes ``label_smoothing / 2`` or ``1 - label_smoothing / 2``
+        (Keras' ``BinaryCrossentropy(label_smoothing=...)``).
+    lr_schedule : {"onecycle", "cosine", "constant"}, default="onecycle"
+        How the learning rate moves over the ``max_epochs`` of one ``fit``.
+    batch_size : int or "auto", default="auto"
+        Samples per training step. "auto": the power of two nearest below a
+        sixteenth of the training images, from 16 to 128 (16 for 50 images,
+        32 for 600, 128 from 2,048), so that small sets take enough steps
+        and large ones batch for speed.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data in one ``fit``. "auto": enough for
+        about 480 optimizer steps, from 5 to 30 epochs (30 up to 16 steps an
+        epoch, 15 for 4,000 images in batches of 128).
+    validation_fraction : float, default=0.0
+        Share of the training data held out (stratified, except for
+        multilabel targets) to measure
+        ``valid_loss`` and ``valid_acc`` every epoch, in [0, 1); 0 trains on
+        all of it.
+    early_stopping : bool, default=False
+        Stop when the validation loss (the training loss without a hold-out)
+        has not improved for ``patience`` epochs, and restore the best
+        weights.
+    patience : int, default=5
+        Epochs without improvement before early stopping.
+    augment : {"auto", "shift", "flip", "sharp", "light", "standard"}, BatchAugment, \
+callable or None, default="auto"
+        Random augmentation of the training images, drawn per image and
+        fresh every epoch, on the training device; never at prediction.
+        "auto": "sharp" for images at least 8 pixels high and wide, none
+        for narrower input (such as one-row tabular data). "shift": a
+        whole-pixel shift of up to 1/8 of each side, the edge filled by
+        reflection (no resampling: images stay as sharp and unframed as
+        at test time). "flip": "shift", and a left-right mirror of half
+        the images: for textures, most photos and faces, not for digits or
+        text. "sharp": rotation up to 10 degrees, shift up to 10 %, zoom
+        up to 10 %, each output pixel taken from the nearest input pixel
+        (no blur; reflection at the edge). "light": the same moves,
+        resampled bilinearly (smoother shapes, blurred texture).
+        "standard": rotation up to 15 degrees, shift up to 10 %, zoom up to
+        15 %, brightness and contrast up to 20 %. A ``BatchAugment`` sets
+        its own amounts; any other callable on one ``(C, H, W)`` tensor,
+        such as a torchvision v2 transform, is applied image by image.
+        docs/augmentation.md says which preset suits which images.
+    tta : bool, default=False
+        Test-time augmentation: ``predict``, ``predict_proba`` and
+        ``score`` average the logits over each image and its label-safe
+        variants (one-pixel shifts, and their mirror images when
+        ``augment`` flips), at 5 or 10 times the cost of a prediction.
+        Not part of ``to_onnx``'s graph. Training is unchanged.
+    ema : float or None, default=None
+        Weight averaging: the decay of an exponential moving average of the
+        weights, updated after every training step (spanning about
+        ``1 / (1 - ema)`` steps, after a short warm-up), e.g. 0.99.
+        Validation, early stopping, checkpoints, prediction, saving and
+        export use the average; training goes on from the weights the
+        steps reached. None: no averaging.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn; None for
+        multilabel targets (``MLPClassifier`` takes none either).
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (or ``(name, callback)`` pairs).
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the weights of the previous fit
+        (same classes and image shape) with a fresh optimizer and schedule.
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input; for image
+        files, the size (and channels: 1 gray, 3 RGB) they are read in.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is; "auto" finds it unless
+        both axes 1 and 3 could hold channels.
+    device : str or torch.device, default="auto"
+        Where to train: "auto" (CUDA when available, else CPU), "cpu",
+        "cuda", "cuda:N". On CUDA predictions follow PyTorch's TF32 default
+        (within about 1e-3 of the CPU's; docs/user_guide.md, "CUDA and
+        precision").
+    precision : {"float32", "bfloat16", "auto"}, default="float32"
+        Precision of the training steps. "bfloat16": mixed precision, their
+        forward passes under bfloat16 autocast (weights, gradients,
+        optimizer state and loss stay float32), faster where the device runs
+        bfloat16 natively; refused on GPUs below compute capability 8.0.
+        "auto": "bfloat16" on GPUs of compute capability 8.0 or newer and on
+        CPUs with AMX tiles, else "float32". Validation, early stopping,
+        ``predict_proba`` and ``score`` always run in float32.
+    cuda_graphs : bool, default=True
+        On CUDA, replay the training step from a CUDA graph where it can be
+        recorded (docs/user_guide.md, "CUDA and precision"); False trains
+        every step eagerly. No effect on the CPU.
+    num_workers : int or "auto", default="auto"
+        Worker processes that decode and resize image files (training and
+        prediction) while the network runs; 0 decodes in the main process.
+        No effect on arrays and PIL images. "auto": none for fewer than 512
+        files or on fewer than 4 CPU cores (where workers slow training
+        down: docs/benchmarks.md, "Image files"), else half the cores, at
+        most 4. The model does not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Seed of weight initialisation, shuffling, augmentation, dropout and
+        the hold-out split. An int gives identical models on the same device
+        at the same torch thread count (``torch.get_num_threads()``), also
+        when other fits run in other threads of the process; on the CPU
+        another thread count gives another model, so searches at different
+        ``n_jobs`` can differ (docs/reproducibility.md). None draws from
+        torch's (and numpy's) global random state.
+    verbose : int, default=0
+        0 prints nothing; 1 prints a progress bar and a table per epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels; for multilabel targets, the column indices of ``y``,
+        ``np.arange(n_labels)``, as ``MLPClassifier`` sets them.
+    multilabel_ : bool
+        Whether the model was fitted on multilabel targets (a 0/1 indicator
+        matrix ``y``), as ``OneVsRestClassifier.multilabel_``.
+    n_features_in_ : int
+        Values per input image (``C * H * W``).
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Names of the pixel columns of the DataFrame (of flat images) seen in
+        ``fit``; defined only when those are all strings.
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the images the model takes.
+    net_ : skorch.NeuralNetClassifier
+        The trained skorch net.
+    module_ : torch.nn.Module
+        The trained network.
+    history_ : skorch.History
+        Per-epoch losses, accuracies and timings.
+    n_iter_ : int
+        Epochs trained, over all calls to ``fit`` and ``partial_fit``.
+    best_epoch_ : int or None
+        The epoch whose weights early stopping restored; None without it.
+    pixel_range_ : (float, float) or None
+        1st and 99th percentiles of the training pixels as the network got
+        them (uint8 scaled to [0, 1]); over all calls to ``fit`` and
+        ``partial_fit``.
+        Prediction warns (``PixelRangeWarning``) when its images are far
+        outside it or squeezed into a sliver of it: another pixel scale.
+        None where unknown (``LazyImages``, models saved before it existed).
+    device_ : str
+        The device the model is on.
+    precision_ : {"float32", "bfloat16"}
+        The precision the last ``fit`` or ``partial_fit`` trained in
+        (``precision``, "auto" settled).
+    cuda_graphs_ : bool
+        Whether the last ``fit`` or ``partial_fit`` replayed training steps
+        from a CUDA graph.
+
+    See Also
+    --------
+    sklearn_cnn.ConvNet : The built-in network that the parameters shape.
+    sklearn_cnn.preprocessing.ImageFileLoader : Read image files in a pipeline.
+    sklearn.neural_network.MLPClassifier : The dense network classifier of scikit-learn.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_cnn import CNNClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = CNNClassifier(max_epochs=2, random_state=0).fit(X[:200], y[:200])
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = PARAMETER_CONSTRAINTS
+
+    def __init__(
+        self,
+        conv_channels=(32, 64),
+        kernel_size=3,
+        padding="same",
+        activation="relu",
+        pooling="max",
+        batch_norm=True,
+        dense_units=(128,),
+        dropout=0.3,
+        init="auto",
+        module=None,
+        module_kwargs=None,
+        backbone=None,
+        weights=None,
+        freeze_backbone=False,
+        optimizer="adam",
+        lr="auto",
+        momentum=0.9,
+        weight_decay=0.0,
+        loss="cross_entropy",
+        label_smoothing=0.1,
+        lr_schedule="onecycle",
+        batch_size="auto",
+        max_epochs="auto",
+        validation_fraction=0.0,
+        early_stopping=False,
+        patience=5,
+        augment="auto",
+        tta=False,
+        ema=None,
+        class_weight=None,
+        callbacks=None,
+        warm_start=False,
+        image_shape=None,
+        data_format="auto",
+        device="auto",
+        precision="float32",
+        cuda_graphs=True,
+        num_workers="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.conv_channels = conv_channels
+        self.kernel_size = kernel_size
+        self.padding = padding
+        self.activation = activation
+        self.pooling = pooling
+        self.batch_norm = batch_norm
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.init = init
+        self.module = module
+        self.module_kwargs = module_kwargs
+        self.backbone = backbone
+        self.weights = weights
+        self.freeze_backbone = freeze_backbone
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.loss = loss
+        self.label_smoothing = label_smoothing
+        self.lr_schedule = lr_schedule
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.augment = augment
+        self.tta = tta
+        self.ema = ema
+        self.class_weight = class_weight
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.image_shape = image_shape
+        self.data_format = data_format
+        self.device = device
+        self.precision = precision
+        self.cuda_graphs = cuda_graphs
+        self.num_workers = num_workers
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y, sample_weight=None) -> CNNClassifier:
+        """Train the network on images ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images as ``(N, H, W)``, ``(N, H, W, C)``, ``(N, C, H, W)`` or
+            flat ``(N, F)`` (see ``image_shape``); uint8 is scaled to [0, 1].
+            Or a 1-D array of image file paths, decoded lazily batch by
+            batch (a folder larger than memory trains in flat memory) and
+            resized to ``image_shape`` (default: their most common size, with
+            an ``ImageSizeWarning`` if they differ); PIL images likewise; a
+            ``LazyImages`` from ``ImageFileLoader(lazy=True)`` and the
+            transformers after it, decoded item by item.
+        y : array-like of shape (N,) or (N, n_labels)
+            Class labels; or, for multilabel targets, a 0/1 indicator matrix
+            (one column per label, any number of them 1 in a row; a list of
+            lists or a sparse matrix too), as ``MLPClassifier`` takes it:
+            the network then has one sigmoid output per label, trained with
+            binary cross-entropy.
+        sample_weight : array-like of shape (N,), default=None
+            Weight of each image in the training loss (and in the validation
+            loss of the hold-out): the loss of a batch is the weighted mean
+            of its samples' losses, as in scikit-learn's ``MLPClassifier``,
+            times ``class_weight`` where both are given. A zero weight leaves
+            a sample out of the loss; all-equal weights give the same model
+            as none. Routed by metadata routing (``set_fit_request``).
+
+        Returns
+        -------
+        self : CNNClassifier
+            The fitted classifier.
+        """
+        return self._fit(X, y, classes=None, incremental=False, sample_weight=sample_weight)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None) -> CNNClassifier:
+        """Train one epoch on ``X``, ``y``, continuing from the current weights.
+
+        There is no hold-out, early stopping or schedule: each call is one
+        pass, with augmentation, at the learning rate ``lr`` has when it is
+        called (``set_params(lr=...)`` between calls changes it), as in
+        scikit-learn's ``partial_fit``. Streaming over chunks of data larger
+        than memory, and schedules over a stream: docs/streaming.md.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, as for ``fit``.
+        y : array-like of shape (N,) or (N, n_labels)
+            Class labels, or a 0/1 indicator matrix of multilabel targets
+            (the kind of targets, and their number of labels, of the first
+            call).
+        classes : array-like, default=None
+            All labels the model will see; on the first call, defaults to
+            the labels of ``y``. For multilabel targets it can only be the
+            column indices, ``np.arange(n_labels)``.
+        sample_weight : array-like of shape (N,), default=None
+            Weight of each image in the loss, as for ``fit``.
+
+        Returns
+        -------
+        self : CNNClassifier
+            The classifier, trained one more epoch.
+        """
+        return self._fit(X, y, classes=classes, incremental=True, sample_weight=sample_weight)
+
+    def _fit(self, X, y, classes, incremental: bool, sample_weight=None) -> CNNClassifier:
+        self._validate_params()
+        check_param_rules(self.get_params(deep=False))
+        device = resolve_device(self.device)
+        check_precision(self.precision, device)
+        fitted = hasattr(self, "net_")
+        resume = fitted and (incremental or self.warm_start)
+        images = self._training_images(X, self.input_shape_ if resume else None)
+        input_shape = images.image_shape
+        pixels = pixel_range(images)
+        y, classes_ = self._check_targets(y, images.data, classes, resume)
+        if not resume:
+            self._check_geometry(input_shape)
+        sample_weight = check_sample_weight(
+            sample_weight, y, estimator_name=type(self).__name__,
+            needs_two_classes=not incremental)
+        y_encoded = y if y.ndim == 2 else np.searchsorted(classes_, y).astype(np.int64)
+        data = images.training_data(y_encoded, sample_weight, device)
+
+        randomness = FitRandomness(draw_seed(self.random_state), device)
+        if incremental and fitted:
+            net = self.net_
+            # The lr as set_params left it, as SGDClassifier.partial_fit takes eta0.
+            net.lr = self._build_optimizer(device)[1]["lr"]
+            for name, value in self._training_choices(device, net.module, net.augment).items():
+                setattr(net, name, value)
+        else:
+            net = self._build_net(input_shape, classes_, y, device, randomness.seed)
+            if resume and isinstance(self.net_.module_, ConvNet):
+                # Continue a network of the block order it was built with.
+                net.set_params(module__pool_first=self.net_.module_.pool_first)
+            with randomness.initialising():
+                net.initialize()
+            if resume:
+                carry_over(self.net_, net)
+        with randomness.training(net):
+            if incremental:
+                with single_pass(net):
+                    net.partial_fit(data, y_encoded, epochs=1)
+            else:
+                net.partial_fit(data, y_encoded)
+
+        self.net_ = net
+        self.classes_ = classes_
+        self.multilabel_ = y.ndim == 2
+        self.input_shape_ = input_shape
+        self.pixel_range_ = union_range(self.pixel_range_, pixels) if resume else pixels
+        self.n_features_in_ = math.prod(input_shape)
+        self.device_ = str(device)
+        self.precision_ = net.precision
+        self.cuda_graphs_ = net.graph_replays_ > 0
+        self.n_iter_ = len(net.history)
+        stopper = dict(net.callbacks_).get(EARLY_STOPPING)
+        self.best_epoch_ = None if stopper is None or incremental else stopper.best_epoch_
+        return self
+
+    def _training_images(self, X, expected):
+        """The training images as read (``_images.ImageInput``), checked for a resumed fit."""
+        return read_images(
+            X, image_shape=self.image_shape, data_format=self.data_format,
+            expected=expected, estimator=self, check_files=True,
+        )
+
+    def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Validated targets and the sorted classes the model knows (``_targets``)."""
+        return check_targets(
+            y, images, classes=classes,
+            fitted_classes=self.classes_ if resume else None,
+            fitted_multilabel=resume and self.multilabel_,
+            class_weight=self.class_weight, estimator_name=type(self).__name__)
+
+    def __setstate__(self, state) -> None:
+        add_missing(state)  # pickled by an earlier version
+        super().__setstate__(state)
+        if "net_" in state:
+            # skorch maps a CUDA-trained net to the CPU where CUDA is missing.
+            self.device_ = str(self.net_.device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.classifier_tags.multi_label = True
+        return tags

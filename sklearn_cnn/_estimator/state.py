@@ -1,0 +1,128 @@
+"""The state of an estimator that owns a skorch net: what is saved, how it is rebuilt.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+from skorch.history import History
+
+from .._model.convnet import ConvNet, pooled_last
+from .._persistence.compat import add_missing
+from .._persistence.state import fitted_attributes
+
+__all__ = ['NetStateMixin', 'load_device']
+
+
+#: The parts of a skorch net whose state dicts are saved.
+NET_PARTS = ("module", "criterion")
+
+
+def load_device(device) -> torch.device:
+    """``device`` resolved, or the CPU (with a warning) where it is not available."""
+    from .._training.device import resolve_device
+
+    try:
+        return resolve_device(device)
+    except ValueError:
+        warnings.warn(f"The model was saved for device={device!r}, which is not available "
+                      "here; loading it on the CPU.", UserWarning, stacklevel=5)
+        return torch.device("cpu")
+
+
+class NetStateMixin:
+    """``_get_state``/``_set_state`` of an estimator whose ``net_`` is a skorch net,
+    the fitted network and history it holds, and ``save`` and ``to_onnx``.
+
+    The net is saved as its module's and criterion's state dicts and its
+    history; loading builds the net again with the estimator's own
+    ``_build_net`` (``NetBuilderMixin``) and loads the state dicts into it.
+    """
+
+    def _get_state(self) -> tuple[dict, dict]:
+        attributes = fitted_attributes(self)
+        net = attributes.pop("net_", None)
+        tensors = {}
+        if net is not None:
+            for part in NET_PARTS:
+                for key, tensor in getattr(net, f"{part}_").state_dict().items():
+                    tensors[f"{part}.{key}"] = tensor.detach().cpu().contiguous().clone()
+            attributes["history"] = net.history.to_list()
+        return tensors, attributes
+
+    def _set_state(self, tensors: dict, attributes: dict, device=None) -> None:
+        from .._training.randomness import seeded
+
+        history = attributes.pop("history", None)
+        vars(self).update(attributes)
+        add_missing(vars(self))  # files saved by earlier versions
+        if history is None:  # not fitted
+            return
+        self._validate_params()
+        device = load_device(self.device if device is None else device)
+        with seeded(0, device):  # the weights are overwritten; keep the global RNG untouched
+            # One sample of each class (of each label, for multilabel targets):
+            # the labels only size the class weights and the hold-out, which
+            # matter when training; the saved class weights are loaded below.
+            labels = np.eye(len(self.classes_)) if self.multilabel_ else self.classes_
+            net = self._build_net(tuple(self.input_shape_), self.classes_, labels, device, 0)
+            if isinstance(net.module, type) and issubclass(net.module, ConvNet) \
+                    and pooled_last(tensors):
+                # A file saved before batch norm moved after max pooling.
+                net.set_params(module__pool_first=False)
+            net.initialize()
+        for part in NET_PARTS:
+            start = f"{part}."
+            state = {k[len(start):]: v for k, v in tensors.items() if k.startswith(start)}
+            getattr(net, f"{part}_").load_state_dict(state, strict=True)
+        net.history = History(history)
+        self.net_ = net
+        self.device_ = str(device)
+        add_missing(vars(self))  # the fitted attributes that come from the net
+
+    # ----------------------------------------------------- derived attributes
+
+    @property
+    def module_(self) -> torch.nn.Module:
+        """The trained network (``net_.module_``)."""
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """Per-epoch training history (``net_.history``)."""
+        return self.net_.history
+
+    # ---------------------------------------------------- persistence, export
+
+    def save(self, path) -> None:
+        """An alias of ``sklearn_cnn.save(self, path)``: the model, without pickle.
+
+        ``sklearn_cnn.save``/``sklearn_cnn.load`` are the one save API, for
+        estimators and pipelines alike (as ``skops.io.dump``/``load``).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write, conventionally ``*.safetensors``.
+        """
+        from .._persistence.format import save
+
+        save(self, path)
+
+    def to_onnx(self, path, *, opset_version: int | None = None) -> None:
+        """Export the fitted network, with its softmax (or sigmoid), to an ONNX file.
+
+        See ``sklearn_cnn.export.to_onnx``; needs the ``export`` extra.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.onnx`` file to write.
+        opset_version : int, default=None
+            ONNX opset; None: the exporter's default.
+        """
+        from ..export import to_onnx
+
+        to_onnx(self, path, opset_version=opset_version)

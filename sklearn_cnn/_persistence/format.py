@@ -1,0 +1,254 @@
+"""Save and load estimators without pickle: tensors in safetensors, the rest in JSON.
+
+A model file is one safetensors file. Its tensors are the numeric state (the
+network's weights and buffers, the loss's class weights, fitted arrays of the
+transformers); its header metadata holds one JSON document with the
+parameters, the other fitted attributes and the library versions. Reading a
+file parses JSON and tensors only, so nothing in it runs. Classes named in it
+(a custom ``module=``, an optimizer class, callbacks) are imported only from
+the modules in ``TRUSTED_MODULES`` or those the caller lists in ``trusted``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import safetensors
+import safetensors.torch
+import sklearn
+import skorch
+import torch
+from safetensors import safe_open
+
+from .codec import decode, encode, import_path, resolve
+from .state import get_state, set_state
+
+#: What a file written by this module says it is, and the layout it has.
+FORMAT = "sklearn-cnn"
+FORMAT_VERSION = 1
+#: How compressed joblib pickles start (zlib, gzip, bz2, xz, lz4); plain
+#: pickles start with the protocol byte 0x80.
+PICKLE_STARTS = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda", b"\x1f\x8b",
+                 b"BZh", b"\xfd7zXZ", b"\x04\x22\x4d\x18")
+
+# ------------------------------------------------------------ estimators
+
+
+def _save_estimator(estimator, prefix: str, tensors: dict, unsaved: list[str]) -> dict:
+    cls = type(estimator)
+    if not cls.__module__.startswith("sklearn_cnn"):
+        raise TypeError(
+            f"save() stores sklearn-cnn estimators and pipelines of them; got a "
+            f"{cls.__name__}. Use pickle or joblib for other estimators."
+        )
+    name = cls.__name__
+    entry = {"class": import_path(cls, name),
+             "params": encode(estimator.get_params(deep=False), name, unsaved),
+             "fitted": {}, "arrays": []}
+    state_tensors, attributes = get_state(estimator)
+    for key, tensor in state_tensors.items():
+        tensors[f"{prefix}.{key}"] = tensor
+    for key, value in attributes.items():
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            tensors[f"{prefix}.{key}"] = torch.from_numpy(np.ascontiguousarray(value).copy())
+            entry["arrays"].append(key)
+        else:
+            entry["fitted"][key] = encode(value, f"{name}.{key}", unsaved)
+    return entry
+
+
+def save(estimator, path: str | os.PathLike) -> None:
+    """Write a fitted (or unfitted) estimator to ``path``, without pickle.
+
+    Parameters
+    ----------
+    estimator : CNNClassifier, sklearn-cnn transformer or Pipeline of them
+        What to save. Classes it names (``module=``, an optimizer class,
+        callbacks) are stored by import path.
+    path : str or path-like
+        The file to write (conventionally ``*.safetensors``). A new file
+        gets the permissions ``open()`` gives (``0o666`` less the umask);
+        an existing one is overwritten and keeps its own.
+
+    Warns
+    -----
+    UserWarning
+        For parameters that only shape training and cannot be stored as data
+        (e.g. a torchvision transform as ``augment``): they load as None.
+
+    See Also
+    --------
+    load : Read an estimator written by ``save``.
+    sklearn_cnn.CNNClassifier.save : The same, as a method.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_cnn import CNNClassifier, load, save
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = CNNClassifier(max_epochs=2, random_state=0).fit(X[:200], y[:200])
+    >>> path = os.path.join(tempfile.mkdtemp(), "digits.safetensors")
+    >>> save(clf, path)
+    >>> bool((load(path).predict(X[:50]) == clf.predict(X[:50])).all())
+    True
+    """
+    from sklearn.pipeline import Pipeline
+
+    tensors: dict[str, torch.Tensor] = {}
+    unsaved: list[str] = []
+    header = {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "versions": {"sklearn_cnn": _version(), "torch": torch.__version__,
+                     "scikit-learn": sklearn.__version__, "skorch": skorch.__version__,
+                     "safetensors": safetensors.__version__},
+    }
+    if isinstance(estimator, Pipeline):
+        params = estimator.get_params(deep=False)
+        steps = params.pop("steps")
+        header["pipeline"] = encode(params, "Pipeline", unsaved)
+        header["steps"] = [[name, _save_estimator(step, str(i), tensors, unsaved)]
+                           for i, (name, step) in enumerate(steps)]
+    else:
+        header["estimator"] = _save_estimator(estimator, "0", tensors, unsaved)
+    if unsaved:
+        warnings.warn(
+            f"Not saved (they only shape training, and are not data): {', '.join(unsaved)}. "
+            "They load as None; set them again before refitting.", UserWarning, stacklevel=3)
+    data = safetensors.torch.save(tensors, metadata={FORMAT: json.dumps(header)})
+    # Written by Python's open(), not safetensors' save_file, which creates its
+    # files with mode 0600 whatever the umask: a model file gets the
+    # permissions of any other file the user writes (0o666 & ~umask).
+    with open(path, "wb") as file:
+        file.write(data)
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _read(path) -> tuple[dict, dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No sklearn-cnn model file at {os.fspath(path)!r}.")
+    try:
+        with safe_open(os.fspath(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            tensors = {key: f.get_tensor(key) for key in f.keys()}
+    except Exception as exc:  # safetensors raises its own error types for bad files
+        # Sniffed only once safetensors has refused the file: a safetensors
+        # file starts with its header's length, whose first byte can be any
+        # of the pickle starts below.
+        with open(path, "rb") as file:
+            start = file.read(6)
+        if start[:1] == b"\x80" or start.startswith(PICKLE_STARTS):
+            raise ValueError(
+                f"{os.fspath(path)!r} is a pickle (as pickle.dump or joblib.dump write it), "
+                "not a model file written by sklearn_cnn.save: open it with "
+                "joblib.load(path), and only if you trust where it comes from (loading a "
+                "pickle runs code)."
+            ) from None
+        raise ValueError(
+            f"{os.fspath(path)!r} is not a readable sklearn-cnn model file (a safetensors "
+            f"file written by sklearn_cnn.save): {exc}"
+        ) from exc
+    if FORMAT not in metadata:
+        raise ValueError(f"{os.fspath(path)!r} is a safetensors file, but not one written by "
+                         "sklearn_cnn.save (its header has no sklearn-cnn entry).")
+    try:
+        header = json.loads(metadata[FORMAT])
+        version = int(header["format_version"])
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"{os.fspath(path)!r} has a damaged sklearn-cnn header: {exc}") from exc
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"{os.fspath(path)!r} was written in sklearn-cnn file format {version} "
+            f"(sklearn-cnn {header.get('versions', {}).get('sklearn_cnn')}); this "
+            f"version reads format {FORMAT_VERSION} and older. Upgrade sklearn-cnn."
+        )
+    return header, tensors
+
+
+def load(path: str | os.PathLike, *, trusted=(), device=None):
+    """Read an estimator written by ``save``; nothing in the file is executed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by ``save`` or ``CNNClassifier.save``.
+    trusted : iterable of str, default=()
+        Modules (and their submodules) the file may name classes from, in
+        addition to sklearn_cnn, torch.nn, torch.optim, skorch and
+        torchvision.transforms; for example the module of a custom
+        ``module=`` network. Anything else raises a ValueError.
+    device : str or torch.device, default=None
+        Where to put the network; None: the saved ``device`` parameter
+        ("auto": CUDA when available), the CPU where that is not available.
+
+    Returns
+    -------
+    estimator : CNNClassifier, transformer or Pipeline
+        As saved: fitted if it was fitted.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        For a file that is not an sklearn-cnn file, is truncated or
+        tampered with, comes from a newer format version, or names classes
+        from untrusted modules.
+
+    See Also
+    --------
+    save : Write an estimator to a file, without pickle.
+
+    Examples
+    --------
+    A pipeline, fitted or not, loads as it was saved, here onto the CPU:
+
+    >>> import os, tempfile
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_cnn import CNNClassifier, load, save
+    >>> from sklearn_cnn.preprocessing import Rescale
+    >>> path = os.path.join(tempfile.mkdtemp(), "pipeline.safetensors")
+    >>> save(make_pipeline(Rescale(scale=1 / 16), CNNClassifier(conv_channels=(8,))), path)
+    >>> pipeline = load(path, device="cpu")
+    >>> [name for name, _ in pipeline.steps], pipeline[-1].conv_channels
+    (['rescale', 'cnnclassifier'], (8,))
+    """
+    from sklearn.pipeline import Pipeline
+
+    header, tensors = _read(path)
+    trusted = tuple(trusted)
+    try:
+        if "steps" in header:
+            steps = [(name, _load_estimator(entry, str(i), tensors, trusted, device))
+                     for i, (name, entry) in enumerate(header["steps"])]
+            return Pipeline(steps, **decode(header["pipeline"], trusted))
+        return _load_estimator(header["estimator"], "0", tensors, trusted, device)
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise ValueError(f"{os.fspath(path)!r} is damaged or was tampered with: "
+                         f"{type(exc).__name__}: {exc}") from exc
+
+
+def _load_estimator(entry: dict, prefix: str, tensors: dict, trusted, device):
+    module = str(entry["class"]).partition(":")[0]
+    if module != "sklearn_cnn" and not module.startswith("sklearn_cnn."):
+        raise ValueError(f"The file names estimator class {entry['class']!r}, not an "
+                         "sklearn-cnn one.")
+    cls = resolve(entry["class"], ())
+    estimator = cls(**decode(entry["params"], trusted))
+    start = f"{prefix}."
+    state_tensors = {k[len(start):]: v for k, v in tensors.items() if k.startswith(start)}
+    attributes = {key: decode(value, trusted) for key, value in entry["fitted"].items()}
+    for key in entry["arrays"]:
+        attributes[key] = state_tensors.pop(key).numpy()
+    set_state(estimator, state_tensors, attributes, device)
+    return estimator
