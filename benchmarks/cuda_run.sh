@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything a CUDA machine checks, in one call of about 6 minutes on an H100:
 # versions and compute capability, the non-slow test suite with CUDA present,
-# tests/test_graphs.py (its CUDA tests run there), benchmarks/cuda_checks.py and
+# tests/_training/test_cuda_graph.py (its CUDA tests run there), benchmarks/cuda_checks.py and
 # benchmarks/gpu.py. Logs go to $OUT (default: cuda-logs/); a summary comes last.
 #
 # Run from the repository root:  bash benchmarks/cuda_run.sh
@@ -45,12 +45,12 @@ run() {  # run NAME SECONDS COMMAND...: log to $out/NAME.log, keep its last line
 
 : > "$out/summary.log"
 if [ "$quick" = 1 ]; then
-  run test_graphs 300 python3 -m pytest -q -p no:cacheprovider -rs tests/test_graphs.py
+  run test_graphs 300 python3 -m pytest -q -p no:cacheprovider -rs tests/_training/test_cuda_graph.py
   run cuda_checks 300 python3 benchmarks/cuda_checks.py --device cpu --quick
   run gpu 300 python3 benchmarks/gpu.py --device cpu --quick
 else
   run pytest 170 python3 -m pytest -m "not slow" -n 8 -q -p no:cacheprovider
-  run test_graphs 40 python3 -m pytest -q -p no:cacheprovider -rs tests/test_graphs.py
+  run test_graphs 40 python3 -m pytest -q -p no:cacheprovider -rs tests/_training/test_cuda_graph.py
   run cuda_checks 60 python3 benchmarks/cuda_checks.py
   run gpu 120 python3 benchmarks/gpu.py --runs 2 --epochs 2
 fi

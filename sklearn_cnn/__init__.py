@@ -10,12 +10,11 @@ from ._estimator.classifier import CNNClassifier
 from ._estimator.pixel_range import PixelRangeWarning
 from ._model.augment import BatchAugment
 from ._model.convnet import ConvNet
-from ._names import internal_object
+from ._names import stable_object
 from ._persistence.compat import register_old_module_paths
 from ._persistence.format import load, save
 from ._training.lr_finder import lr_sweep
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 register_old_module_paths()
 
@@ -35,4 +34,4 @@ __all__ = [
 
 def __getattr__(name):
     # The stable names of the internal objects pickles hold (sklearn_cnn._names).
-    return internal_object(name)
+    return stable_object(name, internal_only=True)

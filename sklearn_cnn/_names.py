@@ -22,7 +22,16 @@ from __future__ import annotations
 import importlib
 import sys
 
-__all__ = ["INTERNAL", "internal_object", "stable_name"]
+__all__ = ["INTERNAL", "PUBLIC", "stable_name", "stable_object"]
+
+#: Public objects whose module moved since files named it (``_persistence.compat``),
+#: and their module now.
+PUBLIC = {
+    "CNNClassifier": "sklearn_cnn._estimator.classifier",
+    "ConvNet": "sklearn_cnn._model.convnet",
+    "BatchAugment": "sklearn_cnn._model.augment",
+    "LazyImages": "sklearn_cnn._data.lazy",
+}
 
 #: The stable name of each internal object a pickle may hold, and its module.
 INTERNAL = {
@@ -65,10 +74,10 @@ def stable_name(module: str = "sklearn_cnn"):
     """
     def decorate(obj):
         home = sys.modules[obj.__module__]
-        if module == "sklearn_cnn" and obj.__name__ in INTERNAL \
-                and INTERNAL[obj.__name__] != obj.__module__:
-            raise RuntimeError(f"_names.INTERNAL puts {obj.__name__} in "
-                               f"{INTERNAL[obj.__name__]}, not in {obj.__module__}.")
+        listed = {**PUBLIC, **INTERNAL}.get(obj.__name__, obj.__module__)
+        if listed != obj.__module__:
+            raise RuntimeError(f"sklearn_cnn._names puts {obj.__name__} in {listed}, "
+                               f"not in {obj.__module__}.")
         vars(home).setdefault("__test__", {})[obj.__name__] = obj
         obj.__module__ = module
         return obj
@@ -76,12 +85,14 @@ def stable_name(module: str = "sklearn_cnn"):
     return decorate
 
 
-def internal_object(name: str):
-    """The object of :data:`INTERNAL` called ``name`` (``sklearn_cnn.__getattr__``).
+def stable_object(name: str, internal_only: bool = False):
+    """The object whose stable name is ``name`` (of :data:`INTERNAL` or :data:`PUBLIC`).
 
     Parameters
     ----------
     name : str
+    internal_only : bool, default=False
+        Look in :data:`INTERNAL` only (``sklearn_cnn.__getattr__``).
 
     Returns
     -------
@@ -90,8 +101,10 @@ def internal_object(name: str):
     Raises
     ------
     AttributeError
-        For a name :data:`INTERNAL` does not hold.
+        For a name the tables do not hold.
     """
-    if name not in INTERNAL:
+    homes = INTERNAL if internal_only else {**PUBLIC, **INTERNAL}
+    if name not in homes:
         raise AttributeError(f"module 'sklearn_cnn' has no attribute {name!r}")
-    return getattr(importlib.import_module(INTERNAL[name]), name)
+    # Imported by name, as pickle imports what it reads: the tables are data.
+    return getattr(importlib.import_module(homes[name]), name)

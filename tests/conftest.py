@@ -4,6 +4,8 @@ import os
 # support is switched on, which must happen before SciPy is first imported.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
+import sys
+
 import _settings
 import numpy as np
 import pytest
@@ -94,3 +96,11 @@ def digit_pngs(tmp_path_factory, digit_images):
         paths.append(str(folder / f"{i}.png"))
         Image.fromarray(image).save(paths[-1])
     return np.array(paths), y[:60]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Examples and Displays leave their figures open for a user; tests close them."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

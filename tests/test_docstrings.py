@@ -100,13 +100,13 @@ def _report(path, errors):
 
 def test_public_api_is_found():
     """The collection above finds what the API reference lists (or it checks nothing)."""
-    assert "sklearn_cnn._estimator.classifier.CNNClassifier" in PUBLIC_CLASSES
+    assert "sklearn_cnn.CNNClassifier" in PUBLIC_CLASSES
     assert "sklearn_cnn._persistence.format.save" in PUBLIC_FUNCTIONS
-    assert "sklearn_cnn._estimator.classifier.CNNClassifier.fit" in PUBLIC_METHODS
-    assert "sklearn_cnn.preprocessing._base.ImageTransformer.transform" in PUBLIC_METHODS
+    assert "sklearn_cnn.CNNClassifier.fit" in PUBLIC_METHODS
+    assert "sklearn_cnn.preprocessing.ImageTransformer.transform" in PUBLIC_METHODS
     # Methods inherited from scikit-learn and PyTorch are theirs to document.
     assert all(path.startswith("sklearn_cnn.") for path in PUBLIC_METHODS)
-    assert "sklearn_cnn._model.convnet.ConvNet.forward" in PUBLIC_METHODS
+    assert "sklearn_cnn.ConvNet.forward" in PUBLIC_METHODS
 
 
 @pytest.mark.parametrize("path", sorted(PUBLIC_CLASSES))

@@ -9,7 +9,7 @@ from sklearn_cnn import CNNClassifier
 #: own minibatch learners (SGDClassifier; MLPClassifier passes it only with
 #: its full-batch lbfgs solver): with shuffled minibatches and batch
 #: statistics, weight k is not bit-for-bit k copies of a sample. What weights
-#: do mean is tested in tests/test_sample_weight.py (zero weight = left out,
+#: do mean is tested in tests/_estimator/test_sample_weight.py (zero weight = left out,
 #: integer weights ~ repetition, all-equal = none).
 EXPECTED_FAILED_CHECKS = {
     "check_sample_weight_equivalence_on_dense_data": (

@@ -9,14 +9,6 @@ import pytest
 EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    """Examples leave their figures open for a user to look at; tests close them."""
-    yield
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
-
-
 @pytest.mark.slow
 def test_seed_keras_model_example(capsys):
     pytest.importorskip("mlxtend")

@@ -5,8 +5,8 @@ import sys
 
 import numpy as np
 import pytest
+from _helpers import ConvBatchNorm
 from sklearn.exceptions import NotFittedError
-from test_inference import ConvBatchNorm
 from torch import nn
 
 from sklearn_cnn import CNNClassifier

@@ -27,6 +27,8 @@ from __future__ import annotations
 import sys
 import types
 
+from .._names import stable_object
+
 __all__ = ["LATER_NET_PARAMETERS", "LATER_PARAMETERS", "OLD_MODULES", "add_missing",
            "old_name", "register_old_module_paths", "upgrade_net_state"]
 
@@ -58,14 +60,10 @@ def old_name(module: str, name: str):
     -------
     obj : class or function
     """
-    import sklearn_cnn
-    import sklearn_cnn.preprocessing
-
-    # Public names, then internal ones through _names (sklearn_cnn.__getattr__).
-    for namespace in (sklearn_cnn.preprocessing, sklearn_cnn):
-        if hasattr(namespace, name):
-            return getattr(namespace, name)
-    raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    try:
+        return stable_object(name)
+    except AttributeError:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}") from None
 
 
 def register_old_module_paths() -> None:

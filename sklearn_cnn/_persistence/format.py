@@ -128,7 +128,7 @@ def save(estimator, path: str | os.PathLike) -> None:
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
 

@@ -228,7 +228,7 @@ def undo_failed_capture(graph, device: torch.device, pool) -> None:
     generator.graphsafe_set_state(generator.clone_state())
     # Private: torch has no public call that ends or releases a graph's pool
     # (torch.cuda.use_mem_pool calls the first; before torch 2.8 it was named
-    # _cuda_endAllocateCurrentStreamToPool). tests/test_graphs.py checks both exist.
+    # _cuda_endAllocateCurrentStreamToPool). tests/_training/test_cuda_graph.py checks both exist.
     end = getattr(torch._C, "_cuda_endAllocateToPool", None)
     end = end or torch._C._cuda_endAllocateCurrentStreamToPool
     with contextlib.suppress(RuntimeError):  # "not currently recording": torch ended it

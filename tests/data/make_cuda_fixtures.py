@@ -1,4 +1,4 @@
-"""Write the CUDA-trained fixtures of tests/test_persistence.py (run on a machine with a GPU).
+"""Write the CUDA-trained fixtures of tests/_persistence/test_format.py (on a GPU machine).
 
 A small CNNClassifier, otherwise default (Adam, one-cycle schedule, augmentation),
 trained on CUDA on the first 1,000 of scikit-learn's digits, then pickled and saved

@@ -1,4 +1,7 @@
-"""What verbose=1 prints (sklearn_cnn._training.callbacks.logging): plain lines, skorch's bar on a terminal."""
+"""What verbose=1 prints: plain lines, skorch's bar on a terminal.
+
+(sklearn_cnn._training.callbacks.logging)
+"""
 
 import io
 import re
@@ -6,9 +9,9 @@ import sys
 
 import numpy as np
 import pytest
+from _helpers import ReadsBatchLoss, scalar_reads
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, ProgressBar
-from test_skorch_net import ReadsBatchLoss, scalar_reads
 from torch import nn
 
 from sklearn_cnn import CNNClassifier

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PIL import Image
+from _helpers import image_files
 
 from sklearn_cnn import CNNClassifier, ImageSizeWarning
 from sklearn_cnn._data import files as _files
@@ -12,13 +12,7 @@ from sklearn_cnn.preprocessing import ImageFileLoader
 @pytest.fixture
 def digit_files(tmp_path, digit_images):
     images, y = digit_images
-    paths = []
-    for i, image in enumerate(images[:200]):
-        path = tmp_path / f"{i}.png"
-        side = 12 if i % 3 == 0 else 8  # two sizes, as in a real folder; the first 12x12
-        Image.fromarray(image).resize((side, side), Image.Resampling.NEAREST).save(path)
-        paths.append(str(path))
-    return np.array(paths), y[:200]
+    return image_files(tmp_path, images[:200], sizes=(12, 8, 8)), y[:200]
 
 
 def test_fit_and_predict_on_paths(digit_files, fast_params):

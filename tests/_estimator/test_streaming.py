@@ -19,7 +19,7 @@ from skorch.callbacks import LRScheduler
 
 from sklearn_cnn import CNNClassifier
 
-EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
+EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
 
 
 def chunks(n, size):

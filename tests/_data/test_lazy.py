@@ -25,7 +25,7 @@ from sklearn_cnn.preprocessing import (
 )
 from sklearn_cnn.preprocessing import _base as preprocessing_base
 
-EXAMPLES = pathlib.Path(__file__).parent.parent / "examples"
+EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
 
 
 def lazy_pipeline(fast_params, **params):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback, EpochScoring, LRScheduler, ProgressBar
-from torch.profiler import ProfilerActivity, profile
+from _helpers import ReadsBatchLoss, scalar_reads
+from skorch.callbacks import EpochScoring, LRScheduler, ProgressBar
 from torchvision.transforms import v2
 
 from sklearn_cnn import BatchAugment, CNNClassifier, ConvNet
@@ -24,7 +24,7 @@ def test_builtin_network_trains_channels_last_on_the_cpu(digits, fast_params):
 
 
 def test_custom_module_keeps_the_default_memory_format(digits, fast_params):
-    from test_classifier import TinyNet
+    from _helpers import TinyNet
 
     X, y = digits
     clf = CNNClassifier(**fast_params, module=TinyNet).fit(X, y)
@@ -32,14 +32,6 @@ def test_custom_module_keeps_the_default_memory_format(digits, fast_params):
 
 
 # ----------------------------------------------------- the per-step path
-
-
-class ReadsBatchLoss(Callback):
-    """A user callback that reads each batch's loss while the batch runs."""
-
-    def on_batch_end(self, net, training, **kwargs):
-        if training:
-            self.seen = [*getattr(self, "seen", []), net.history[-1, "batches", -1, "train_loss"]]
 
 
 def test_batch_losses_reach_the_history_as_skorch_records_them(digits, fast_params):
@@ -56,13 +48,6 @@ def test_batch_losses_reach_the_history_as_skorch_records_them(digits, fast_para
                                    rtol=1e-5)
     fitted_reader = dict(per_batch.net_.callbacks_)["ReadsBatchLoss"]
     assert len(fitted_reader.seen) == 3 * per_batch.history_[-1, "train_batch_count"]
-
-
-def scalar_reads(fit) -> int:
-    """How many times ``fit()`` reads a tensor's value back to Python (``.item()``)."""
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        fit()
-    return sum(e.count for e in prof.key_averages() if e.key == "aten::_local_scalar_dense")
 
 
 def test_training_reads_no_scalar_per_step(digits, fast_params):

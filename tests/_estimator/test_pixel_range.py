@@ -1,4 +1,7 @@
-"""The pixel scale of prediction input against the training pixels (sklearn_cnn._estimator.pixel_range)."""
+"""The pixel scale of prediction input against the training pixels.
+
+(sklearn_cnn._estimator.pixel_range)
+"""
 
 import pickle
 import warnings

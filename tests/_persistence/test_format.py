@@ -384,7 +384,7 @@ def test_model_pickled_on_cuda_unpickles_on_a_cpu_only_machine(params, digits, t
 
 
 #: Files written on a GPU by tests/data/make_cuda_fixtures.py (cuda_model.json says where).
-CUDA_FIXTURES = Path(__file__).parent / "data"
+CUDA_FIXTURES = Path(__file__).parents[1] / "data"
 
 
 def test_models_trained_on_a_gpu_load_on_a_cpu_only_machine(monkeypatch, proba_atol):

@@ -33,12 +33,6 @@ from sklearn_cnn.plotting._image_grid import WRONG_COLOR, displayable_images
 from sklearn_cnn.preprocessing import ToImage
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def fitted(digits, fast_params):
     """A classifier trained with a hold-out (valid_loss, valid_acc) and one-cycle."""

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from _helpers import image_files
 from sklearn.utils._param_validation import InvalidParameterError
 from torch.utils.data import DataLoader, Dataset
 
@@ -21,12 +21,7 @@ from sklearn_cnn._training.batches import TensorBatches
 @pytest.fixture
 def digit_files(tmp_path, digit_images):
     images, y = digit_images
-    paths = []
-    for i, image in enumerate(images[:120]):
-        path = tmp_path / f"{i}.png"
-        Image.fromarray(image).save(path)
-        paths.append(str(path))
-    return np.array(paths), y[:120]
+    return image_files(tmp_path, images[:120], sizes=(8,)), y[:120]
 
 
 def _state(clf) -> dict:

@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+from _helpers import ConvBatchNorm
 from numpy.testing import assert_array_equal
 from scipy.special import log_softmax, softmax
 from torch import nn
@@ -46,19 +47,6 @@ def test_no_autograd_graph_is_built():
     predict_logits(module, images, "cpu")
     assert images.grad is None
     assert all(p.grad is None for p in module.parameters())
-
-
-class ConvBatchNorm(nn.Module):
-    """A custom network whose conv/batch-norm pair is two attributes."""
-
-    def __init__(self, input_shape, n_classes):
-        super().__init__()
-        self.conv = nn.Conv2d(input_shape[0], 6, 3, padding=1, bias=False)
-        self.bn = nn.BatchNorm2d(6)
-        self.head = nn.Linear(6 * input_shape[1] * input_shape[2], n_classes)
-
-    def forward(self, x):
-        return self.head(torch.relu(self.bn(self.conv(x))).flatten(1))
 
 
 @pytest.mark.parametrize("network", [

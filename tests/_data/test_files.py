@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import write_image
 from PIL import Image
 
 from sklearn_cnn import ImageSizeWarning
@@ -13,16 +14,10 @@ from sklearn_cnn.preprocessing import ImageFileLoader
 RNG = np.random.default_rng(0)
 
 
-def write(folder, name, pixels):
-    path = folder / name
-    Image.fromarray(pixels).save(path)
-    return path
-
-
 @pytest.fixture
 def gray_files(tmp_path):
     images = RNG.integers(0, 256, (5, 12, 10), dtype=np.uint8)
-    return [write(tmp_path, f"g{i}.png", im) for i, im in enumerate(images)], images
+    return [write_image(tmp_path / f"g{i}.png", im) for i, im in enumerate(images)], images
 
 
 def test_gray_files_load_as_unit_range_pixels(gray_files):
@@ -45,8 +40,8 @@ def test_strings_and_pathlib_paths_are_both_paths(gray_files):
 
 def test_rgb_and_mixed_modes(tmp_path, gray_files):
     paths, _ = gray_files
-    rgb = write(tmp_path, "c.png", RNG.integers(0, 256, (12, 10, 3), dtype=np.uint8))
-    rgba = write(tmp_path, "a.png", RNG.integers(0, 256, (12, 10, 4), dtype=np.uint8))
+    rgb = write_image(tmp_path / "c.png", RNG.integers(0, 256, (12, 10, 3), dtype=np.uint8))
+    rgba = write_image(tmp_path / "a.png", RNG.integers(0, 256, (12, 10, 4), dtype=np.uint8))
     loader = ImageFileLoader().fit([*paths, rgb, rgba])
     assert loader.mode_ == "RGB"
     out = loader.transform([rgb, paths[0]])
@@ -59,7 +54,7 @@ def test_rgb_and_mixed_modes(tmp_path, gray_files):
 
 def test_mixed_sizes_follow_the_size_rule(tmp_path, gray_files):
     paths, _ = gray_files
-    big = write(tmp_path, "big.png", np.full((30, 40), 200, np.uint8))
+    big = write_image(tmp_path / "big.png", np.full((30, 40), 200, np.uint8))
     # No size: the most common one (12x10, though the first file is 30x40), named.
     with pytest.warns(ImageSizeWarning, match=r"resized to 12x10.*size=\(height, width\)"):
         loader = ImageFileLoader().fit([big, *paths])

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
+from _helpers import TinyNet
 from skorch.callbacks import Callback
-from torch import nn
 
 from sklearn_cnn import CNNClassifier
 
@@ -222,18 +222,6 @@ def test_warm_start_with_new_architecture_is_refused(digits, fit_fast):
 
 
 # ------------------------------------------------------------ custom networks
-
-
-class TinyNet(nn.Module):
-    def __init__(self, input_shape, n_classes, hidden=16):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Flatten(), nn.Linear(int(np.prod(input_shape)), hidden), nn.ReLU(),
-            nn.Linear(hidden, n_classes),
-        )
-
-    def forward(self, x):
-        return self.net(x)
 
 
 def test_custom_module_gets_shape_classes_and_kwargs(digits, fit_fast):

@@ -1,4 +1,4 @@
-"""The precision of training (sklearn_cnn._training.precision): float32 by default, bfloat16 by choice.
+"""The precision of training: float32 by default, bfloat16 by choice (_training.precision).
 
 The AMX probe is patched both ways, so that the policy is tested on CPUs with
 and without AMX tiles whatever CPU runs the suite.

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import write_image
 from PIL import Image
 
 from sklearn_cnn import CNNClassifier, ImageSizeWarning
@@ -13,25 +14,19 @@ from sklearn_cnn.datasets import SHAPES, load_image_folder, make_shapes
 RNG = np.random.default_rng(0)
 
 
-def write(path, pixels):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(path)
-    return path
-
-
 @pytest.fixture
 def photo_folder(tmp_path):
     """Two classes of mixed-size RGB and gray images, nested, with clutter to skip."""
     root = tmp_path / "photos"
     for i in range(4):
-        write(root / "cat" / f"{i}.png", RNG.integers(0, 256, (16, 20, 3), dtype=np.uint8))
-        write(root / "dog" / f"{i}.jpg", RNG.integers(0, 256, (16, 20), dtype=np.uint8))
-    write(root / "dog" / "nested" / "big.png", RNG.integers(0, 256, (40, 30, 3), np.uint8))
+        write_image(root / "cat" / f"{i}.png", RNG.integers(0, 256, (16, 20, 3), dtype=np.uint8))
+        write_image(root / "dog" / f"{i}.jpg", RNG.integers(0, 256, (16, 20), dtype=np.uint8))
+    write_image(root / "dog" / "nested" / "big.png", RNG.integers(0, 256, (40, 30, 3), np.uint8))
     (root / "cat" / "notes.txt").write_text("not an image")
     (root / "cat" / ".DS_Store").write_bytes(b"\0\0")
     (root / "cat" / "._0.png").write_bytes(b"macOS metadata")
-    write(root / "dog" / ".hidden" / "x.png", np.zeros((5, 5), np.uint8))
-    write(root / ".ipynb_checkpoints" / "x.png", np.zeros((5, 5), np.uint8))
+    write_image(root / "dog" / ".hidden" / "x.png", np.zeros((5, 5), np.uint8))
+    write_image(root / ".ipynb_checkpoints" / "x.png", np.zeros((5, 5), np.uint8))
     (root / "README.md").write_text("a file beside the class folders")
     return root
 
@@ -97,7 +92,7 @@ def test_missing_and_file_paths(tmp_path):
 
 
 def test_no_class_folders(tmp_path):
-    write(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
+    write_image(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
     with pytest.raises(ValueError, match=r"no class subfolders.*cat"):
         load_image_folder(tmp_path)
 
