@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import copy
 import os
-import warnings
 
 import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._model.inference import class_probabilities, label_probabilities
+from ._warnings import warn_user
 
 __all__ = ["to_onnx"]
 
@@ -88,12 +88,12 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
     """
     check_is_fitted(estimator)
     if getattr(estimator, "tta", False):
-        warnings.warn(
+        warn_user(
             "The ONNX file holds the network alone, without test-time augmentation "
             "(tta=True): its probabilities are those of predict_proba with tta=False. "
             "To average over views, run the file on each view of the images "
             "(sklearn_cnn._model.augment.tta_views) and average the log-probabilities.",
-            UserWarning, stacklevel=2)
+            UserWarning)
     try:
         import onnx
         import onnxscript  # noqa: F401
@@ -129,7 +129,7 @@ def _save(onnx, model, path: str) -> None:
     data = os.path.basename(path) + ".data"
     onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
                     location=data)
-    warnings.warn(
+    warn_user(
         f"The network is larger than ONNX's 2 GB file limit: {path!r} holds its graph "
         f"and {data!r} beside it its weights. Keep the two files together.",
-        UserWarning, stacklevel=3)
+        UserWarning)

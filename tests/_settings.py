@@ -24,13 +24,13 @@ _FAST = dict(
     validation_fraction=0.0, augment=None, random_state=0, device=TEST_DEVICE,
 )
 
-#: What the "estimator_checks" variant changes: the settings
-#: test_estimator_checks.py had (2f53dc5) before the suite's fast settings
-#: existed (26a64cb), kept so that the checks run the very estimator, and
-#: under the test ids, they always did. Dropout and augmentation stay at the
-#: estimator's defaults, so the checks also cover the default dropout
-#: (augment="auto" is none for their narrow tabular input). Nothing in the
-#: checks needs the smaller network: they also pass with the "fit" settings.
+#: What the "estimator_checks" variant changes: the settings the estimator
+#: checks ran with before the suite had fast settings, kept so that the
+#: checks run the very estimator, and under the test ids, they always did.
+#: Dropout and augmentation stay at the estimator's defaults, so the checks
+#: also cover the default dropout (augment="auto" is none for their narrow
+#: tabular input). Nothing in the checks needs the smaller network: they
+#: also pass with the "fit" settings.
 _ESTIMATOR_CHECKS = dict(conv_channels=(8,), dense_units=(16,), max_epochs=10, batch_size=16)
 _ESTIMATOR_DEFAULTS = ("dropout", "augment")
 

@@ -1,7 +1,7 @@
 """Image files and PIL images: telling paths from pixels, reading headers, decoding.
 
 Pillow opens and decodes the files; torchvision's ``resize`` (on the PIL
-image) brings them to one size, chosen by the rule of ``_sizes``. Every
+image) brings them to one size, chosen by the rule of ``_data.sizes``. Every
 failure of one call is collected and reported at once, naming every file.
 
 Pillow rather than ``torchvision.io.decode_image``: torchvision reads only
@@ -295,7 +295,7 @@ class ImageFileDataset(torch.utils.data.Dataset):
         ``(height, width)`` every image is resized to.
     sample_weight : ndarray of shape (n_files,), default=None
         Weight of each file's loss: items are then skorch's weighted dict
-        input, ``{"X": image, "sample_weight": weight}`` (``_weights``).
+        input, ``{"X": image, "sample_weight": weight}`` (``_data.weights``).
     """
 
     def __init__(self, paths: list[str], y: np.ndarray, mode: str, size: tuple[int, int],

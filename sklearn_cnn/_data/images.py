@@ -109,14 +109,14 @@ class ImageInput:
         Files: an ``ImageFileDataset`` that decodes one file per item (in a
         ``DataLoader``), with ``y`` and the weights. Arrays: the float32
         ``(N, C, H, W)`` tensor of :meth:`tensor`, or skorch's weighted dict
-        input ``{"X": images, "sample_weight": weights}`` (``_weights``).
+        input ``{"X": images, "sample_weight": weights}`` (``_data.weights``).
 
         Parameters
         ----------
         y : ndarray
             The encoded targets, one per image.
         sample_weight : ndarray of shape (N,) or None
-            Validated weights (``_weights.check_sample_weight``).
+            Validated weights (``_data.weights.check_sample_weight``).
         device : torch.device or str, default="cpu"
             Where training runs.
 

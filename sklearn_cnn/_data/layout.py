@@ -1,7 +1,8 @@
 """Image layout detection: every accepted input layout to ``(N, C, H, W)``.
 
 This is the one place that decides how an array of images is laid out. The
-classifier and every image transformer call :func:`check_images`, so a layout
+classifier and every image transformer read their input through
+``_data.images.read_images``, which calls :func:`validate_images`, so a layout
 accepted by one is accepted by all.
 
 Accepted layouts
@@ -32,7 +33,6 @@ from .files import is_pil_list, pil_images_to_array
 
 __all__ = [
     "ImageLayout",
-    "check_images",
     "normalize_image_shape",
     "resolve_layout",
     "to_float_nchw",
@@ -89,9 +89,6 @@ def normalize_image_shape(image_shape) -> tuple[int, int, int] | None:
             f"integers; got {image_shape!r}."
         )
     return dims if len(dims) == 3 else (1, *dims)
-
-
-#: The old private name, still imported by ``sklearn_cnn._estimator.params``.
 
 
 def _flat_layout(n_features: int, image_shape, expected) -> ImageLayout:
@@ -238,9 +235,21 @@ def validate_images(
     expected: Sequence[int] | None = None,
     estimator=None,
 ) -> tuple[np.ndarray, ImageLayout]:
-    """Validate images without converting them.
+    """Validate images without converting them (``to_float_nchw`` converts them).
 
-    Parameters are those of :func:`check_images`.
+    Parameters
+    ----------
+    X : array-like
+        Images in any accepted layout (see the module docstring).
+    image_shape : tuple of int, default=None
+        ``(H, W)`` or ``(C, H, W)`` for flat ``(N, F)`` input.
+    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
+        Where the channel axis of 4-D input is.
+    expected : tuple of int, default=None
+        ``(C, H, W)`` seen at fit. When given, images of another shape raise
+        a ``ValueError``.
+    estimator : estimator instance, default=None
+        Used to name the caller in error messages.
 
     Returns
     -------
@@ -279,44 +288,6 @@ def validate_images(
     if expected is not None:
         _check_expected(layout, tuple(expected), X.shape, name)
     return X, layout
-
-
-def check_images(
-    X,
-    *,
-    image_shape=None,
-    data_format: str = "auto",
-    expected: Sequence[int] | None = None,
-    estimator=None,
-) -> tuple[np.ndarray, ImageLayout]:
-    """Validate images and convert them to float32 ``(N, C, H, W)``.
-
-    Parameters
-    ----------
-    X : array-like
-        Images in any accepted layout (see the module docstring).
-    image_shape : tuple of int, default=None
-        ``(H, W)`` or ``(C, H, W)`` for flat ``(N, F)`` input.
-    data_format : {"auto", "channels_first", "channels_last"}, default="auto"
-        Where the channel axis of 4-D input is.
-    expected : tuple of int, default=None
-        ``(C, H, W)`` seen at fit. When given, images of another shape raise
-        a ``ValueError``.
-    estimator : estimator instance, default=None
-        Used to name the caller in error messages.
-
-    Returns
-    -------
-    images : ndarray of shape (N, C, H, W), dtype float32
-        uint8 input is scaled to [0, 1]; other numeric input keeps its values.
-    layout : ImageLayout
-        The layout the input was read in.
-    """
-    X, layout = validate_images(
-        X, image_shape=image_shape, data_format=data_format, expected=expected,
-        estimator=estimator,
-    )
-    return to_float_nchw(X, layout), layout
 
 
 def _check_expected(layout: ImageLayout, expected, shape, name: str) -> None:

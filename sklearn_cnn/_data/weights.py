@@ -4,7 +4,7 @@ A weighted fit hands skorch its documented dict input (skorch's FAQ, "How do
 I apply sample weights?"): ``{"X": images, "sample_weight": weights}``.
 skorch indexes, splits and batches the two together, so each batch (training
 and validation) carries its samples' weights to ``CNNNet.get_loss``, which
-weighs the loss with ``_losses.weighted_loss``.
+weighs the loss with ``_model.losses.weighted_loss``.
 """
 
 from __future__ import annotations

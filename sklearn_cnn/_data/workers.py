@@ -6,18 +6,16 @@ processes while the main process trains or predicts on the batches already
 decoded; on CUDA the batches come in pinned memory, so that their copy to
 the GPU (``non_blocking=True``) overlaps the host's work.
 
-``num_workers="auto"`` follows ``benchmarks/files.py`` (docs/benchmarks.md,
-"Image files"): no workers for few files, where starting the processes
-costs more than decoding in the main process, nor on fewer than
-``MIN_CORES_FOR_WORKERS`` cores: on 2 cores a worker takes a core from
-torch's training threads and the fit on 32x32 JPEGs ran at 0.49x the
-in-memory fit against 0.78x without workers. With more cores, half of them
-decode, at most four (not measured yet: the project's machine has 2).
+``num_workers="auto"`` follows ``benchmarks/files.py`` (its measurements are
+in docs/benchmarks.md, "Image files"): no workers for few files, where
+starting the processes costs more than decoding in the main process, nor on
+fewer than ``MIN_CORES_FOR_WORKERS`` cores, where a worker takes a core from
+torch's training threads. With more cores, half of them decode, at most four.
 Each worker runs torch on one thread: decoding needs none.
 
 Decoding draws no random numbers, so the workers need no seeds of their own:
 the same ``random_state`` gives the same model at any ``num_workers``. For
-training, ``_batches.TensorBatches`` draws each epoch's order from the fit's
+training, ``_training.batches.TensorBatches`` draws each epoch's order from the fit's
 generator and keeps one ``DataLoader``, with its workers
 (``persistent_workers``), for the whole fit; prediction starts its workers
 for the one pass it makes.

@@ -7,11 +7,13 @@ overrides to change that part alone.
 
 - ``_build_module(input_shape, n_classes)``: the network class and its
   keyword arguments.
-- ``_build_criterion(classes, y)``: the loss class and its keyword arguments.
+- ``_build_criterion(classes, y)``: the loss class and its keyword arguments
+  (``y=None`` for a fitted model being loaded).
 - ``_build_optimizer(device)``: the optimizer class and its keyword arguments.
 - ``_build_callbacks(has_holdout, steps_per_epoch)``: skorch callbacks.
-- ``_build_net(input_shape, classes, y, device, seed)``: the skorch net, an
-  instance of the class attribute ``net_class``, from all of the above.
+- ``_build_net(input_shape, classes, y, device, seed, *, n_samples=None)``:
+  the skorch net, an instance of the class attribute ``net_class``, from all
+  of the above (``y=None`` for a fitted model being loaded).
 
 Examples
 --------
@@ -126,14 +128,19 @@ class NetBuilderMixin:
             "batch_norm": self.batch_norm, "dropout": self.dropout, "init": self.init,
         }
 
-    def _build_criterion(self, classes: np.ndarray, y: np.ndarray) -> tuple[type, dict]:
+    def _build_criterion(self, classes: np.ndarray, y: np.ndarray | None) -> tuple[type, dict]:
         """The loss class and its keyword arguments (class weights computed on ``y``).
 
         A 2-D ``y`` is a multilabel indicator matrix: one sigmoid loss per label.
+        ``y=None`` builds the loss of a fitted model being loaded: its class
+        weights are placeholders until its saved state is loaded.
         """
-        if np.ndim(y) == 2:
+        if (self.multilabel_ if y is None else np.ndim(y) == 2):
             return make_criterion(self.loss, None, self.label_smoothing, multilabel=True)
-        weights = class_weights(self.class_weight, classes, y)
+        if y is None:
+            weights = None if self.class_weight is None else np.ones(len(classes))
+        else:
+            weights = class_weights(self.class_weight, classes, y)
         return make_criterion(self.loss, weights, self.label_smoothing)
 
     def _build_optimizer(self, device: torch.device) -> tuple[type, dict]:
@@ -158,8 +165,8 @@ class NetBuilderMixin:
         return {"precision": resolve_precision(self.precision, device),
                 "cuda_graphs": self.cuda_graphs and graphs_apply(device, module, augment)}
 
-    def _build_net(self, input_shape, classes: np.ndarray, y: np.ndarray,
-                   device: torch.device, seed: int | None):
+    def _build_net(self, input_shape, classes: np.ndarray, y: np.ndarray | None,
+                   device: torch.device, seed: int | None, *, n_samples: int | None = None):
         """The skorch net of one ``fit``, not yet initialised.
 
         Parameters
@@ -168,13 +175,18 @@ class NetBuilderMixin:
             ``(C, H, W)`` of the training images.
         classes : ndarray
             The sorted class labels; the net sees their indices.
-        y : ndarray
+        y : ndarray or None
             The training labels (for class weights and the hold-out), or
-            a 0/1 indicator matrix ``(N, n_labels)`` for multilabel targets.
+            a 0/1 indicator matrix ``(N, n_labels)`` for multilabel targets;
+            None for a fitted model being loaded (``NetStateMixin``), whose
+            saved state then fills the net.
         device : torch.device
             Where to train.
         seed : int or None
             Seed of the hold-out split.
+        n_samples : int, default=None
+            With ``y=None``: how many images the model trained on, which
+            sets the batch size and epochs of "auto" for training it on.
 
         Returns
         -------
@@ -183,15 +195,17 @@ class NetBuilderMixin:
         module, module_kwargs = self._build_module(input_shape, len(classes))
         criterion, criterion_kwargs = self._build_criterion(classes, y)
         optimizer, optimizer_kwargs = self._build_optimizer(device)
+        multilabel = self.multilabel_ if y is None else np.ndim(y) == 2
+        n_samples = len(y) if y is not None else n_samples or 0
         split, n_valid = None, 0
         if self.validation_fraction > 0:
             split = HoldoutSplit(self.validation_fraction, seed)
-            n_valid = split.n_valid(len(y))
-        batch_size = fit_batch_size(self.batch_size, len(y) - n_valid)
-        steps_per_epoch = -(-(len(y) - n_valid) // batch_size)
+            n_valid = split.n_valid(n_samples) if y is not None else 0  # loaded: trained count
+        batch_size = fit_batch_size(self.batch_size, n_samples - n_valid)
+        steps_per_epoch = -(-(n_samples - n_valid) // batch_size)
         augment = settle_augment(self.augment, input_shape)
         # For the DataLoader of image files; tensors are sliced without one.
-        loader = loader_kwargs(resolve_num_workers(self.num_workers, len(y)), device)
+        loader = loader_kwargs(resolve_num_workers(self.num_workers, n_samples), device)
         return self.net_class(
             module,
             augment=augment,
@@ -205,8 +219,8 @@ class NetBuilderMixin:
             train_split=split,
             callbacks=self._build_callbacks(n_valid > 0, steps_per_epoch),
             classes=list(range(len(classes))),
-            multilabel=np.ndim(y) == 2,
-            predict_nonlinearity=sigmoid if np.ndim(y) == 2 else softmax,
+            multilabel=multilabel,
+            predict_nonlinearity=sigmoid if multilabel else softmax,
             iterator_train=TensorBatches,
             iterator_valid=TensorBatches,
             iterator_train__shuffle=True,

@@ -16,6 +16,7 @@ from .._persistence.compat import add_missing
 from .._training.callbacks import EARLY_STOPPING
 from .._training.device import resolve_device
 from .._training.net import carry_over, single_pass
+from .._training.optimizers import resolve_lr
 from .._training.precision import check_precision
 from .._training.randomness import FitRandomness, draw_seed
 from .building import NetBuilderMixin
@@ -438,7 +439,7 @@ callable or None, default="auto"
         if incremental and fitted:
             net = self.net_
             # The lr as set_params left it, as SGDClassifier.partial_fit takes eta0.
-            net.lr = self._build_optimizer(device)[1]["lr"]
+            net.lr = resolve_lr(self.optimizer, self.lr)
             for name, value in self._training_choices(device, net.module, net.augment).items():
                 setattr(net, name, value)
         else:
@@ -472,14 +473,14 @@ callable or None, default="auto"
         return self
 
     def _training_images(self, X, expected):
-        """The training images as read (``_images.ImageInput``), checked for a resumed fit."""
+        """The training images as read (``_data.images.ImageInput``), checked for a resumed fit."""
         return read_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=expected, estimator=self, check_files=True,
         )
 
     def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Validated targets and the sorted classes the model knows (``_targets``)."""
+        """Validated targets and the sorted classes the model knows (``_data.targets``)."""
         return check_targets(
             y, images, classes=classes,
             fitted_classes=self.classes_ if resume else None,

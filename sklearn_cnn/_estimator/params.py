@@ -4,7 +4,7 @@ Single-parameter rules are scikit-learn's declarative constraints (the
 machinery behind every scikit-learn estimator's ``InvalidParameterError``,
 which is both a ``ValueError`` and a ``TypeError``); the few rules a
 declaration cannot state (sequences of positive ints, classes of a given
-base) follow in :func:`check_params`.
+base, rules between parameters) follow in :func:`check_param_rules`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import torch
 from sklearn.utils._param_validation import (  # the API scikit-learn's own estimators use
     Interval,
     StrOptions,
-    validate_parameter_constraints,
 )
 from torch import nn
 
@@ -29,7 +28,7 @@ from .._training.callbacks.lr_scheduler import LR_SCHEDULES
 from .._training.optimizers import OPTIMIZERS
 from .._training.precision import PRECISIONS
 
-__all__ = ["PARAMETER_CONSTRAINTS", "as_units", "check_param_rules", "check_params"]
+__all__ = ["PARAMETER_CONSTRAINTS", "as_units", "check_param_rules"]
 
 
 PARAMETER_CONSTRAINTS = {
@@ -96,20 +95,6 @@ def _check_subclass(name: str, value, base: type, example: str) -> None:
             f"{name} must be a subclass of {base.__module__}.{base.__qualname__} "
             f"(e.g. {example}); got {value!r}."
         )
-
-
-def check_params(params: dict, caller_name: str) -> None:
-    """Raise a ValueError or TypeError for any invalid parameter.
-
-    Parameters
-    ----------
-    params : dict
-        The estimator's ``get_params(deep=False)``.
-    caller_name : str
-        Named in the error messages.
-    """
-    validate_parameter_constraints(PARAMETER_CONSTRAINTS, params, caller_name=caller_name)
-    check_param_rules(params)
 
 
 def check_param_rules(params: dict) -> None:

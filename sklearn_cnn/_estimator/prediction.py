@@ -1,8 +1,16 @@
 """``PredictionMixin``: the classifier's ``predict``, ``predict_proba`` and ``predict_log_proba``.
 
-The fitted network's forward passes are ``_inference``'s; this module reads
+The fitted network's forward passes are ``_model.inference``'s; this module reads
 the images as the fitted estimator expects them (arrays at once, files batch
 by batch) and turns logits into labels or probabilities.
+
+Why not skorch's ``net_.predict_proba``: that one serves the scores of a fit
+(``valid_acc``, ``EpochScoring``), on the network as it trains. Prediction
+runs on ``CNNNet.inference_module()`` instead (batch norm folded into the
+convolutions, built once per training run), under ``torch.inference_mode``,
+through DataLoader workers for files and with the views of ``tta``: 1.26x the
+raw module's throughput (docs/benchmarks.md, "Prediction"). Both end in the
+same softmax (``_model.inference.class_probabilities``).
 """
 
 from __future__ import annotations

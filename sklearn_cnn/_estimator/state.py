@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
 import torch
 from skorch.history import History
 
 from .._model.convnet import ConvNet, pooled_last
 from .._persistence.compat import add_missing
 from .._persistence.state import fitted_attributes
+from .._warnings import warn_user
 
 __all__ = ['NetStateMixin', 'load_device']
 
@@ -27,9 +25,15 @@ def load_device(device) -> torch.device:
     try:
         return resolve_device(device)
     except ValueError:
-        warnings.warn(f"The model was saved for device={device!r}, which is not available "
-                      "here; loading it on the CPU.", UserWarning, stacklevel=5)
+        warn_user(f"The model was saved for device={device!r}, which is not available "
+                  "here; loading it on the CPU.", UserWarning)
         return torch.device("cpu")
+
+
+def trained_samples(history: list) -> int:
+    """How many images the last epoch of ``history`` trained on (0 for none)."""
+    batches = history[-1].get("batches", []) if history else []
+    return sum(batch.get("train_batch_size", 0) for batch in batches)
 
 
 class NetStateMixin:
@@ -63,11 +67,11 @@ class NetStateMixin:
         self._validate_params()
         device = load_device(self.device if device is None else device)
         with seeded(0, device):  # the weights are overwritten; keep the global RNG untouched
-            # One sample of each class (of each label, for multilabel targets):
-            # the labels only size the class weights and the hold-out, which
-            # matter when training; the saved class weights are loaded below.
-            labels = np.eye(len(self.classes_)) if self.multilabel_ else self.classes_
-            net = self._build_net(tuple(self.input_shape_), self.classes_, labels, device, 0)
+            # No labels: the saved state fills the net (class weights too); the
+            # history says how many images it trained on, which sizes its
+            # batches for training on.
+            net = self._build_net(tuple(self.input_shape_), self.classes_, None, device, 0,
+                                  n_samples=trained_samples(history))
             if isinstance(net.module, type) and issubclass(net.module, ConvNet) \
                     and pooled_last(tensors):
                 # A file saved before batch norm moved after max pooling.

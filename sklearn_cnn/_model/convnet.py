@@ -9,7 +9,6 @@ model of the tutorial this project grew from.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -271,8 +270,3 @@ class ConvNet(DrawsFromGenerator, nn.Module):
             One unnormalised score per class.
         """
         return self.classifier(self.features(x))
-
-
-def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters of ``module``."""
-    return sum(math.prod(p.shape) for p in module.parameters() if p.requires_grad)

@@ -51,7 +51,7 @@ def predict_logits(
         Memory format ``module`` expects its input in.
     views : callable, default=None
         Test-time augmentation: takes a batch, returns it and its variants
-        (``_augment.tta_views``); the logits are averaged over them.
+        (``_model.augment.tta_views``); the logits are averaged over them.
 
     Returns
     -------

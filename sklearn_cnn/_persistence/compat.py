@@ -124,3 +124,4 @@ def upgrade_net_state(state: dict) -> None:
         state.setdefault(name, default)
     if "amp" in state:  # pickled before the precision parameter: bfloat16 or not
         state["precision"] = "bfloat16" if state.pop("amp") else "float32"
+    state.pop("batch_hooks_", None)  # a cache of callbacks, no longer kept

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ import skorch
 import torch
 from safetensors import safe_open
 
+from .._warnings import warn_user
 from .codec import decode, encode, import_path, resolve
 from .state import get_state, set_state
 
@@ -116,9 +116,9 @@ def save(estimator, path: str | os.PathLike) -> None:
     else:
         header["estimator"] = _save_estimator(estimator, "0", tensors, unsaved)
     if unsaved:
-        warnings.warn(
+        warn_user(
             f"Not saved (they only shape training, and are not data): {', '.join(unsaved)}. "
-            "They load as None; set them again before refitting.", UserWarning, stacklevel=3)
+            "They load as None; set them again before refitting.", UserWarning)
     data = safetensors.torch.save(tensors, metadata={FORMAT: json.dumps(header)})
     # Written by Python's open(), not safetensors' save_file, which creates its
     # files with mode 0600 whatever the umask: a model file gets the

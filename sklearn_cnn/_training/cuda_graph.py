@@ -36,6 +36,7 @@ import torch
 from .._model.augment import BatchAugment
 from .._model.backbone import Backbone
 from .._model.convnet import ConvNet
+from .._warnings import warn_user
 
 __all__ = [
     "WARMUP_STEPS",
@@ -408,9 +409,9 @@ class StepGraph:
                 param.grad = None
             with torch.cuda.device(self.device):
                 undo_failed_capture(graph, self.device, pool)
-            warnings.warn(
+            warn_user(
                 f"Training continues without a CUDA graph, which could not record "
-                f"the training step: {error}", RuntimeWarning, stacklevel=4)
+                f"the training step: {error}", RuntimeWarning)
             self.failed = True
             return False
         self.graph = graph

@@ -65,11 +65,11 @@ def channels_last_is_fast(device: torch.device, module: type, module_kwargs: dic
     """Whether to train the network in channels-last memory format.
 
     Only the built-in and torchvision networks: a custom module may reshape
-    with ``.view()``, which channels-last input would break. On CUDA, with the
-    step replayed from a graph, cuDNN's channels-last kernels trained the
-    built-in network 1.48x and a ResNet-18 1.26x as fast as NCHW (H200). On
-    the CPU, oneDNN's are faster from 8 filters per block up and slower
-    below (docs/benchmarks.md).
+    with ``.view()``, which channels-last input would break. On CUDA, cuDNN's
+    channels-last kernels train both faster than NCHW; on the CPU, oneDNN's
+    are faster from ``CHANNELS_LAST_MIN_FILTERS`` filters per block up and
+    slower below (the measurements: docs/benchmarks.md, "CUDA" and
+    "Small-data overhead").
 
     Parameters
     ----------

@@ -87,7 +87,7 @@ class HoldoutSplit:
 
 
 def _sample_weight(dataset):
-    """The sample weights a skorch dataset carries (``_weights``), as an array; or None."""
+    """The sample weights a skorch dataset carries (``_data.weights``), as an array; or None."""
     X = getattr(dataset, "X", None)
     weights = split_weighted(X)[1] if isinstance(X, dict) else getattr(
         dataset, "sample_weight", None)

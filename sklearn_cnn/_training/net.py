@@ -1,8 +1,14 @@
-"""The skorch net behind a ``CNNClassifier``, assembled from its parameters.
+"""The skorch net behind a ``CNNClassifier``: skorch's ``NeuralNetClassifier``, extended.
 
-``build_net`` turns the estimator's flat parameters into a skorch
-``NeuralNetClassifier``: the network, criterion, optimizer, hold-out split
-and callbacks. The estimator calls it in ``fit``; skorch runs the loop.
+``CNNNet`` adds augmentation, channels-last, bfloat16 steps and the CUDA
+graph of the training step through skorch's public extension points
+(``initialize_module``, ``train_step``, ``train_step_single``, ``infer``,
+``get_loss``, ``on_train_begin``, ``fit_loop``). Where it relies on more
+than those (one overridden loop and three private skorch names), the code
+says why, and ``tests/_training/test_skorch_points.py`` fails if skorch
+changes what it relies on; ``pyproject.toml`` pins the skorch versions
+that suite passed with. The estimator builds the net
+(``_estimator.building``); skorch runs the loop.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from .._model.folding import fold_batch_norm
 from .._model.inference import class_probabilities, label_probabilities
 from .._model.losses import weighted_loss
 from .._names import stable_name
+from .._persistence.compat import upgrade_net_state
 from .callbacks import EARLY_STOPPING, LR_SCHEDULE
 from .callbacks.scoring import TrainAccuracy
 from .cuda_graph import StepGraph, training_on
@@ -130,7 +137,8 @@ class CNNNet(NeuralNetClassifier):
         # CUDA. Callbacks hold device tensors too: LRScheduler keeps the
         # optimizer (Adam's moments), a user's callback anything (skorch issue
         # #1096). Pickled with module_ and optimizer_, the scheduler also keeps
-        # pointing at the very optimizer the net steps.
+        # pointing at the very optimizer the net steps. (tests/_training/
+        # test_skorch_points.py checks skorch still pickles these that way.)
         if DEVICE_DEPENDENT_CALLBACKS not in self.cuda_dependent_attributes_:
             self.cuda_dependent_attributes_ = [
                 *self.cuda_dependent_attributes_, DEVICE_DEPENDENT_CALLBACKS]
@@ -154,14 +162,11 @@ class CNNNet(NeuralNetClassifier):
         state = super().__getstate__()
         state["inference_cache_"] = {}  # rebuilt on demand, on the device it loads on
         state["step_graph_"] = None  # lives for one training run
-        state.pop("batch_hooks_", None)  # rebuilt from the unpickled callbacks
         state.pop(ITERATOR_GENERATOR, None)  # the fit's own, while it trains (_random)
         return state
 
     def __setstate__(self, state):
-        state.setdefault("multilabel", False)  # pickled before multilabel targets
-        if "amp" in state:  # pickled before the precision parameter: bfloat16 or not
-            state["precision"] = "bfloat16" if state.pop("amp") else "float32"
+        upgrade_net_state(state)  # pickled by an earlier version
         super().__setstate__(state)  # skorch maps CUDA to the CPU where CUDA is missing
 
     def predict(self, X):
@@ -182,14 +187,19 @@ class CNNNet(NeuralNetClassifier):
         if not fit_params and graph.accepts(Xi, yi):
             step = graph(Xi, yi)
             if step is not None:
-                self._set_training(True)
+                self._set_training(True)  # skorch's train_step_single does it too
                 return self._finish_step(step, batch)
         with graph.eager() as watched:
             return self._eager_step(batch, fit_params, watched)
 
     def _eager_step(self, batch, fit_params: dict, watched=contextlib.nullcontext) -> dict:
+        # skorch's train_step passes the optimizer a closure (which only
+        # optimizers that evaluate the loss several times per step, such as
+        # LBFGS, need) and notifies through a step accumulator: the built-in
+        # optimizers step without them (docs/benchmarks.md, "Small-data
+        # overhead"), and the CUDA graph records what ``watched`` wraps.
         if isinstance(self.optimizer_, CLOSURE_FREE_OPTIMIZERS):
-            self._zero_grad_optimizer()
+            self.optimizer_.zero_grad()
             with watched():  # what a CUDA graph would record
                 step = self.train_step_single(batch, **fit_params)
             step = self._finish_step(step, batch)
@@ -202,10 +212,9 @@ class CNNNet(NeuralNetClassifier):
 
     def _finish_step(self, step: dict, batch) -> dict:
         """What skorch's ``train_step`` does after the backward pass."""
-        if self._batch_hooks()["on_grad_computed"]:
-            self.notify("on_grad_computed", named_parameters=TeeGenerator(
-                self.get_all_learnable_params()), batch=batch, training=True)
-        self._step_optimizer(None)
+        self.notify("on_grad_computed", named_parameters=TeeGenerator(
+            self.get_all_learnable_params()), batch=batch, training=True)
+        self.optimizer_.step()
         return step
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
@@ -233,66 +242,37 @@ class CNNNet(NeuralNetClassifier):
                 self.step_graph_ = None
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        # skorch's loop, but each batch's loss stays on the device until the
-        # epoch ends and all of them reach the history at once. skorch reads
-        # every loss with .item(), which on a GPU waits for the step to finish
-        # and so keeps the host from queueing the next one. Callbacks that read
-        # a batch's loss while it runs (a progress bar, a logger) get it per
-        # batch, as skorch gives it.
+        # skorch's loop (NeuralNet.run_single_epoch), with one change: each
+        # batch's loss stays on the device until the epoch ends, and all of
+        # them reach the history at once. skorch reads every loss with
+        # .item() inside this method (no public point lets a subclass defer
+        # it), which on a GPU waits for the step to finish and keeps the host
+        # from queueing the next one: a raw loop that does it trains at 0.86x
+        # of one that does not (docs/benchmarks.md, "CUDA"). Callbacks that
+        # read a batch's loss while it runs (a progress bar, a logger) get
+        # skorch's own loop. tests/_training/test_skorch_points.py checks
+        # that skorch's loop is still the one copied here.
         if iterator is None or any(reads_batch_losses(cb) for _, cb in self.callbacks_):
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
-        epoch_batches = self.history[-1]["batches"]  # the net appends one per batch
-        hooks = self._batch_hooks()
-        records, losses = [], []
+        rows, losses = [], []
         try:
             for batch in iterator:
-                self.on_batch_begin(self, batch=batch, training=training)
-                for hook in hooks["on_batch_begin"]:
-                    hook(self, batch=batch, training=training)
+                self.notify("on_batch_begin", batch=batch, training=training)
                 step = step_fn(batch, **fit_params)
-                record = epoch_batches[-1]
-                records.append(record)
-                loss = step["loss"]
-                losses.append(loss.detach() if loss.requires_grad else loss)
                 Xi = batch[0] if isinstance(batch, (tuple, list)) else batch
-                record[prefix + "_loss"] = None  # skorch's key order; the value follows
-                record[prefix + "_batch_size"] = len(Xi) if torch.is_tensor(Xi) else get_len(Xi)
-                self.on_batch_end(self, batch=batch, training=training, **step)
-                for hook in hooks["on_batch_end"]:
-                    hook(self, batch=batch, training=training, **step)
+                # skorch's keys, in its order; the loss's value comes at the end.
+                self.history.record_batch(prefix + "_loss", None)
+                self.history.record_batch(
+                    prefix + "_batch_size", len(Xi) if torch.is_tensor(Xi) else get_len(Xi))
+                loss = step["loss"]
+                rows.append(self.history[-1]["batches"][-1])
+                losses.append(loss.detach() if loss.requires_grad else loss)
+                self.notify("on_batch_end", batch=batch, training=training, **step)
         finally:  # an interrupted epoch (Ctrl-C) keeps the losses of its batches
-            for record, value in zip(records, torch.stack(losses).tolist() if losses else [],
-                                     strict=True):
-                record[prefix + "_loss"] = value
-        self.history.record(prefix + "_batch_count", len(records))
-
-    def notify(self, method_name, **cb_kwargs):
-        if method_name not in BATCH_HOOKS:
-            return super().notify(method_name, **cb_kwargs)
-        # skorch calls every callback at every batch, most of them into
-        # Callback's empty methods: call only those that do something then.
-        getattr(self, method_name)(self, **cb_kwargs)
-        for hook in self._batch_hooks()[method_name]:
-            hook(self, **cb_kwargs)
-
-    def _batch_hooks(self) -> dict:
-        """``{hook name: [the callbacks' bound methods that override it]}``, cached."""
-        cached = self.__dict__.get("batch_hooks_")
-        if cached is None or cached[0] is not self.callbacks_ or cached[1] != len(
-                self.callbacks_):
-            hooks = {name: [getattr(cb, name) for _, cb in self.callbacks_
-                            if getattr(type(cb), name) is not getattr(Callback, name)]
-                     for name in BATCH_HOOKS}
-            cached = self.batch_hooks_ = (self.callbacks_, len(self.callbacks_), hooks)
-        return cached[2]
-
-    def _set_training(self, training=True):
-        # skorch sets the mode before every batch, and module.train() walks
-        # every submodule (~0.1 ms a step for a ResNet): switch only on change.
-        for name in self._modules + self._criteria:
-            module = getattr(self, name + "_")
-            if isinstance(module, torch.nn.Module) and module.training != training:
-                module.train(training)
+            values = torch.stack(losses).tolist() if losses else []
+            for row, value in zip(rows, values, strict=True):
+                row[prefix + "_loss"] = value
+        self.history.record(prefix + "_batch_count", len(rows))
 
     def infer(self, x, **fit_params):
         x = split_weighted(x)[0]  # the network takes the images, not their weights
@@ -321,7 +301,7 @@ class CNNNet(NeuralNetClassifier):
         images, sample_weight = split_weighted(Xi)
         if torch.is_tensor(images):
             # Non-blocking: from the pinned memory of a DataLoader of image
-            # files (``_loading``), the copy overlaps the host's work.
+            # files (``_data.workers``), the copy overlaps the host's work.
             images = images.to(self.device, non_blocking=True)
         if self.augment_ is not None:
             images = self.augment_(to_device(images, self.device))
@@ -347,6 +327,8 @@ def reads_batch_losses(callback: Callback) -> bool:
     ``LRScheduler.on_batch_end`` unless it steps ``ReduceLROnPlateau`` every
     batch, nor a callback whose class says ``reads_batch_losses = False``
     (``WeightAveraging``). Any other batch hook (a subclass's own too) might.
+    What skorch's two hooks do is read from their code, which
+    ``tests/_training/test_skorch_points.py`` compares with skorch's.
 
     Parameters
     ----------

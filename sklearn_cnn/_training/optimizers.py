@@ -6,7 +6,7 @@ import inspect
 
 import torch
 
-__all__ = ["AUTO_LR", "OPTIMIZERS", "resolve_optimizer"]
+__all__ = ["AUTO_LR", "OPTIMIZERS", "resolve_lr", "resolve_optimizer"]
 
 OPTIMIZERS = {
     "sgd": torch.optim.SGD,
@@ -17,6 +17,13 @@ OPTIMIZERS = {
 #: Learning rate used by ``lr="auto"``: each optimizer's usual starting point.
 AUTO_LR = {"sgd": 0.05, "adam": 5e-3, "adamw": 5e-3, "rmsprop": 1e-3}
 AUTO_LR_OTHER = 1e-3
+
+
+def resolve_lr(optimizer, lr) -> float:
+    """The learning rate of the ``lr`` parameter: "auto" is ``optimizer``'s own."""
+    if lr != "auto":
+        return float(lr)
+    return AUTO_LR[optimizer] if isinstance(optimizer, str) else AUTO_LR_OTHER
 
 
 def resolve_optimizer(optimizer, lr, momentum: float, weight_decay: float,
@@ -44,12 +51,8 @@ def resolve_optimizer(optimizer, lr, momentum: float, weight_decay: float,
     kwargs : dict
         ``lr`` and whichever of ``momentum`` / ``weight_decay`` it accepts.
     """
-    if isinstance(optimizer, str):
-        cls = OPTIMIZERS[optimizer]
-        auto_lr = AUTO_LR[optimizer]
-    else:
-        cls, auto_lr = optimizer, AUTO_LR_OTHER
-    kwargs = {"lr": auto_lr if lr == "auto" else float(lr)}
+    cls = OPTIMIZERS[optimizer] if isinstance(optimizer, str) else optimizer
+    kwargs = {"lr": resolve_lr(optimizer, lr)}
     accepted = inspect.signature(cls).parameters
     if "momentum" in accepted:
         kwargs["momentum"] = momentum

@@ -6,13 +6,17 @@ import torch
 from torch import nn
 
 from sklearn_cnn import CNNClassifier, ConvNet
-from sklearn_cnn._model.convnet import Dropout, conv_geometry, count_parameters, pooled_last
+from sklearn_cnn._model.convnet import Dropout, conv_geometry, pooled_last
 
 #: The tutorial's Keras model, through CNNClassifier parameters alone.
 SEED_KERAS = dict(
     conv_channels=(32, 64), kernel_size=3, padding="valid", activation="relu",
     pooling="max", batch_norm=False, dense_units=(64,), dropout=0.0, init="xavier",
 )
+
+
+def count_parameters(module):
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
 def test_reproduces_the_seed_keras_model_layer_for_layer():

@@ -92,7 +92,7 @@ def use_stream(stream):
 
 
 def training_count(device="cpu"):
-    """Fits training on ``device`` now, as ``_graphs.training_on`` counts them."""
+    """Fits training on ``device`` now, as ``_training.cuda_graph.training_on`` counts them."""
     return graphs_module._TRAINING[torch.device(device)]
 
 
