@@ -27,6 +27,14 @@ def image_files(folder, images, sizes=(8,)) -> np.ndarray:
     return np.array(paths)
 
 
+def check_images(X, **kwargs):
+    """Validated images as float32 (N, C, H, W), as ``read_images`` reads arrays."""
+    from sklearn_cnn._data.layout import to_float_nchw, validate_images
+
+    X, layout = validate_images(X, **kwargs)
+    return to_float_nchw(X, layout), layout
+
+
 class TinyNet(nn.Module):
     """A custom ``module=``: flatten, one hidden layer."""
 

@@ -5,13 +5,13 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _helpers import check_images
 from PIL import Image
 
 from sklearn_cnn import ImageSizeWarning
 from sklearn_cnn._data import files as _files
 from sklearn_cnn._data.files import ImageFileDataset, iter_file_batches
 from sklearn_cnn._data.images import read_images
-from sklearn_cnn._data.layout import check_images
 
 RNG = np.random.default_rng(0)
 

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _helpers import check_images
 
-from sklearn_cnn._data.layout import resolve_layout, to_float_nchw, validate_images
+from sklearn_cnn._data.layout import resolve_layout
 
 RNG = np.random.default_rng(0)
 NCHW = RNG.random((5, 3, 6, 7)).astype(np.float32)
@@ -22,12 +23,6 @@ def test_four_d_layouts_are_found_and_converted(X, expected_source):
     assert layout.source == expected_source
     assert layout.image_shape == (3, 6, 7)
     np.testing.assert_array_equal(images, NCHW)
-
-
-def check_images(X, **kwargs):
-    """Validated images as float32 (N, C, H, W), as read_images gives them."""
-    X, layout = validate_images(X, **kwargs)
-    return to_float_nchw(X, layout), layout
 
 
 def test_three_d_is_one_channel():

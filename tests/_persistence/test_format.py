@@ -407,9 +407,9 @@ def test_models_trained_on_a_gpu_load_on_a_cpu_only_machine(monkeypatch, proba_a
     assert pickled.n_iter_ == 6 and pickled.score(X[1000:1200], y[1000:1200]) > 0.8
 
 
-def test_a_loaded_model_trains_on_with_the_batch_size_it_was_fitted_with(digits, tmp_path):
+def test_a_loaded_model_trains_on_with_the_batch_size_it_was_fitted_with(tmp_path):
     # Loading builds the net without labels: the saved history gives the size.
-    X, y = digits
+    X, y = load_digits(return_X_y=True)
     clf = CNNClassifier(conv_channels=(4,), dense_units=(), max_epochs=1, device="cpu",
                         class_weight="balanced", random_state=0).fit(X[:1500], y[:1500])
     clf.save(tmp_path / "m.safetensors")
