@@ -31,15 +31,15 @@ from .lengths import fit_batch_size
 __all__ = ["LR_RULES", "lr_sweep", "suggest_lr"]
 
 #: Name of the sweep's callbacks in the copy's skorch net.
-RANGE_TEST = "lr_range_test"
-RANGE_SCHEDULE = "lr_range_schedule"
+LR_FINDER = "lr_finder"
+LR_FINDER_SCHEDULE = "lr_finder_schedule"
 #: Steps left out at the start when looking for the steepest descent: the
 #: smoothed loss starts at the first batch's loss and needs a few steps to
 #: follow the raw one (torch-lr-finder skips 10 of its 100 by default).
 SKIP_START = 5
 
 
-class RangeTest(Callback):
+class LRFinder(Callback):
     """Record the smoothed loss of every training step; stop at divergence.
 
     Parameters
@@ -261,10 +261,10 @@ def lr_sweep(estimator, X, y, *, start_lr=1e-6, end_lr=10.0, num_steps=100, smoo
         lr=start_lr, lr_schedule="constant", max_epochs=math.ceil(num_steps / steps_per_epoch),
         validation_fraction=0.0, early_stopping=False, warm_start=False, verbose=0,
         callbacks=[*(estimator.get_params()["callbacks"] or []),
-                   (RANGE_SCHEDULE, schedule),
-                   (RANGE_TEST, RangeTest(num_steps, smoothing, diverge_threshold))],
+                   (LR_FINDER_SCHEDULE, schedule),
+                   (LR_FINDER, LRFinder(num_steps, smoothing, diverge_threshold))],
     )
     sweep.fit(X, y)
-    test = dict(sweep.net_.callbacks_)[RANGE_TEST]
+    test = dict(sweep.net_.callbacks_)[LR_FINDER]
     lrs, losses = np.array(test.lrs_, dtype=float), np.array(test.losses_, dtype=float)
     return lrs, losses, suggest_lr(lrs, losses)

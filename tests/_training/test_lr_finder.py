@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._training.lr_finder import RangeTest, lr_sweep, suggest_lr
+from sklearn_cnn._training.lr_finder import LRFinder, lr_sweep, suggest_lr
 from sklearn_cnn.preprocessing import ToImage
 
 #: A short sweep: 13 batches of 32 per pass over 400 digits.
@@ -117,12 +117,12 @@ def test_invalid_ranges(digits, fast_params):
         lr_sweep(CNNClassifier(**fast_params), X, y, smoothing=0)
 
 
-#: What RangeTest reads of a skorch net.
+#: What LRFinder reads of a skorch net.
 FakeNet = SimpleNamespace(optimizer_=SimpleNamespace(param_groups=[{"lr": 0.5}]))
 
 
 def test_range_test_smooths_and_stops():
-    test = RangeTest(num_steps=4, smoothing=0.5, diverge_threshold=3).initialize()
+    test = LRFinder(num_steps=4, smoothing=0.5, diverge_threshold=3).initialize()
     for loss in (2.0, 4.0, 1.0):
         test.on_batch_begin(FakeNet, training=True)
         test.on_batch_end(FakeNet, training=True, loss=loss)
@@ -132,11 +132,11 @@ def test_range_test_smooths_and_stops():
     with pytest.raises(KeyboardInterrupt):  # num_steps reached
         test.on_batch_end(FakeNet, training=True, loss=2.0)
 
-    test = RangeTest(num_steps=100, smoothing=1.0, diverge_threshold=3).initialize()
+    test = LRFinder(num_steps=100, smoothing=1.0, diverge_threshold=3).initialize()
     test.on_batch_end(FakeNet, training=True, loss=1.0)
     with pytest.raises(KeyboardInterrupt):  # above 3 x the minimum
         test.on_batch_end(FakeNet, training=True, loss=3.5)
-    test = RangeTest(num_steps=100, smoothing=1.0, diverge_threshold=3).initialize()
+    test = LRFinder(num_steps=100, smoothing=1.0, diverge_threshold=3).initialize()
     with pytest.raises(KeyboardInterrupt):
         test.on_batch_end(FakeNet, training=True, loss=float("nan"))
 
