@@ -7,6 +7,7 @@ image operations, scikit-learn defines the contract.
 from ._data.lazy import MemoryBudgetWarning
 from ._data.sizes import ImageSizeWarning
 from ._estimator.classifier import CNNClassifier
+from ._estimator.embedding import CNNEmbedding
 from ._estimator.pixel_range import PixelRangeWarning
 from ._model.augment import BatchAugment
 from ._model.convnet import ConvNet
@@ -21,6 +22,7 @@ register_old_module_paths()
 __all__ = [
     "BatchAugment",
     "CNNClassifier",
+    "CNNEmbedding",
     "ConvNet",
     "ImageSizeWarning",
     "MemoryBudgetWarning",

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._data.images import read_images
 from .._model.augment import flips, tta_views
+from .._model.embedding import embedder
 from .._model.inference import (
     INFERENCE_BATCH_SIZE,
     class_probabilities,
@@ -45,6 +46,10 @@ class PredictionMixin:
     """
 
     def _logits(self, X) -> np.ndarray:
+        return self._batched(X, self._predict_logits)
+
+    def _batched(self, X, forward) -> np.ndarray:
+        """``forward`` over the images of ``X``, batch by batch for files, concatenated."""
         check_is_fitted(self)
         images = read_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
@@ -54,8 +59,8 @@ class PredictionMixin:
         if images.is_files:  # decoded batch by batch, never all at once
             batches = images.batches(INFERENCE_BATCH_SIZE, self.device_,
                                      num_workers=self.num_workers)
-            return np.concatenate([self._predict_logits(batch) for batch in batches])
-        return self._predict_logits(images.tensor(self.device_))
+            return np.concatenate([forward(batch) for batch in batches])
+        return forward(images.tensor(self.device_))
 
     def _predict_logits(self, images: torch.Tensor) -> np.ndarray:
         views = None
@@ -63,6 +68,42 @@ class PredictionMixin:
             views = functools.partial(tta_views, flip=flips(self.net_.augment_))
         return predict_logits(self.net_.inference_module(), images, self.device_,
                               memory_format=self.net_.memory_format, views=views)
+
+    def _predict_embedding(self, images: torch.Tensor) -> np.ndarray:
+        return predict_logits(embedder(self.net_.module_), images, self.device_,
+                              memory_format=self.net_.memory_format)
+
+    def embed(self, X) -> np.ndarray:
+        """The fitted network's features of each image: its embedding.
+
+        The input of the network's last linear layer: for the built-in
+        network, its last hidden dense layer (the flattened convolutional
+        features with ``dense_units=()``); for a torchvision ``backbone``,
+        its pooled features; a ``module=`` network defines ``embed(x)``
+        (``sklearn_cnn.ConvNet.embed`` shows the contract). Computed batch
+        by batch on the fit's device, in evaluation mode, for arrays, file
+        paths and ``LazyImages``. For a transformer of a Pipeline, see
+        ``sklearn_cnn.CNNEmbedding``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, in the layout used for ``fit``.
+
+        Returns
+        -------
+        embedding : ndarray of shape (N, n_features), dtype float64
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn_cnn import CNNClassifier
+        >>> X, y = load_digits(return_X_y=True)
+        >>> clf = CNNClassifier(dense_units=(32,), max_epochs=2, random_state=0).fit(X, y)
+        >>> clf.embed(X[:5]).shape
+        (5, 32)
+        """
+        return self._batched(X, self._predict_embedding)
 
     def _log_probabilities(self, logits: np.ndarray) -> np.ndarray:
         """Log-softmax of ``logits``, or their log-sigmoid for multilabel targets."""

@@ -122,10 +122,31 @@ class Backbone(nn.Module):
             _load_weights(model, name, os.fspath(weights))
         if freeze:
             model.requires_grad_(False)
-        _replace_head(model, n_classes)
+        self.head = _replace_head(model, n_classes)
         in_channels = input_shape[0]
         self.adapter = nn.Identity() if in_channels == 3 else nn.Conv2d(in_channels, 3, 1)
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(self.adapter(x))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """The pooled features of a batch: the input of the classification head.
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, C, H, W)
+
+        Returns
+        -------
+        features : Tensor of shape (N, n_features)
+        """
+        features = []
+        # torchvision models have no common "features" method: the head's input
+        # is read on its way in (the head still runs: one small matrix product).
+        hook = self.head.register_forward_pre_hook(lambda _, args: features.append(args[0]))
+        try:
+            self.model(self.adapter(x))
+        finally:
+            hook.remove()
+        return features[0].flatten(1)

@@ -270,3 +270,21 @@ class ConvNet(DrawsFromGenerator, nn.Module):
             One unnormalised score per class.
         """
         return self.classifier(self.features(x))
+
+    def embed(self, x):
+        """Features of a batch of images: the input of the last linear layer.
+
+        The output of the last hidden dense layer (after its activation and
+        dropout, which evaluation mode turns off), or the flattened
+        convolutional features when ``dense_units=()``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, C, H, W)
+            Float images of ``input_shape``.
+
+        Returns
+        -------
+        features : Tensor of shape (N, n_features)
+        """
+        return self.classifier[:-1](self.features(x))
