@@ -214,7 +214,9 @@ callable or None, default="auto"
         Whether the model was fitted on multilabel targets (a 0/1 indicator
         matrix ``y``), as ``OneVsRestClassifier.multilabel_``.
     n_features_in_ : int
-        Values per input image (``C * H * W``).
+        Values per input image (``C * H * W``). Not defined for a model
+        fitted on image files, as for scikit-learn's text vectorizers: their
+        input has no columns (MAPIE and others then skip their column check).
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the pixel columns of the DataFrame (of flat images) seen in
         ``fit``; defined only when those are all strings.
@@ -463,7 +465,10 @@ callable or None, default="auto"
         self.multilabel_ = y.ndim == 2
         self.input_shape_ = input_shape
         self.pixel_range_ = union_range(self.pixel_range_, pixels) if resume else pixels
-        self.n_features_in_ = math.prod(input_shape)
+        if images.is_files:
+            vars(self).pop("n_features_in_", None)
+        else:
+            self.n_features_in_ = math.prod(input_shape)
         self.device_ = str(device)
         self.precision_ = net.precision
         self.cuda_graphs_ = net.graph_replays_ > 0
