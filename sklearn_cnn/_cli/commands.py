@@ -20,7 +20,8 @@ from tqdm.auto import tqdm
 from .._data.files import is_image_file, mode_for_channels
 from .._data.sizes import ImageSizeWarning
 
-__all__ = ["demo", "evaluate", "explain", "fit", "image_paths", "parse_params", "predict"]
+__all__ = ["audit", "demo", "evaluate", "explain", "fit", "image_paths", "parse_params",
+           "predict"]
 
 #: Images predicted (and decoded) per step of ``predict``'s progress bar.
 PREDICT_CHUNK = 256
@@ -338,3 +339,55 @@ def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> li
         written.append(os.fspath(target))
         print(f"{path}: predicted {label}, Grad-CAM in {target}")
     return written
+
+
+def audit(folder, out, params: dict, *, test=None, cv: int = 5, plot=None):
+    """Write the audit of an image folder (``sklearn_cnn.audit.find_issues``) as CSV.
+
+    Returns the table of findings.
+    """
+    from .._estimator.classifier import CNNClassifier
+    from .._estimator.params import check_param_rules
+    from ..audit import find_issues
+    from ..datasets import load_image_folder
+
+    clf = CNNClassifier(**params)
+    clf._validate_params()  # before reading the folder: a bad value fails fast
+    check_param_rules(clf.get_params(deep=False))
+    if cv < 2:
+        raise ValueError(f"--cv must be at least 2 folds; got {cv}.")
+    paths, y = load_image_folder(folder, as_paths=True)
+    test_paths = None if test is None else load_image_folder(test, as_paths=True)[0]
+    against = "" if test is None else f", and {len(test_paths)} test images for leaks"
+    print(f"auditing {len(y)} images of {len(np.unique(y))} classes by {cv}-fold "
+          f"cross-validation{against}")
+    issues = find_issues(clf, paths, y, X_test=test_paths, cv=cv)
+    with open(out, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["path", "set", "issue", "given_label", "suggested_label", "score",
+                         "duplicate_of"])
+        for row in issues.itertuples():
+            writer.writerow([row.path, row.set, row.issue, _blank(row.given_label),
+                             _blank(row.suggested_label), f"{row.score:.4f}",
+                             " ".join(paths[j] for j in row.duplicate_of)])
+    counts = issues["issue"].value_counts(sort=False)
+    found = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "nothing"
+    print(f"found {found}; written to {out}")
+    if plot is not None and len(issues):
+        _plot_suspects(issues, paths, test_paths, plot)
+        print(f"suspects plotted to {plot}")
+    return issues
+
+
+def _blank(value) -> str:
+    return "" if value is None or value != value else str(value)  # None or NaN
+
+
+def _plot_suspects(issues, paths, test_paths, path, n_images: int = 16) -> None:
+    """The first suspects of each kind, titled with their finding (``AuditDisplay``)."""
+    from ..plotting import AuditDisplay
+
+    plt = _pyplot()
+    display = AuditDisplay.from_issues(issues, paths, test_paths, n_images=n_images)
+    display.figure_.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(display.figure_)

@@ -31,6 +31,7 @@ EPILOG = """examples:
   sklearn-cnn evaluate model.safetensors photos/test --plot confusion.png
   sklearn-cnn predict model.safetensors photos/new --out predictions.csv
   sklearn-cnn explain model.safetensors photos/new/a.jpg --out gradcam/
+  sklearn-cnn audit photos/train --test photos/test --out issues.csv --plot issues.png
 """
 
 
@@ -121,11 +122,29 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("images", nargs="+", metavar="IMAGE",
                          help="image files, or folders searched for them")
     explain.add_argument("--out", required=True, metavar="DIR")
+
+    audit = commands.add_parser(
+        "audit", help="find label errors, near-duplicates, outliers and train/test leaks",
+        description="Cross-validate a CNNClassifier on FOLDER (one subfolder of images per "
+                    "class) and write, as CSV, the images whose label is likely wrong, the "
+                    "near-duplicates, the outliers and, with --test, the test images that "
+                    "are near-duplicates of training images (needs the audit extra: "
+                    "cleanlab). docs/audit.md says what each finding means.",
+        epilog=f"parameters (help(sklearn_cnn.CNNClassifier) documents them): {names}")
+    audit.add_argument("folder", metavar="FOLDER")
+    audit.add_argument("--test", metavar="FOLDER", help="a test folder to check for leaks")
+    audit.add_argument("--out", required=True, metavar="CSV", help="the table to write")
+    audit.add_argument("--plot", metavar="FILE.png",
+                       help="also draw the suspects with their labels (needs the plot extra)")
+    audit.add_argument("--cv", type=int, default=5, metavar="K",
+                       help="folds of the out-of-fold probabilities (default 5)")
+    audit.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                       help="a CNNClassifier parameter, as for fit; repeatable")
     return parser
 
 
 #: The module that tells whether each optional extra is installed.
-EXTRA_MODULES = {"plot": "matplotlib", "explain": "captum"}
+EXTRA_MODULES = {"plot": "matplotlib", "explain": "captum", "audit": "cleanlab"}
 
 
 def needed_extras(args: argparse.Namespace) -> list[str]:
@@ -134,6 +153,8 @@ def needed_extras(args: argparse.Namespace) -> list[str]:
         return ["explain", "plot"]
     if args.command == "evaluate" and args.plot:
         return ["plot"]
+    if args.command == "audit":
+        return ["audit", "plot"] if args.plot else ["audit"]
     return []
 
 
@@ -173,6 +194,12 @@ def _run(args: argparse.Namespace) -> None:
         _commands.predict(args.model, args.inputs, out=args.out)
     elif args.command == "explain":
         _commands.explain(args.model, args.images, args.out)
+    elif args.command == "audit":
+        from .._estimator.classifier import CNNClassifier
+
+        params = _commands.parse_params(args.param, CNNClassifier().get_params(deep=False))
+        _commands.audit(args.folder, args.out, params, test=args.test, cv=args.cv,
+                        plot=args.plot)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,8 @@ objects as attributes (``figure_``, ``axes_``, ...).
   a suggested ``lr``.
 - :class:`AugmentationDisplay`: training images as augmentation changes
   them (fastai's ``show_batch``).
+- :class:`AuditDisplay`: the suspects of an audit (``sklearn_cnn.audit``),
+  each titled with its finding.
 
 The confusion matrix and ROC curves are scikit-learn's own
 (``sklearn.metrics.ConfusionMatrixDisplay``, ``RocCurveDisplay``), which
@@ -20,6 +22,7 @@ take a ``CNNClassifier`` as they are. matplotlib is imported only when a plot
 is drawn (``pip install 'sklearn-cnn[plot]'``). See docs/plotting.md.
 """
 
+from ._audit import AuditDisplay
 from ._augmentation import AugmentationDisplay
 from ._grad_cam import GradCAMDisplay
 from ._history import TrainingHistoryDisplay
@@ -27,6 +30,7 @@ from ._image_grid import ImageGridDisplay
 from ._lr_finder import LRFinderDisplay
 
 __all__ = [
+    "AuditDisplay",
     "AugmentationDisplay",
     "GradCAMDisplay",
     "ImageGridDisplay",
