@@ -23,6 +23,7 @@ QUICK_ARGS = {
     "precision.py": ["--device", "cpu"],
     "recipe.py": ["--quick", "--runs", "1"],
     "lr_rules.py": ["--quick", "--sets", "digits", "faces"],
+    "audit.py": ["--quick", "--runs", "1"],
     "threads.py": ["--runs", "1", "--images", "300", "--epochs", "2", "--folds", "2"],
     "files.py": ["--runs", "1", "--images", "40", "--sizes", "16", "--epochs", "1",
                  "--memory-images", "30", "--memory-size", "16"],
