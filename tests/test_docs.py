@@ -86,10 +86,11 @@ EXTRA_MODULES = {
     "explain": {"captum", "matplotlib"},
     "export": {"onnx", "onnxruntime", "onnxscript"},
     "dask": {"dask", "distributed"},
+    "audit": {"cleanlab", "pandas"},
 }
 #: Subpackages of sklearn-cnn that need an extra.
 EXTRA_SUBPACKAGES = {"sklearn_cnn.plotting": "plot", "sklearn_cnn.explain": "explain",
-                     "sklearn_cnn.export": "export"}
+                     "sklearn_cnn.export": "export", "sklearn_cnn.audit": "audit"}
 INSTALL = re.compile(r"pip\s+install\s+([^`]*?)[`\n]")
 EXTRAS = re.compile(r"\[([\w,]+)\]")
 

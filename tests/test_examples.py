@@ -95,3 +95,15 @@ def test_lr_finder_example(capsys, monkeypatch):
     tenth, suggested, _ = (float(line.rsplit(":", 1)[1])
                            for line in out.splitlines() if line.startswith("lr="))
     assert suggested > 0.9 and suggested > tenth
+
+
+@pytest.mark.slow
+def test_audit_example(capsys, monkeypatch):
+    pytest.importorskip("cleanlab")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    runpy.run_path(str(EXAMPLES / "audit_digits.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert pathlib.Path(out.split("plotted in ", 1)[1].split()[0]).is_file()
+    found = {line.split(":")[0]: int(line.split(": ")[1].split()[0])
+             for line in out.splitlines() if " planted found" in line}
+    assert found["leak"] == 5 and found["near_duplicate"] == 8 and found["label"] >= 15

@@ -9,6 +9,9 @@ network's embeddings (``CNNClassifier.embed``).
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -20,6 +23,14 @@ ISSUE_KINDS = ("leak", "label", "near_duplicate", "outlier")
 
 COLUMNS = ["index", "set", "path", "issue", "given_label", "suggested_label", "score",
            "duplicate_of"]
+
+
+@contextlib.contextmanager
+def _quiet_cleanlab():
+    """Without the warnings cleanlab's own code raises (pandas deprecations): not the user's."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"cleanlab\.")
+        yield
 
 
 def _datalab():
@@ -115,8 +126,9 @@ def find_issues(estimator, X, y, *, X_test=None, cv=5, random_state=0):
     model = clone(estimator).fit(X, y)
     features = model.embed(X)
     lab = Datalab(data={"label": y}, label_name="label", verbosity=0)
-    lab.find_issues(pred_probs=pred_probs, features=features,
-                    issue_types={"label": {}, "near_duplicate": {}, "outlier": {}})
+    with _quiet_cleanlab():
+        lab.find_issues(pred_probs=pred_probs, features=features,
+                        issue_types={"label": {}, "near_duplicate": {}, "outlier": {}})
     paths = _paths(X, len(y))
     rows = []
     labels = lab.get_issues("label")
@@ -145,7 +157,8 @@ def _leaks(Datalab, train: np.ndarray, test: np.ndarray, X_test) -> list:
     both = np.concatenate([train, test])
     lab = Datalab(data={"label": np.zeros(len(both), dtype=int)}, label_name="label",
                   verbosity=0)
-    lab.find_issues(features=both, issue_types={"near_duplicate": {}})
+    with _quiet_cleanlab():
+        lab.find_issues(features=both, issue_types={"near_duplicate": {}})
     duplicates = lab.get_issues("near_duplicate")
     paths = _paths(X_test, len(test))
     rows = []
