@@ -137,8 +137,8 @@ class AuditDisplay:
         shown = issues.loc[sorted(first.index)[:n_images]
                            + sorted(rest.index)[:max(0, n_images - len(first))]]
         shown = shown.sort_index()
-        pictures = []
-        for row in shown.itertuples():
-            source = X_test if row.set == "test" else X
-            pictures.append(displayable_images(_safe_indexing(source, [row.index]))[0])
-        return cls(np.stack(pictures), shown).plot(ax=ax, n_cols=n_cols, cmap=cmap)
+        # One read of all of them: files of different sizes come out at one size.
+        chosen = np.concatenate([
+            np.asarray(_safe_indexing(X_test if row.set == "test" else X, [row.index]))
+            for row in shown.itertuples()])
+        return cls(displayable_images(chosen), shown).plot(ax=ax, n_cols=n_cols, cmap=cmap)
