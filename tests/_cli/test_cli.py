@@ -136,12 +136,16 @@ sys.exit(main({argv!r}))
      "pip install 'sklearn-cnn[explain]'"),
     ({"matplotlib"}, "evaluate", "evaluate --plot needs the plot extra, not installed: "
      "pip install 'sklearn-cnn[plot]'"),
+    ({"matplotlib", "cleanlab"}, "audit", "audit needs the audit and plot extras, not "
+     "installed: pip install 'sklearn-cnn[audit,plot]'"),
 ])
 def test_missing_extras_are_named_together_before_any_work(model, folders, tmp_path, blocked,
                                                             command, expected):
     argv = {"explain": ["explain", str(model), str(folders[1]), "--out", str(tmp_path / "c")],
             "evaluate": ["evaluate", str(model), str(folders[1]), "--plot",
-                         str(tmp_path / "m.png")]}[command]
+                         str(tmp_path / "m.png")],
+            "audit": ["audit", str(folders[0]), "--out", str(tmp_path / "c"), "--plot",
+                      str(tmp_path / "m.png")]}[command]
     result = subprocess.run([sys.executable, "-c", WITHOUT.format(blocked=blocked, argv=argv)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 1 and result.stdout == ""  # no report, no maps first
