@@ -114,6 +114,7 @@ class CNNEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Returns
         -------
         self : CNNEmbedding
+            The fitted transformer.
         """
         self._validate_params()
         if (self.estimator is None) == (self.backbone is None):
@@ -153,6 +154,7 @@ class CNNEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         Returns
         -------
         features : ndarray of shape (N, n_features), dtype float64
+            One row of features per image.
         """
         check_is_fitted(self, "input_shape_")
         if self.estimator is not None:

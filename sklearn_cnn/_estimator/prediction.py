@@ -93,6 +93,7 @@ class PredictionMixin:
         Returns
         -------
         embedding : ndarray of shape (N, n_features), dtype float64
+            One row of features per image.
 
         Examples
         --------

@@ -131,7 +131,7 @@ class Backbone(nn.Module):
         return self.model(self.adapter(x))
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """The pooled features of a batch: the input of the classification head.
+        """Compute the pooled features of a batch: the input of the classification head.
 
         Parameters
         ----------
@@ -140,6 +140,7 @@ class Backbone(nn.Module):
         Returns
         -------
         features : Tensor of shape (N, n_features)
+            One row of features per image.
         """
         features = []
         # torchvision models have no common "features" method: the head's input

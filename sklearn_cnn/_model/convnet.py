@@ -272,7 +272,7 @@ class ConvNet(DrawsFromGenerator, nn.Module):
         return self.classifier(self.features(x))
 
     def embed(self, x):
-        """Features of a batch of images: the input of the last linear layer.
+        """Compute the features of a batch of images: the input of the last linear layer.
 
         The output of the last hidden dense layer (after its activation and
         dropout, which evaluation mode turns off), or the flattened
@@ -286,5 +286,6 @@ class ConvNet(DrawsFromGenerator, nn.Module):
         Returns
         -------
         features : Tensor of shape (N, n_features)
+            One row of features per image.
         """
         return self.classifier[:-1](self.features(x))

@@ -91,6 +91,7 @@ class AuditDisplay:
         Returns
         -------
         display : AuditDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{type(self).__name__}.plot")
         n = len(self.images)
@@ -127,6 +128,7 @@ class AuditDisplay:
         Returns
         -------
         display : AuditDisplay
+            The display, with the drawn objects as attributes.
         """
         check_matplotlib_support(f"{cls.__name__}.from_issues")
         if not len(issues):
