@@ -122,7 +122,7 @@ class Backbone(nn.Module):
             _load_weights(model, name, os.fspath(weights))
         if freeze:
             model.requires_grad_(False)
-        self.head = _replace_head(model, n_classes)
+        _replace_head(model, n_classes)
         in_channels = input_shape[0]
         self.adapter = nn.Identity() if in_channels == 3 else nn.Conv2d(in_channels, 3, 1)
         self.model = model
@@ -145,7 +145,9 @@ class Backbone(nn.Module):
         features = []
         # torchvision models have no common "features" method: the head's input
         # is read on its way in (the head still runs: one small matrix product).
-        hook = self.head.register_forward_pre_hook(lambda _, args: features.append(args[0]))
+        # The head is the last linear layer (the one _replace_head put there).
+        head = [m for m in self.model.modules() if isinstance(m, nn.Linear)][-1]
+        hook = head.register_forward_pre_hook(lambda _, args: features.append(args[0]))
         try:
             self.model(self.adapter(x))
         finally:

@@ -113,8 +113,11 @@ def find_issues(estimator, X, y, *, X_test=None, cv=5, random_state=0):
     >>> X, y = X[:300], y[:300].copy()
     >>> y[:6] = (y[:6] + 1) % 10                     # six wrong labels
     >>> issues = find_issues(CNNClassifier(max_epochs=8, random_state=0), X, y, cv=3)
-    >>> sorted(set(issues.query("issue == 'label'")["index"]) & set(range(6)))[:3]
-    [0, 1, 2]
+    >>> flagged = set(issues.query("issue == 'label'")["index"])
+    >>> len(flagged & set(range(6))) >= 2           # wrong labels among the flagged
+    True
+    >>> list(issues.columns)
+    ['index', 'set', 'path', 'issue', 'given_label', 'suggested_label', 'score', 'duplicate_of']
     """
     import pandas as pd
 
