@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from sklearn.utils import _safe_indexing
 
-from ._image_grid import _label_text, displayable_images, draw_images
-from ._matplotlib import check_matplotlib_support, panel_axes
+from ._image_grid import _label_text, displayable_images, draw_grid
+from ._matplotlib import check_matplotlib_support
 
 __all__ = ["AuditDisplay"]
 
@@ -93,14 +91,9 @@ class AuditDisplay:
         display : AuditDisplay
             The display, with the drawn objects as attributes.
         """
-        check_matplotlib_support(f"{type(self).__name__}.plot")
-        n = len(self.images)
-        n_cols = n_cols or math.ceil(math.sqrt(n))
-        self.figure_, self.axes_, self.bounding_ax_ = panel_axes(
-            ax, n, n_cols, caller=type(self).__name__)
         titles = [_title(row) for row in self.issues.itertuples()]
-        self.ims_ = draw_images(self.axes_, self.images, titles, np.ones(n, dtype=bool), cmap)
-        return self
+        return draw_grid(self, titles, np.ones(len(titles), dtype=bool), ax=ax, n_cols=n_cols,
+                         cmap=cmap)
 
     @classmethod
     def from_issues(cls, issues, X, X_test=None, *, n_images=16, ax=None, n_cols=None,

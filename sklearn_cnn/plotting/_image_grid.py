@@ -76,6 +76,21 @@ def draw_images(axes, images, titles, wrong, cmap: str) -> np.ndarray:
     return ims
 
 
+def draw_grid(display, titles, wrong, *, ax, n_cols, cmap):
+    """Draw ``display.images`` titled ``titles`` (``wrong`` in red) into a grid of panels.
+
+    Sets the display's ``figure_``, ``axes_``, ``bounding_ax_`` and ``ims_``
+    and returns it: the ``plot`` of the image-grid Displays.
+    """
+    check_matplotlib_support(f"{type(display).__name__}.plot")
+    n = len(display.images)
+    n_cols = n_cols or math.ceil(math.sqrt(n))
+    display.figure_, display.axes_, display.bounding_ax_ = panel_axes(
+        ax, n, n_cols, caller=type(display).__name__)
+    display.ims_ = draw_images(display.axes_, display.images, titles, wrong, cmap)
+    return display
+
+
 def _label_text(label) -> str:
     return str(label.item() if hasattr(label, "item") else label)
 
@@ -156,11 +171,11 @@ class ImageGridDisplay:
         display : ImageGridDisplay
             The display, with the drawn objects as attributes.
         """
-        check_matplotlib_support(f"{type(self).__name__}.plot")
+        return draw_grid(self, *self._titles(), ax=ax, n_cols=n_cols, cmap=cmap)
+
+    def _titles(self) -> tuple[list[str], np.ndarray]:
+        """Each image's title, and which are marked (red): the misclassified ones."""
         n = len(self.images)
-        n_cols = n_cols or math.ceil(math.sqrt(n))
-        self.figure_, self.axes_, self.bounding_ax_ = panel_axes(
-            ax, n, n_cols, caller=type(self).__name__)
         titles, wrong = [], np.zeros(n, dtype=bool)
         for i in range(n):
             lines = []
@@ -173,8 +188,7 @@ class ImageGridDisplay:
                 lines.append(pred)
                 wrong[i] = self.y_true is not None and self.y_true[i] != self.y_pred[i]
             titles.append("\n".join(lines))
-        self.ims_ = draw_images(self.axes_, self.images, titles, wrong, cmap)
-        return self
+        return titles, wrong
 
     @classmethod
     def from_predictions(cls, X, y_true=None, y_pred=None, *, proba=None, n_images=16,
