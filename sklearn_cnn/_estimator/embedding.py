@@ -170,12 +170,6 @@ class CNNEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return predict_logits(torch.nn.Sequential(prepare, embedder(backbone)), images,
                               self.device_)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.requires_fit = True
-        return tags
-
 
 def _first(X):
     """The first image of ``X`` (arrays, paths, LazyImages), to size the features."""
