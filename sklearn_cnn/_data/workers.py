@@ -23,11 +23,10 @@ for the one pass it makes.
 
 from __future__ import annotations
 
-import os
-
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from .._cpu import usable_cores
 from .files import iter_file_batches
 
 __all__ = ["FileBatches", "load_file_batches", "loader_kwargs", "resolve_num_workers"]
@@ -43,10 +42,8 @@ MAX_AUTO_WORKERS = 4
 
 
 def available_cores() -> int:
-    """CPU cores this process may run on (its affinity, not the machine's count)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    """CPUs this process may run on: its affinity mask and CPU quota (``_cpu``)."""
+    return usable_cores(physical=False)
 
 
 def resolve_num_workers(num_workers: int | str, n_files: int, cores: int | None = None) -> int:

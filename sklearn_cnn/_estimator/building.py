@@ -155,7 +155,7 @@ class NetBuilderMixin:
         return fit_callbacks(params, has_holdout, steps_per_epoch)
 
     def _training_choices(self, device: torch.device, module: type, augment) -> dict:
-        """How the net trains on ``device``: its precision, and whether its step is graphed.
+        """How the net trains on ``device``: precision, graphed steps, thread count.
 
         Keyword arguments of the net (``CNNNet``), set anew on a fitted net
         before every ``partial_fit`` call: ``set_params`` between calls
@@ -163,7 +163,8 @@ class NetBuilderMixin:
         device allows.
         """
         return {"precision": resolve_precision(self.precision, device),
-                "cuda_graphs": self.cuda_graphs and graphs_apply(device, module, augment)}
+                "cuda_graphs": self.cuda_graphs and graphs_apply(device, module, augment),
+                "n_jobs": self.n_jobs}
 
     def _build_net(self, input_shape, classes: np.ndarray, y: np.ndarray | None,
                    device: torch.device, seed: int | None, *, n_samples: int | None = None):

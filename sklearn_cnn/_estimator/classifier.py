@@ -194,13 +194,23 @@ callable or None, default="auto"
         files or on fewer than 4 CPU cores (where workers slow training
         down: docs/benchmarks.md, "Image files"), else half the cores, at
         most 4. The model does not depend on it.
+    n_jobs : int or None, default=None
+        Threads torch computes on in ``fit`` and prediction. None: chosen
+        for each fit, before its first step and again every epoch, and for
+        each prediction: at most one per 50 million operations of a step,
+        and no more than the cores this process may use (affinity, CPU
+        quota) that other processes leave free, shared among the fits
+        running in its threads; a count the caller set
+        (``OMP_NUM_THREADS``, ``torch.set_num_threads``) is kept. An int
+        pins it; -1 is every usable core, -2 all but one. Restored
+        afterwards (docs/user_guide.md, "Speed on a shared CPU").
     random_state : int, RandomState instance or None, default=None
         Seed of weight initialisation, shuffling, augmentation, dropout and
         the hold-out split. An int gives identical models on the same device
-        at the same torch thread count (``torch.get_num_threads()``), also
+        at the same torch thread counts (``history_[:, "threads"]``), also
         when other fits run in other threads of the process; on the CPU
-        another thread count gives another model, so searches at different
-        ``n_jobs`` can differ (docs/reproducibility.md). None draws from
+        another thread count gives another model: pin ``n_jobs`` to repeat
+        a fit on a busy machine (docs/reproducibility.md). None draws from
         torch's (and numpy's) global random state.
     verbose : int, default=0
         0 prints nothing; 1 prints a progress bar and a table per epoch.
@@ -247,6 +257,9 @@ callable or None, default="auto"
     cuda_graphs_ : bool
         Whether the last ``fit`` or ``partial_fit`` replayed training steps
         from a CUDA graph.
+    n_threads_ : int or None
+        torch's thread count in the last epoch of the last ``fit`` or
+        ``partial_fit`` (every epoch's: ``history_[:, "threads"]``).
 
     See Also
     --------
@@ -306,6 +319,7 @@ callable or None, default="auto"
         precision="float32",
         cuda_graphs=True,
         num_workers="auto",
+        n_jobs=None,
         random_state=None,
         verbose=0,
     ):
@@ -347,6 +361,7 @@ callable or None, default="auto"
         self.precision = precision
         self.cuda_graphs = cuda_graphs
         self.num_workers = num_workers
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -472,6 +487,7 @@ callable or None, default="auto"
         self.device_ = str(device)
         self.precision_ = net.precision
         self.cuda_graphs_ = net.graph_replays_ > 0
+        self.n_threads_ = getattr(net, "n_threads_", None)
         self.n_iter_ = len(net.history)
         stopper = dict(net.callbacks_).get(EARLY_STOPPING)
         self.best_epoch_ = None if stopper is None or incremental else stopper.best_epoch_

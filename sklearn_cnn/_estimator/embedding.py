@@ -22,8 +22,10 @@ from .._data.images import read_images
 from .._model.backbone import Backbone, check_backbone
 from .._model.embedding import PretrainedInput, embedder
 from .._model.inference import INFERENCE_BATCH_SIZE, predict_logits
+from .._model.work import forward_flops
 from .._names import stable_name
 from .._training.device import resolve_device
+from .._training.threads import ThreadPolicy, prediction_work
 
 __all__ = ["CNNEmbedding"]
 
@@ -139,7 +141,11 @@ class CNNEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             backbone = Backbone(self.backbone, (3, *self.input_shape_[1:]), 1, self.weights)
             self.module_ = torch.nn.Sequential(PretrainedInput(), backbone).to(device).eval()
             self.device_ = str(device)
-            self._n_features_out = self._backbone_features(images.tensor(device)[:1]).shape[1]
+            first = images.tensor(device)[:1]
+            prepare, network = self.module_
+            self._image_flops = (forward_flops(network, prepare(first))
+                                 if device.type == "cpu" else None)
+            self._n_features_out = self._backbone_features(first).shape[1]
         self.n_features_in_ = int(np.prod(self.input_shape_))
         return self
 
@@ -160,10 +166,14 @@ class CNNEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if self.estimator is not None:
             return self.estimator_.embed(X)
         images = read_images(X, expected=self.input_shape_, estimator=self)
-        if images.is_files:
-            batches = images.batches(INFERENCE_BATCH_SIZE, self.device_)
-            return np.concatenate([self._backbone_features(b) for b in batches])
-        return self._backbone_features(images.tensor(self.device_))
+        with ThreadPolicy(device=self.device_) as threads:  # _training.threads
+            work, wait = prediction_work(getattr(self, "_image_flops", None), len(images),
+                                         INFERENCE_BATCH_SIZE)
+            threads.apply(work, wait=wait)
+            if images.is_files:
+                batches = images.batches(INFERENCE_BATCH_SIZE, self.device_)
+                return np.concatenate([self._backbone_features(b) for b in batches])
+            return self._backbone_features(images.tensor(self.device_))
 
     def _backbone_features(self, images: torch.Tensor) -> np.ndarray:
         prepare, backbone = self.module_

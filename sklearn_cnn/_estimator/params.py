@@ -70,6 +70,8 @@ PARAMETER_CONSTRAINTS = {
     "precision": [StrOptions(set(PRECISIONS))],
     "cuda_graphs": ["boolean"],
     "num_workers": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
+    "n_jobs": [None, Interval(Integral, 1, None, closed="left"),
+               Interval(Integral, None, -1, closed="right")],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }

@@ -30,6 +30,8 @@ from .._model.inference import (
     label_probabilities,
     predict_logits,
 )
+from .._model.work import forward_flops
+from .._training.threads import ThreadPolicy, prediction_work
 from .pixel_range import check_pixel_range
 
 __all__ = ["PredictionMixin"]
@@ -40,9 +42,10 @@ class PredictionMixin:
 
     Needs the fitted attributes ``net_``, ``device_``, ``input_shape_``,
     ``classes_`` and ``multilabel_``, and the parameters ``image_shape``,
-    ``data_format`` and ``num_workers``. A subclass changes how logits are
-    computed by overriding ``_predict_logits`` (one batch of images on the
-    device) or ``_logits`` (any accepted input).
+    ``data_format``, ``num_workers`` and ``n_jobs``. A subclass changes how
+    logits are computed by overriding ``_predict_logits`` (one batch of
+    images on the device) or ``_logits`` (any accepted input). torch's
+    thread count follows ``n_jobs`` (``_training.threads``) while it predicts.
     """
 
     def _logits(self, X) -> np.ndarray:
@@ -56,11 +59,23 @@ class PredictionMixin:
             expected=self.input_shape_, estimator=self,
         )
         check_pixel_range(getattr(self, "pixel_range_", None), images, type(self).__name__)
-        if images.is_files:  # decoded batch by batch, never all at once
-            batches = images.batches(INFERENCE_BATCH_SIZE, self.device_,
-                                     num_workers=self.num_workers)
-            return np.concatenate([forward(batch) for batch in batches])
-        return forward(images.tensor(self.device_))
+        with ThreadPolicy(getattr(self, "n_jobs", None), self.device_) as threads:
+            work, wait = prediction_work(self._image_flops(), len(images), INFERENCE_BATCH_SIZE)
+            threads.apply(work, wait=wait)
+            if images.is_files:  # decoded batch by batch, never all at once
+                batches = images.batches(INFERENCE_BATCH_SIZE, self.device_,
+                                         num_workers=self.num_workers)
+                return np.concatenate([forward(batch) for batch in batches])
+            return forward(images.tensor(self.device_))
+
+    def _image_flops(self) -> int | None:
+        """Operations of a forward pass on one image, on the CPU (None elsewhere)."""
+        cache = self.net_.inference_cache_
+        if "flops" not in cache and torch.device(self.device_).type == "cpu":
+            image = torch.zeros((1, *self.input_shape_)).contiguous(
+                memory_format=self.net_.memory_format)
+            cache["flops"] = forward_flops(self.net_.module_, image)
+        return cache.get("flops")
 
     def _predict_logits(self, images: torch.Tensor) -> np.ndarray:
         views = None

@@ -79,7 +79,7 @@ def register_old_module_paths() -> None:
 #: Parameters added after the first release, and their defaults: estimators
 #: saved or pickled before they existed take these.
 LATER_PARAMETERS = {"num_workers": "auto", "precision": "float32", "cuda_graphs": True,
-                    "tta": False, "ema": None}
+                    "tta": False, "ema": None, "n_jobs": None}
 
 
 def add_missing(attributes: dict) -> None:
@@ -88,8 +88,9 @@ def add_missing(attributes: dict) -> None:
     The parameters added since (their defaults); for a fitted estimator, the
     fitted attributes added since: ``multilabel_`` (False), ``pixel_range_``
     (None: unknown), and once it has a
-    net, ``precision_`` (the net's) and ``cuda_graphs_`` (whether its last
-    training run replayed steps, False where it did not record it).
+    net, ``precision_`` (the net's), ``cuda_graphs_`` (whether its last
+    training run replayed steps, False where it did not record it) and
+    ``n_threads_`` (None: not recorded).
 
     Parameters
     ----------
@@ -105,11 +106,12 @@ def add_missing(attributes: dict) -> None:
     if net is not None:
         attributes.setdefault("precision_", net.precision)
         attributes.setdefault("cuda_graphs_", getattr(net, "graph_replays_", 0) > 0)
+        attributes.setdefault("n_threads_", None)  # not recorded
 
 
 #: Parameters of the skorch net added since the first release, and their
 #: defaults for nets pickled before.
-LATER_NET_PARAMETERS = {"multilabel": False}
+LATER_NET_PARAMETERS = {"multilabel": False, "n_jobs": None}
 
 
 def upgrade_net_state(state: dict) -> None:

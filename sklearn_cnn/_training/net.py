@@ -38,6 +38,7 @@ from .cuda_graph import StepGraph, training_on
 from .optimizers import OPTIMIZERS
 from .precision import training_autocast
 from .randomness import ITERATOR_GENERATOR
+from .threads import THREADS_KEY, ThreadPolicy, step_work
 
 __all__ = ["CNNNet", "carry_over", "sigmoid", "single_pass", "softmax"]
 
@@ -89,10 +90,16 @@ class CNNNet(NeuralNetClassifier):
         returns one, the labels whose probability (``predict_nonlinearity``:
         ``sigmoid``) is above 0.5, so skorch's ``valid_acc`` is the subset
         accuracy, as scikit-learn's ``accuracy_score`` computes it.
+    n_jobs : int or None, default=None
+        torch's thread count while training (``sklearn_cnn._training.threads``):
+        None chooses it before the first step from the step's work, the
+        free cores and the caller's setting, and again every epoch; an int
+        pins it. Each epoch's count is in the history (``"threads"``), the
+        last one in ``n_threads_``.
     """
 
     def __init__(self, *args, augment=None, channels_last=False, precision="float32",
-                 cuda_graphs=False, multilabel=False, **kwargs):
+                 cuda_graphs=False, multilabel=False, n_jobs=None, **kwargs):
         # Set before skorch's __init__: afterwards skorch only lets
         # initialize_* methods set attributes holding torch modules.
         self.augment = augment
@@ -100,6 +107,7 @@ class CNNNet(NeuralNetClassifier):
         self.precision = precision
         self.cuda_graphs = cuda_graphs
         self.multilabel = multilabel
+        self.n_jobs = n_jobs
         super().__init__(*args, **kwargs)
 
     @property
@@ -162,6 +170,7 @@ class CNNNet(NeuralNetClassifier):
         state = super().__getstate__()
         state["inference_cache_"] = {}  # rebuilt on demand, on the device it loads on
         state["step_graph_"] = None  # lives for one training run
+        state["thread_policy_"] = None  # likewise
         state.pop(ITERATOR_GENERATOR, None)  # the fit's own, while it trains (_random)
         return state
 
@@ -233,13 +242,41 @@ class CNNNet(NeuralNetClassifier):
         try:
             # Counted as training on the device: a fit records its step only
             # while no other fit of the process trains there (_graphs).
-            with training_on(self.device):
+            with training_on(self.device), ThreadPolicy(self.n_jobs, self.device) as threads:
+                self.thread_policy_, self.step_work_ = threads, None
                 return super().fit_loop(X, y, epochs=epochs, **fit_params)
         finally:
+            self.thread_policy_ = None
             if getattr(self, "step_graph_", None) is not None:
                 self.graph_replays_ = self.step_graph_.replays
                 self.step_graph_.release()  # its memory, also when training failed
                 self.step_graph_ = None
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+        threads = getattr(self, "thread_policy_", None)
+        if training and threads is not None and threads.threads_ is None:
+            # The first training step: its work sets how many threads pay.
+            images = split_weighted(unpack_data(batch)[0])[0]
+            if torch.is_tensor(images) and torch.device(self.device).type == "cpu":
+                images = images.to(self.device).contiguous(memory_format=self.memory_format)
+                self.step_work_ = step_work(self.module_, images, training=True)
+            self.n_threads_ = threads.apply(self.step_work_)
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train=dataset_train,
+                               dataset_valid=dataset_valid, **kwargs)
+        threads = getattr(self, "thread_policy_", None)
+        if threads is not None and threads.threads_ is not None:
+            # The load measured over the epoch that ended.
+            self.n_threads_ = threads.apply(self.step_work_, wait=False)
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_end(net, dataset_train=dataset_train,
+                             dataset_valid=dataset_valid, **kwargs)
+        threads = getattr(self, "thread_policy_", None)
+        if threads is not None and threads.threads_ is not None:
+            self.history.record(THREADS_KEY, threads.threads_)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         # skorch's loop (NeuralNet.run_single_epoch), with one change: each

@@ -21,6 +21,7 @@ from skorch.callbacks import Callback, PrintLog, ProgressBar
 from tabulate import tabulate
 
 from ..._names import stable_name
+from ..threads import THREADS_KEY
 from .lr_scheduler import LR_KEY
 from .scoring import TrainAccuracy
 
@@ -65,7 +66,8 @@ class EpochLog(PrintLog):
     skorch colours the best value of each column with ANSI codes; those
     are kept only where the table goes to a terminal (``sink`` is ``print``
     and stdout is a terminal, or ``sink`` is a terminal's ``write``), so a
-    log file gets plain lines. ``k/N`` counts the epochs of the current fit:
+    log file gets plain lines. Each epoch's thread count (``"threads"``)
+    stays in the history, out of the table. ``k/N`` counts the epochs of the current fit:
     a fit with ``warm_start=True`` counts from 1 again, a fit resumed from
     a checkpoint goes on where it stopped, ``partial_fit`` shows ``1/1``.
 
@@ -89,6 +91,8 @@ class EpochLog(PrintLog):
 
     def initialize(self):
         super().initialize()
+        # Each epoch's torch thread count stays in the history, out of the table.
+        self.keys_ignored_.add(THREADS_KEY)
         self.colored_, self.epochs_ = False, None
         return self
 

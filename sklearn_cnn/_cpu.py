@@ -1,0 +1,190 @@
+"""The CPU cores this process may use, and how many of them other processes keep busy.
+
+A leaf (it imports nothing of the package): the thread policy of training
+and prediction (``_training.threads``) and the count of file-decoding
+workers (``_data.workers``) read it.
+
+- :func:`usable_cores`: joblib's ``cpu_count``, which scikit-learn's own
+  parallelism uses: the CPUs of this process's affinity mask (``taskset``,
+  a container's cpuset), capped by a cgroup CPU quota (Docker's ``--cpus``,
+  a Kubernetes limit) and ``LOKY_MAX_CPU_COUNT``; physical cores unless
+  those restrict it, as torch's default thread count counts them.
+- :class:`CpuLoad`: how many of the CPUs of the affinity mask other
+  processes keep busy, from the idle time the kernel counts for each CPU
+  (``/proc/stat``) over a window, less the CPU time this process spent in
+  it. Linux only: elsewhere the load is unknown (None), and the policy
+  counts every usable core as free.
+
+The kernel counts idle time precisely (to the microsecond, shown in
+hundredths of a second), so a window of a few hundredths of a second tells
+a free core from a busy one; steal time (a hypervisor running another
+machine on the CPU) counts as busy.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from joblib import cpu_count
+
+__all__ = ["CpuLoad", "Snapshot", "affinity", "idle_seconds", "usable_cores"]
+
+#: The kernel's per-CPU time counters, one line per CPU ("cpu0 user nice system idle iowait ...").
+PROC_STAT = "/proc/stat"
+
+
+def affinity() -> list[int]:
+    """The CPUs this process may run on (all of them where the OS does not say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def usable_cores(*, physical: bool = True) -> int:
+    """How many cores this process may compute on: joblib's ``cpu_count``.
+
+    Parameters
+    ----------
+    physical : bool, default=True
+        Count physical cores (not the hyperthreads of one core), unless the
+        affinity mask or a CPU quota allows fewer CPUs than the machine has.
+
+    Returns
+    -------
+    cores : int
+        At least 1.
+
+    Examples
+    --------
+    >>> from sklearn_cnn._cpu import usable_cores
+    >>> 1 <= usable_cores() <= usable_cores(physical=False)
+    True
+    """
+    return max(1, cpu_count(only_physical_cores=physical))
+
+
+def idle_seconds(cpus: list[int], path: str = PROC_STAT) -> float | None:
+    """Seconds the kernel counted ``cpus`` idle since boot (idle + iowait), summed.
+
+    None where the file does not exist (not Linux) or lists none of ``cpus``.
+    """
+    try:
+        with open(path) as stat:
+            lines = stat.read().splitlines()
+    except OSError:
+        return None
+    wanted, ticks, found = {f"cpu{cpu}" for cpu in cpus}, 0, False
+    for line in lines:
+        fields = line.split()
+        if fields and fields[0] in wanted:
+            ticks += int(fields[4]) + int(fields[5])  # idle, iowait
+            found = True
+    return ticks / os.sysconf("SC_CLK_TCK") if found else None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The clocks a load is measured between: wall time, idle time of the CPUs, CPU time."""
+
+    wall: float
+    idle: float
+    own: float
+
+
+class CpuLoad:
+    """How many CPUs other processes keep busy, measured over a window.
+
+    The window runs from the previous snapshot any caller took (so a fit
+    that follows another, or an epoch that follows an epoch, measures the
+    time in between, without waiting) to now. Busy time is what was not
+    idle; what this process spent (its CPU time, every thread of it) is not
+    another process's.
+
+    Parameters
+    ----------
+    cpus : list of int, default=None
+        The CPUs to watch; None: this process's affinity mask.
+    min_window, max_window : float, default=0.05, 10.0
+        The shortest window that gives a load (seconds: a few of the
+        kernel's hundredths), and the longest one still about now.
+    idle_clock, wall_clock, cpu_clock : callable, default=None
+        Where the idle time, wall time and this process's CPU time come
+        from (tests give their own); None: ``/proc/stat``,
+        ``time.monotonic`` and ``time.process_time``.
+    """
+
+    def __init__(self, cpus=None, *, min_window: float = 0.05, max_window: float = 10.0,
+                 idle_clock=None, wall_clock=None, cpu_clock=None) -> None:
+        self.cpus = affinity() if cpus is None else list(cpus)
+        self.min_window = min_window
+        self.max_window = max_window
+        self._idle = idle_clock or (lambda: idle_seconds(self.cpus))
+        self._wall = wall_clock or time.monotonic
+        self._own = cpu_clock or time.process_time
+        self._lock = threading.Lock()
+        self._last: Snapshot | None = None
+        self._recent: tuple[float, float] | None = None  # (when, busy) measured last
+
+    @property
+    def measurable(self) -> bool:
+        """Whether the idle time of the CPUs can be read (Linux)."""
+        return self._idle() is not None
+
+    def snapshot(self) -> Snapshot | None:
+        """The clocks now; None where idle time cannot be read."""
+        idle = self._idle()
+        return None if idle is None else Snapshot(self._wall(), idle, self._own())
+
+    def busy(self, since: Snapshot, now: Snapshot) -> float:
+        """CPUs other processes kept busy between two snapshots, in [0, len(cpus)]."""
+        elapsed = now.wall - since.wall
+        busy = len(self.cpus) * elapsed - (now.idle - since.idle) - (now.own - since.own)
+        return min(max(busy / elapsed, 0.0), float(len(self.cpus)))
+
+    def others(self, *, wait: bool) -> float | None:
+        """CPUs other processes kept busy lately, or None if unknown.
+
+        Measured over the window since the last snapshot when it is at least
+        ``min_window`` and at most ``max_window`` long (the window then
+        restarts); else the last measurement, if it is at most ``min_window``
+        old; else, with ``wait``, over a window of ``min_window`` measured now.
+
+        Parameters
+        ----------
+        wait : bool
+            Whether to sleep ``min_window`` where nothing else gives a load.
+
+        Returns
+        -------
+        busy : float or None
+            In CPUs (2.0: two of them fully busy); None where idle time
+            cannot be read, or without ``wait`` where no window gives it.
+        """
+        now = self.snapshot()
+        if now is None:
+            return None
+        with self._lock:
+            since, recent = self._last, self._recent
+            window = None if since is None else now.wall - since.wall
+            if window is not None and self.min_window <= window <= self.max_window:
+                self._last, self._recent = now, (now.wall, self.busy(since, now))
+                return self._recent[1]
+            if recent is not None and now.wall - recent[0] <= self.min_window:
+                return recent[1]
+            if window is None or window > self.max_window:
+                self._last = now  # a window starts now
+        if not wait:
+            return None
+        time.sleep(self.min_window)
+        return self.others(wait=False) if self._last is not None else None
+
+    def free(self, usable: int, *, wait: bool) -> float | None:
+        """CPUs free for this process: idle ones of the mask, at most ``usable``.
+
+        None where the load is unknown (see :meth:`others`).
+        """
+        busy = self.others(wait=wait)
+        return None if busy is None else min(float(usable), len(self.cpus) - busy)
