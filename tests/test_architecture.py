@@ -42,3 +42,16 @@ def test_no_private_module_is_left_at_the_top_but_the_shared_leaves():
     top = sorted(p.name for p in (ROOT / "sklearn_cnn").glob("_*.py"))
     assert top == ["__init__.py", "__main__.py", "_cpu.py", "_names.py", "_version.py",
                    "_warnings.py"]
+
+
+def test_importing_the_package_leaves_torchvision_for_first_use():
+    # torchvision's import takes about a second (it imports torch._dynamo), which
+    # every process importing sklearn_cnn would pay: a search's workers, the CLI.
+    import subprocess
+    import sys
+
+    code = ("import sys, sklearn_cnn; "
+            "print(sorted(m for m in ('torchvision', 'torch._dynamo') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"

@@ -9,6 +9,11 @@ JPEG, PNG, GIF and WebP (not the BMP, TIFF, PPM/PGM of ``IMG_EXTENSIONS``),
 and its gray decoding is not Pillow's: RGB PNGs read as gray differ by up to
 1 level, RGB JPEGs by up to 14 (libjpeg's luma against Pillow's ``convert``),
 so pixels would depend on the reader.
+
+torchvision is imported where it is used, not with this module: importing
+it takes about a second (it imports ``torch._dynamo``), which every process
+that imports sklearn_cnn would pay, a search's worker processes included,
+for arrays that never need it.
 """
 
 from __future__ import annotations
@@ -20,9 +25,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
-from torchvision.datasets.folder import IMG_EXTENSIONS
-from torchvision.transforms import InterpolationMode
-from torchvision.transforms.v2 import functional as F
 from tqdm.auto import tqdm
 
 from .sizes import choose_size
@@ -83,6 +85,8 @@ def is_image_file(path: str | os.PathLike, root: str | os.PathLike) -> bool:
     of the path below ``root`` starts with "." (".DS_Store", "._photo.jpg"
     of macOS, ".ipynb_checkpoints").
     """
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
     parts = Path(path).relative_to(root).parts
     return (os.fspath(path).lower().endswith(IMG_EXTENSIONS)
             and not any(part.startswith(".") for part in parts))
@@ -145,9 +149,12 @@ def mode_for_channels(n_channels: int) -> str:
 
 def _pixels(image: Image.Image, mode: str, size: tuple[int, int] | None) -> np.ndarray:
     """One PIL image as uint8 ``(H, W, C)`` in ``mode``, resized to ``size`` if given."""
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms.v2.functional import resize
+
     image = image.convert(mode)
     if size is not None and (image.height, image.width) != tuple(size):
-        image = F.resize(image, list(size), InterpolationMode.BILINEAR, antialias=True)
+        image = resize(image, list(size), InterpolationMode.BILINEAR, antialias=True)
     return np.asarray(image, dtype=np.uint8).reshape(image.height, image.width,
                                                      CHANNELS[mode])
 
@@ -327,8 +334,10 @@ class ImageFileDataset(torch.utils.data.Dataset):
 
 def decode_tensor(paths: list[str], mode: str, size) -> torch.Tensor:
     """Image files as one float32 ``(n, C, H, W)`` tensor in [0, 1]."""
+    from torchvision.transforms.v2.functional import to_dtype
+
     pixels = decode_images(list(paths), mode, size)
-    return F.to_dtype(torch.from_numpy(pixels).permute(0, 3, 1, 2), torch.float32, scale=True)
+    return to_dtype(torch.from_numpy(pixels).permute(0, 3, 1, 2), torch.float32, scale=True)
 
 
 def iter_file_batches(paths: list[str], mode: str, size, batch_size: int):

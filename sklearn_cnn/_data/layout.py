@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from sklearn.utils.validation import check_array
-from torchvision.transforms.v2.functional import to_dtype
 
 from .files import is_pil_list, pil_images_to_array
 
@@ -205,6 +204,8 @@ def to_float_nchw_tensor(X: torch.Tensor, layout: ImageLayout) -> torch.Tensor:
     On a GPU this converts after the copy, so uint8 pixels cross the bus at a
     quarter of the bytes of float32.
     """
+    from torchvision.transforms.v2.functional import to_dtype  # on first use: _data.files
+
     if layout.source == "channels_last":
         X = X.permute(0, 3, 1, 2)
     X = X.reshape(len(X), *layout.image_shape)

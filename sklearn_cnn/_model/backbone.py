@@ -5,6 +5,10 @@ instead of the built-in network: the model is built by name, optionally
 loaded with weights (a torchvision weights name, or a local state-dict file,
 read with ``weights_only=True`` so that no code in it runs), and its last
 linear layer is replaced by one with an output per class.
+
+torchvision is imported by the functions that use it: importing it takes
+about a second (``_data.files``), which an estimator without a backbone
+need not pay.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import urllib.error
 from collections.abc import Sequence
 
 import torch
-import torchvision
 from torch import nn
 
 from .._names import stable_name
@@ -24,6 +27,8 @@ __all__ = ["Backbone", "check_backbone"]
 
 def check_backbone(name: str) -> None:
     """Raise a ValueError unless ``name`` is a torchvision classification model."""
+    import torchvision
+
     available = torchvision.models.list_models(module=torchvision.models)
     if name not in available:
         raise ValueError(
@@ -39,6 +44,8 @@ def resolve_weights(name: str, weights: str):
     own weights ("IMAGENET1K_V1"), or "DEFAULT" (torchvision's alias for
     the best weights of the model).
     """
+    import torchvision
+
     try:
         return torchvision.models.get_weight(weights)
     except (ValueError, AttributeError, KeyError):
@@ -57,6 +64,8 @@ def _load_weights(model: nn.Module, name: str, weights) -> None:
         state = torch.load(weights, map_location="cpu", weights_only=True)
         model.load_state_dict(state)
         return
+    import torchvision
+
     enum = resolve_weights(name, weights)
     try:
         fresh = torchvision.models.get_model(name, weights=enum)
@@ -116,6 +125,8 @@ class Backbone(nn.Module):
         weights=None,
         freeze: bool = False,
     ) -> None:
+        import torchvision
+
         super().__init__()
         model = torchvision.models.get_model(name, weights=None)
         if weights is not None:

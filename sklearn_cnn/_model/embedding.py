@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.transforms.v2.functional import normalize
 
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "Embedder", "PretrainedInput", "embedder"]
 
@@ -29,6 +28,9 @@ class PretrainedInput(nn.Module):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # torchvision on first use: importing it takes about a second (_data.files).
+        from torchvision.transforms.v2.functional import normalize
+
         if x.shape[1] == 1:
             x = x.expand(-1, 3, -1, -1)
         elif x.shape[1] == 4:  # RGBA: the colour, not the transparency

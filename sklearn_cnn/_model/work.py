@@ -15,7 +15,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
-from torch.utils.flop_counter import FlopCounterMode
 
 from .backbone import Backbone
 from .convnet import ConvNet
@@ -56,6 +55,10 @@ def forward_flops(module: nn.Module, image: torch.Tensor) -> int | None:
     if not isinstance(module, (ConvNet, Backbone)) or any(
             is_lazy(p) for p in module.parameters()):
         return None
+    # On first use: importing it takes a tenth of a second, which every
+    # process that imports sklearn_cnn would pay.
+    from torch.utils.flop_counter import FlopCounterMode
+
     modes = [(sub, sub.training) for sub in module.modules()]  # each its own, as it was
     module.eval()
     try:
