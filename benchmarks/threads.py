@@ -15,6 +15,11 @@ busy-loop processes as usable cores beside it. The three ways alternate in
 each run; medians over runs; the ratio of "as it comes" to the best pinned
 count (1.00: as fast; the target is at most 1.15).
 
+Part 4, cost: the policy's own (a count of the first step's operations, a
+read of ``/proc/stat`` every epoch), on the digits of part 2 on an idle
+machine: ``n_jobs=None`` against ``n_jobs`` pinned to the count it chose,
+alternated ``2 * --runs`` times in one process; the ratio of the medians.
+
 Part 3, search: ``GridSearchCV(CNNClassifier(max_epochs=8, random_state=0,
 device="cpu"), {"kernel_size": [3, 5], "activation": ["relu", "tanh"]},
 cv=3)`` on all 1,797 digits (12 fits), each search in a fresh process:
@@ -23,7 +28,7 @@ started by the search (cold) and started already by an earlier search of the
 same process (warm); ``n_jobs=2`` with the threading backend. Ratios to
 ``n_jobs=1`` (below 1: faster).
 
-Run: python benchmarks/threads.py [--runs 2] [--mnist 1500] [--patches 50] [--parts 1 2 3]
+Run: python benchmarks/threads.py [--runs 2] [--mnist 1500] [--patches 50] [--parts 1 2 3 4]
 (``--epochs`` shortens the fits of part 2, for a check of the script)
 """
 
@@ -146,6 +151,21 @@ def fit_table(sets: dict, runs: int, epochs) -> None:
                   flush=True)
 
 
+def cost_table(X, y, runs: int) -> None:
+    print(f"\nPart 4, cost: default fit on {len(X)} digits, as it comes against pinned to "
+          f"the count it chose, {2 * runs} alternated runs")
+    chosen = CNNClassifier(max_epochs=1, device="cpu").fit(X, y).n_threads_  # and warm-up
+    seconds = {None: [], chosen: []}
+    for run in range(2 * runs):
+        for n_jobs in (None, chosen) if run % 2 == 0 else (chosen, None):
+            start = time.perf_counter()
+            CNNClassifier(random_state=0, device="cpu", n_jobs=n_jobs).fit(X, y)
+            seconds[n_jobs].append(time.perf_counter() - start)
+    policy, pinned = median(seconds[None]), median(seconds[chosen])
+    print(f"as it comes median {policy:.2f} s, pinned to {chosen} median {pinned:.2f} s, "
+          f"median ratio {policy / pinned:.3f}", flush=True)
+
+
 def one_search(n_jobs: int, backend: str, searches: int, images: int, epochs: int) -> None:
     """Run in a fresh process: the searches' times, as JSON on stdout."""
     from joblib import parallel_config
@@ -198,7 +218,7 @@ def main() -> None:
                         help="max_epochs of part 2 (default: the estimator's 'auto')")
     parser.add_argument("--search-images", type=int, default=1797)
     parser.add_argument("--search-epochs", type=int, default=8)
-    parser.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--one-search", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_search:
@@ -219,6 +239,9 @@ def main() -> None:
         fit_table(sets, args.runs, "auto" if args.epochs is None else args.epochs)
     if 3 in args.parts:
         search_table(args.runs, args.search_images, args.search_epochs)
+    if 4 in args.parts:
+        X_train, _, y_train, _ = digits_set()
+        cost_table(X_train[:args.digits], y_train[:args.digits], args.runs)
 
 
 if __name__ == "__main__":
