@@ -43,8 +43,17 @@ def affinity() -> list[int]:
     return list(range(os.cpu_count() or 1))
 
 
+#: Seconds :func:`usable_cores` keeps its answer: joblib reads the cgroup's
+#: files for it, tens of microseconds that a one-image prediction would pay.
+CORES_KEPT = 1.0
+
+_cores: dict = {}  # physical -> (when, cores)
+
+
 def usable_cores(*, physical: bool = True) -> int:
     """How many cores this process may compute on: joblib's ``cpu_count``.
+
+    Asked of joblib at most once every :data:`CORES_KEPT` seconds.
 
     Parameters
     ----------
@@ -63,7 +72,12 @@ def usable_cores(*, physical: bool = True) -> int:
     >>> 1 <= usable_cores() <= usable_cores(physical=False)
     True
     """
-    return max(1, cpu_count(only_physical_cores=physical))
+    now = time.monotonic()
+    when, cores = _cores.get(physical, (None, None))
+    if when is None or now - when > CORES_KEPT:
+        cores = max(1, cpu_count(only_physical_cores=physical))
+        _cores[physical] = (now, cores)
+    return cores
 
 
 def idle_seconds(cpus: list[int], path: str = PROC_STAT) -> float | None:

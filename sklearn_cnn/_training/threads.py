@@ -296,9 +296,8 @@ class ThreadPolicy:
     def __enter__(self) -> ThreadPolicy:
         nested = getattr(_local, "depth", 0) > 0
         caller = caller_threads()
-        self._pinned = resolve_n_jobs(self.n_jobs, usable_cores())
-        if self._pinned is None:
-            self._pinned = caller
+        self._pinned = caller if self.n_jobs is None else resolve_n_jobs(
+            self.n_jobs, usable_cores())
         # What the thread gets back: its own count, or torch's default where
         # its count was only one another thread's policy had set.
         self._restore = torch.get_num_threads() if nested or caller is not None else _DEFAULT
@@ -327,6 +326,8 @@ class ThreadPolicy:
         """
         if self._pinned is not None:
             return self._pinned
+        if work == 1 and self.device.type == "cpu":
+            return 1  # whatever the load: nothing to measure
         usable = usable_cores()
         free = LOAD.free(usable, wait=wait)
         if free is None and not wait and self.threads_ is not None and LOAD.measurable:
