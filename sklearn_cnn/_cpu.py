@@ -18,7 +18,9 @@ workers (``_data.workers``) read it.
 The kernel counts idle time precisely (to the microsecond, shown in
 hundredths of a second), so a window of a few hundredths of a second tells
 a free core from a busy one; steal time (a hypervisor running another
-machine on the CPU) counts as busy.
+machine on the CPU) counts as busy. Hand-written: psutil's
+``cpu_percent`` measures the same thing but counts this process's own
+threads as busy, and is not a dependency of scikit-learn.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from joblib import cpu_count
@@ -109,38 +112,42 @@ class Snapshot:
 
 
 class CpuLoad:
-    """How many CPUs other processes keep busy, measured over a window.
+    """How many CPUs other processes keep busy, measured over a recent window.
 
-    The window runs from the previous snapshot any caller took (so a fit
-    that follows another, or an epoch that follows an epoch, measures the
-    time in between, without waiting) to now. Busy time is what was not
-    idle; what this process spent (its CPU time, every thread of it) is not
-    another process's.
+    Every measurement keeps a snapshot of the clocks (the last
+    :data:`KEPT` of them, for every caller of the process), and measures
+    from the newest earlier snapshot that is old enough for a precise
+    window and recent enough to be about now: an epoch measures the epoch
+    before it, a fit that follows another the time since the other's last
+    epoch, without waiting. Busy time is what was not idle; what this
+    process spent (its CPU time, every thread of it) is not another
+    process's.
 
     Parameters
     ----------
     cpus : list of int, default=None
         The CPUs to watch; None: this process's affinity mask.
-    min_window, max_window : float, default=0.05, 10.0
+    min_window : float, default=0.05
         The shortest window that gives a load (seconds: a few of the
-        kernel's hundredths), and the longest one still about now.
+        kernel's hundredths).
     idle_clock, wall_clock, cpu_clock : callable, default=None
         Where the idle time, wall time and this process's CPU time come
         from (tests give their own); None: ``/proc/stat``,
         ``time.monotonic`` and ``time.process_time``.
     """
 
-    def __init__(self, cpus=None, *, min_window: float = 0.05, max_window: float = 10.0,
-                 idle_clock=None, wall_clock=None, cpu_clock=None) -> None:
+    #: Snapshots kept.
+    KEPT = 16
+
+    def __init__(self, cpus=None, *, min_window: float = 0.05, idle_clock=None,
+                 wall_clock=None, cpu_clock=None) -> None:
         self.cpus = affinity() if cpus is None else list(cpus)
         self.min_window = min_window
-        self.max_window = max_window
         self._idle = idle_clock or (lambda: idle_seconds(self.cpus))
         self._wall = wall_clock or time.monotonic
         self._own = cpu_clock or time.process_time
         self._lock = threading.Lock()
-        self._last: Snapshot | None = None
-        self._recent: tuple[float, float] | None = None  # (when, busy) measured last
+        self._snapshots: deque[Snapshot] = deque(maxlen=self.KEPT)
 
     @property
     def measurable(self) -> bool:
@@ -152,24 +159,30 @@ class CpuLoad:
         idle = self._idle()
         return None if idle is None else Snapshot(self._wall(), idle, self._own())
 
+    def sample(self) -> None:
+        """Keep a snapshot of now, for the next measurement to start from."""
+        now = self.snapshot()
+        if now is not None:
+            with self._lock:
+                self._snapshots.append(now)
+
     def busy(self, since: Snapshot, now: Snapshot) -> float:
         """CPUs other processes kept busy between two snapshots, in [0, len(cpus)]."""
         elapsed = now.wall - since.wall
         busy = len(self.cpus) * elapsed - (now.idle - since.idle) - (now.own - since.own)
         return min(max(busy / elapsed, 0.0), float(len(self.cpus)))
 
-    def others(self, *, wait: bool) -> float | None:
+    def others(self, *, within: float, wait: bool) -> float | None:
         """CPUs other processes kept busy lately, or None if unknown.
-
-        Measured over the window since the last snapshot when it is at least
-        ``min_window`` and at most ``max_window`` long (the window then
-        restarts); else the last measurement, if it is at most ``min_window``
-        old; else, with ``wait``, over a window of ``min_window`` measured now.
 
         Parameters
         ----------
+        within : float
+            The oldest start of the window, in seconds before now.
         wait : bool
-            Whether to sleep ``min_window`` where nothing else gives a load.
+            Where no snapshot between ``min_window`` and ``within`` seconds
+            old exists, sleep ``min_window`` to measure over (True), or give
+            None (False).
 
         Returns
         -------
@@ -181,24 +194,20 @@ class CpuLoad:
         if now is None:
             return None
         with self._lock:
-            since, recent = self._last, self._recent
-            window = None if since is None else now.wall - since.wall
-            if window is not None and self.min_window <= window <= self.max_window:
-                self._last, self._recent = now, (now.wall, self.busy(since, now))
-                return self._recent[1]
-            if recent is not None and now.wall - recent[0] <= self.min_window:
-                return recent[1]
-            if window is None or window > self.max_window:
-                self._last = now  # a window starts now
+            since = next((old for old in reversed(self._snapshots)
+                          if self.min_window <= now.wall - old.wall <= within), None)
+            self._snapshots.append(now)
+        if since is not None:
+            return self.busy(since, now)
         if not wait:
             return None
         time.sleep(self.min_window)
-        return self.others(wait=False) if self._last is not None else None
+        return self.others(within=within, wait=False)
 
-    def free(self, usable: int, *, wait: bool) -> float | None:
+    def free(self, usable: int, *, within: float, wait: bool) -> float | None:
         """CPUs free for this process: idle ones of the mask, at most ``usable``.
 
         None where the load is unknown (see :meth:`others`).
         """
-        busy = self.others(wait=wait)
+        busy = self.others(within=within, wait=wait)
         return None if busy is None else min(float(usable), len(self.cpus) - busy)

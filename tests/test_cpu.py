@@ -53,44 +53,56 @@ class Clocks:
 def test_busy_is_what_was_neither_idle_nor_this_process():
     clocks = Clocks()
     load = clocks.load()
-    assert load.others(wait=False) is None  # a window starts
+    assert load.others(within=10, wait=False) is None  # a first snapshot
     clocks.run(1.0, idle=0.5, own=1.0)  # of 2 CPU-seconds: 0.5 idle, 1 ours
-    assert load.others(wait=False) == pytest.approx(0.5)
+    assert load.others(within=10, wait=False) == pytest.approx(0.5)
     clocks.run(1.0, idle=0.0, own=2.0)  # all ours: no one else's
-    assert load.others(wait=False) == pytest.approx(0.0)
+    assert load.others(within=10, wait=False) == pytest.approx(0.0)
     clocks.run(1.0, idle=2.0)
-    assert load.free(2, wait=False) == pytest.approx(2.0)
+    assert load.free(2, within=10, wait=False) == pytest.approx(2.0)
     clocks.run(1.0, idle=0.0, own=0.5)
-    assert load.free(2, wait=False) == pytest.approx(0.5)
+    assert load.free(2, within=10, wait=False) == pytest.approx(0.5)
     clocks.run(1.0, idle=2.0)
-    assert load.free(1, wait=False) == pytest.approx(1.0)  # at most the usable cores
+    assert load.free(1, within=10, wait=False) == pytest.approx(1.0)  # at most the usable
 
 
-def test_a_short_window_grows_or_reuses_the_last_measurement():
+def test_the_window_starts_at_the_newest_snapshot_old_enough_and_recent_enough():
     clocks = Clocks()
-    load = clocks.load(min_window=0.05, max_window=10.0)
-    load.others(wait=False)
+    load = clocks.load(min_window=0.05)
+    load.sample()  # t=0
     clocks.run(0.02, idle=0.04)
-    assert load.others(wait=False) is None  # too short, nothing measured yet: keeps growing
-    clocks.run(0.04, idle=0.0)  # 0.06 s since the start, 0.04 of 0.12 CPU-seconds idle
-    assert load.others(wait=False) == pytest.approx(2 - 0.04 / 0.06)
-    clocks.run(0.01, idle=0.02)
-    assert load.others(wait=False) == pytest.approx(2 - 0.04 / 0.06)  # recent: reused
-    clocks.run(20.0, idle=40.0)
-    assert load.others(wait=False) is None  # too old to be about now: restarts
+    assert load.others(within=1, wait=False) is None  # 0.02 s: too short
+    clocks.run(0.04, idle=0.0)  # t=0.06: from t=0 (0.02 s ago is too recent)
+    assert load.others(within=1, wait=False) == pytest.approx(2 - 0.04 / 0.06)
+    clocks.run(2.0, idle=0.0)  # all busy, but the last snapshot is 2 s old
+    assert load.others(within=1, wait=False) is None  # not about now
+    clocks.run(0.5, idle=1.0)  # the newest is 0.5 s old: the window of this half second
+    assert load.others(within=1, wait=False) == pytest.approx(0.0)
+
+
+def test_an_old_idle_past_does_not_hide_a_busy_present():
+    clocks = Clocks()
+    load = clocks.load()
+    load.sample()
+    clocks.run(5.0, idle=10.0)  # five idle seconds...
+    load.sample()
+    clocks.run(0.5, idle=0.0)  # ...then half a second of two busy CPUs
+    assert load.others(within=1, wait=False) == pytest.approx(2.0)
+    assert load.others(within=10, wait=False) == pytest.approx(2.0)  # newest first
 
 
 def test_waiting_measures_a_window_of_its_own(monkeypatch):
     clocks = Clocks()
     load = clocks.load(min_window=0.05)
     monkeypatch.setattr(_cpu.time, "sleep", lambda s: clocks.run(s, idle=2 * s))  # both idle
-    assert load.others(wait=True) == pytest.approx(0.0)
+    assert load.others(within=1, wait=True) == pytest.approx(0.0)
 
 
 def test_no_idle_time_no_load():
     load = CpuLoad([0], idle_clock=lambda: None)
     assert not load.measurable
-    assert load.others(wait=True) is None and load.free(4, wait=True) is None
+    assert load.others(within=1, wait=True) is None
+    assert load.free(4, within=1, wait=True) is None
 
 
 def test_busy_processes_on_every_cpu_are_measured():
@@ -101,10 +113,10 @@ def test_busy_processes_on_every_cpu_are_measured():
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in cpus]
     try:
         time.sleep(0.3)  # started and spinning
-        load.others(wait=False)
+        load.sample()
         time.sleep(0.2)
-        assert load.others(wait=False) >= len(cpus) - 0.5
-        assert load.free(len(cpus), wait=False) <= 0.5
+        assert load.others(within=1, wait=False) >= len(cpus) - 0.5
+        assert load.free(len(cpus), within=1, wait=True) <= 0.5
     finally:
         for spinner in spinners:
             spinner.kill()

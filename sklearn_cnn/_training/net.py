@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -269,7 +270,7 @@ class CNNNet(NeuralNetClassifier):
         threads = getattr(self, "thread_policy_", None)
         if threads is not None and threads.threads_ is not None:
             # The load measured over the epoch that ended.
-            self.n_threads_ = threads.apply(self.step_work_, wait=False)
+            self.n_threads_ = threads.apply(self.step_work_, wait=False, within=math.inf)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train=dataset_train,

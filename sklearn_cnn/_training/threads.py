@@ -68,6 +68,13 @@ ROUND_UP = 0.3
 #: computes two products (input and weight gradients) per forward one.
 TRAINING_PASSES = 3
 
+#: Seconds before now where the load's window may start, for the first step
+#: of a fit and a long prediction (which wait for a window of their own
+#: where none is that recent), and for a short prediction (which does not).
+#: An epoch measures the whole epoch before it.
+RECENT = 1.0
+PAST = 10.0
+
 #: The history key of each epoch's thread count.
 THREADS_KEY = "threads"
 
@@ -292,6 +299,7 @@ class ThreadPolicy:
         self.n_jobs = n_jobs
         self.device = torch.device(device)
         self.threads_ = None
+        self._measured = False
 
     def __enter__(self) -> ThreadPolicy:
         nested = getattr(_local, "depth", 0) > 0
@@ -316,20 +324,27 @@ class ThreadPolicy:
             if self.threads_ is not None:
                 _counts_set[self.threads_] -= 1
         torch.set_num_threads(self._restore)
+        if self._measured:
+            LOAD.sample()  # the next fit or prediction measures from here
 
-    def choose(self, work: int | None, *, wait: bool = True) -> int | None:
+    def choose(self, work: int | None, *, wait: bool = True,
+               within: float | None = None) -> int | None:
         """The count for work that feeds ``work`` threads (None: no limit).
 
-        Without ``wait``, where the load is not measured yet (the window
-        since the last measurement is too short), None once a count is set
-        (keep it), else the count for an idle machine.
+        The load is measured over a window that starts at most ``within``
+        seconds ago (None: :data:`RECENT` with ``wait``, :data:`PAST`
+        without; ``_cpu.CpuLoad.others``). Without ``wait``, where no window
+        gives it: None once a count is set (keep it), else the count for an
+        idle machine.
         """
         if self._pinned is not None:
             return self._pinned
         if work == 1 and self.device.type == "cpu":
             return 1  # whatever the load: nothing to measure
         usable = usable_cores()
-        free = LOAD.free(usable, wait=wait)
+        within = (RECENT if wait else PAST) if within is None else within
+        self._measured = True
+        free = LOAD.free(usable, within=within, wait=wait)
         if free is None and not wait and self.threads_ is not None and LOAD.measurable:
             return None
         with _lock:
@@ -337,9 +352,9 @@ class ThreadPolicy:
         return choose_threads(work=work if self.device.type == "cpu" else None,
                               usable=usable, free=free, sharing=sharing)
 
-    def apply(self, work: int | None, *, wait: bool = True) -> int:
+    def apply(self, work: int | None, *, wait: bool = True, within: float | None = None) -> int:
         """Choose the count (:meth:`choose`) and set it in this thread; return it."""
-        threads = self.choose(work, wait=wait)
+        threads = self.choose(work, wait=wait, within=within)
         if threads is None:
             return self.threads_
         if threads != self.threads_:

@@ -38,10 +38,13 @@ class ScriptedLoad:
 
     measurable = True
 
+    def sample(self):
+        pass
+
     def __init__(self, *free):
         self.script = list(free)
 
-    def free(self, usable, *, wait):
+    def free(self, usable, *, within, wait):
         value = self.script.pop(0) if len(self.script) > 1 else self.script[0]
         return min(float(usable), value)
 
@@ -165,7 +168,7 @@ def test_busy_processes_on_every_cpu_leave_one_thread(big_step):
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
                 for _ in affinity()]
     try:
-        time.sleep(0.3)  # spinning
+        time.sleep(1.2)  # spinning for longer than the load's window (RECENT) reaches back
         clf = CNNClassifier(**{**params, "max_epochs": 1}).fit(X, y)
     finally:
         for spinner in spinners:
