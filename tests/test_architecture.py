@@ -45,8 +45,9 @@ def test_no_private_module_is_left_at_the_top_but_the_shared_leaves():
 
 
 def test_importing_the_package_leaves_torchvision_for_first_use():
-    # torchvision's import takes about a second (it imports torch._dynamo), which
-    # every process importing sklearn_cnn would pay: a search's workers, the CLI.
+    # torchvision's import takes about a second (it imports torch._dynamo, which
+    # torch itself imports only at a first optimizer): a process that imports
+    # sklearn_cnn and does not train need not pay it.
     import subprocess
     import sys
 

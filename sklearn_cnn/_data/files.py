@@ -11,9 +11,10 @@ and its gray decoding is not Pillow's: RGB PNGs read as gray differ by up to
 so pixels would depend on the reader.
 
 torchvision is imported where it is used, not with this module: importing
-it takes about a second (it imports ``torch._dynamo``), which every process
-that imports sklearn_cnn would pay, a search's worker processes included,
-for arrays that never need it.
+it takes about a second, most of it ``torch._dynamo``, which torch itself
+imports only when a first optimizer is built: a process that imports
+sklearn_cnn and does not train (builds a pipeline, reads parameters, builds
+the docs) need not pay it.
 """
 
 from __future__ import annotations

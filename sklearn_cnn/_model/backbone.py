@@ -6,9 +6,8 @@ loaded with weights (a torchvision weights name, or a local state-dict file,
 read with ``weights_only=True`` so that no code in it runs), and its last
 linear layer is replaced by one with an output per class.
 
-torchvision is imported by the functions that use it: importing it takes
-about a second (``_data.files``), which an estimator without a backbone
-need not pay.
+torchvision is imported by the functions that use it, as everywhere in the
+package (``_data.files`` says why).
 """
 
 from __future__ import annotations
