@@ -29,7 +29,9 @@ joblib's default loky backend, its workers started by the search (cold) and
 started already by an earlier search of the same process (warm);
 ``n_jobs=2`` with the threading backend. Ratios to ``n_jobs=1`` (below 1:
 faster). Then what a cold worker pays before it computes: the seconds from
-starting a Python process to the end of a first, tiny fit.
+starting a Python process to the end of a first, tiny fit. The same with
+``max_epochs=24`` (about the default's length on these digits): fits of a
+second or two.
 
 Run: python benchmarks/threads.py [--runs 2] [--mnist 1500] [--patches 50] [--parts 1 2 3 4]
 (``--epochs`` shortens the fits of part 2, for a check of the script)
@@ -238,7 +240,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None,
                         help="max_epochs of part 2 (default: the estimator's 'auto')")
     parser.add_argument("--search-images", type=int, default=1797)
-    parser.add_argument("--search-epochs", type=int, default=8)
+    parser.add_argument("--search-epochs", type=int, nargs="+", default=[8, 24],
+                        help="max_epochs of the searches' fits (one search size each)")
     parser.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--one-search", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -259,7 +262,8 @@ def main() -> None:
         sets["photos 64x64x3"] = (X_train, y_train)
         fit_table(sets, args.runs, "auto" if args.epochs is None else args.epochs)
     if 3 in args.parts:
-        search_table(args.runs, args.search_images, args.search_epochs)
+        for epochs in args.search_epochs:
+            search_table(args.runs, args.search_images, epochs)
     if 4 in args.parts:
         X_train, _, y_train, _ = digits_set()
         cost_table(X_train[:args.digits], y_train[:args.digits], args.runs)
