@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
+import tempfile
 
 import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._model.inference import class_probabilities, label_probabilities
+from ._persistence.atomic import replacing
 from ._warnings import warn_user
 
 __all__ = ["to_onnx"]
@@ -64,6 +67,10 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
     ------
     ImportError
         If the ``export`` extra (onnx, onnxscript) is not installed.
+    OSError
+        Naming ``path``, when it cannot be written. The write is atomic: a
+        failed or interrupted export leaves the file already at ``path`` as
+        it was.
 
     Warns
     -----
@@ -121,14 +128,26 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
 
 
 def _save(onnx, model, path: str) -> None:
-    """Write ``model`` to ``path``, weights included while protobuf allows it."""
+    """Write ``model`` to ``path`` atomically, weights included while protobuf allows it."""
     # The very test onnx.save_model applies before refusing a message over 2 GB.
     if model.ByteSize() <= onnx.checker.MAXIMUM_PROTOBUF:
-        onnx.save_model(model, path)
+        with replacing(path) as temp:
+            onnx.save_model(model, os.fspath(temp))
         return
+    # onnx writes the weights to ``location`` beside the file it saves, and the
+    # graph names it: both go to a hidden folder beside ``path``, then each
+    # replaces its target, the weights first.
     data = os.path.basename(path) + ".data"
-    onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=data)
+    folder = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(path)),
+                              prefix=f".{os.path.basename(path)}.")
+    try:
+        onnx.save_model(model, os.path.join(folder, "model.onnx"), save_as_external_data=True,
+                        all_tensors_to_one_file=True, location=data)
+        for name, target in ((data, path + ".data"), ("model.onnx", path)):
+            with replacing(target) as temp:
+                os.replace(os.path.join(folder, name), temp)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     warn_user(
         f"The network is larger than ONNX's 2 GB file limit: {path!r} holds its graph "
         f"and {data!r} beside it its weights. Keep the two files together.",

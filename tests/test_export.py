@@ -101,6 +101,26 @@ def test_a_network_over_the_protobuf_limit_keeps_its_weights_beside(digits, tmp_
     np.testing.assert_allclose(proba, clf.predict_proba(X[100:140]), atol=proba_atol())
 
 
+def test_a_failed_export_leaves_the_file_already_there(digits, tmp_path, monkeypatch,
+                                                       fast_params):
+    onnx = pytest.importorskip("onnx")
+    X, y = digits
+    clf = CNNClassifier(**fast_params).fit(X[:100], y[:100])
+    path = tmp_path / "model.onnx"
+    clf.to_onnx(path)
+    before = path.read_bytes()
+
+    def disk_full(model, target, **kwargs):
+        with open(target, "wb") as file:
+            file.write(b"half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(onnx, "save_model", disk_full)
+    with pytest.raises(OSError, match=r"Could not write .*model\.onnx.*No space left"):
+        clf.to_onnx(path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
 @pytest.mark.parametrize("network", [
     pytest.param({"module": ConvBatchNorm}, id="custom"),
     pytest.param({"backbone": "resnet18", "weights": None}, id="resnet18",

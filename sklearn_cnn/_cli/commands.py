@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
 import difflib
 import os
@@ -14,11 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from torchvision.datasets.folder import IMG_EXTENSIONS
 from tqdm.auto import tqdm
 
-from .._data.files import is_image_file, mode_for_channels
+from .._data.files import IMAGE_EXTENSIONS, is_image_file, mode_for_channels
 from .._data.sizes import ImageSizeWarning
+from .._persistence.atomic import atomic_write
 
 __all__ = ["audit", "demo", "evaluate", "explain", "fit", "image_paths", "parse_params",
            "predict"]
@@ -119,7 +120,7 @@ def image_paths(inputs: Sequence[str]) -> np.ndarray:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and is_image_file(p, path))
             if not found:
-                raise ValueError(f"no image files ({', '.join(IMG_EXTENSIONS)}) in '{path}'.")
+                raise ValueError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in '{path}'.")
             paths.extend(os.fspath(p) for p in found)
         elif path.exists():
             paths.append(os.fspath(path))
@@ -240,6 +241,13 @@ def _pyplot():
     return plt
 
 
+def save_figure(figure, path, **kwargs) -> None:
+    """``figure.savefig`` to ``path``, atomically, in the format its extension names."""
+    suffix = Path(path).suffix.lstrip(".").lower()
+    with atomic_write(path) as file:
+        figure.savefig(file, format=suffix or None, **kwargs)
+
+
 def _plot_confusion_matrix(y, y_pred, labels, path) -> None:
     from sklearn.metrics import ConfusionMatrixDisplay
 
@@ -247,7 +255,7 @@ def _plot_confusion_matrix(y, y_pred, labels, path) -> None:
     display = ConfusionMatrixDisplay.from_predictions(y, y_pred, labels=labels,
                                                       xticks_rotation="vertical")
     display.figure_.tight_layout()
-    display.figure_.savefig(path, dpi=120)
+    save_figure(display.figure_, path, dpi=120)
     plt.close(display.figure_)
 
 
@@ -257,15 +265,12 @@ def predict(model_path, inputs: Sequence[str], *, out=None) -> None:
     paths = image_paths(inputs)
     proba = _predict_proba(model, paths)
     labels = model.classes_[proba.argmax(axis=1)]
-    stream = open(out, "w", newline="") if out is not None else sys.stdout
-    try:
+    with (atomic_write(out, "w", newline="") if out is not None
+          else contextlib.nullcontext(sys.stdout)) as stream:
         writer = csv.writer(stream)
         writer.writerow(["path", "label", *(f"proba_{c}" for c in model.classes_)])
         for path, label, row in zip(paths, labels, proba, strict=True):
             writer.writerow([path, label, *(f"{p:.6f}" for p in row)])
-    finally:
-        if out is not None:
-            stream.close()
     if out is not None:
         print(f"{len(paths)} predictions written to {out}")
 
@@ -301,7 +306,7 @@ def explain_figure(pixels: np.ndarray, heat: np.ndarray, title: str, path,
     figure.colorbar(heat_image, ax=right, fraction=0.046, pad=0.04,
                     label="evidence (share of the peak)")
     figure.suptitle(title)
-    figure.savefig(path)
+    save_figure(figure, path)
     plt.close(figure)
 
 
@@ -312,8 +317,7 @@ def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> li
     with a colour bar, the predicted class and its probability, and the
     true class where the image sits in a folder named after one.
     """
-    from PIL import Image
-
+    from .._data.decoding import open_image
     from ..explain import grad_cam
 
     model = _load_model(model_path)
@@ -327,8 +331,9 @@ def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> li
     written = []
     classes = {str(c) for c in model.classes_}
     for path, heat, label, p in zip(paths, maps, predicted, top, strict=True):
-        with Image.open(path) as image:
-            pixels = np.asarray(image.convert("RGB"))
+        # The pixels the model saw (EXIF orientation applied, 16-bit scaled),
+        # which the map is aligned with.
+        pixels = np.asarray(open_image(path).convert("RGB"))
         # The true class where the file sits in a folder named after one.
         true = Path(path).parent.name if Path(path).parent.name in classes else None
         title = f"{Path(path).name}: predicted {label} ({p:.2f})"
@@ -362,7 +367,7 @@ def audit(folder, out, params: dict, *, test=None, cv: int = 5, plot=None):
     print(f"auditing {len(y)} images of {len(np.unique(y))} classes by {cv}-fold "
           f"cross-validation{against}")
     issues = find_issues(clf, paths, y, X_test=test_paths, cv=cv)
-    with open(out, "w", newline="") as file:
+    with atomic_write(out, "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["path", "set", "issue", "given_label", "suggested_label", "score",
                          "duplicate_of"])
@@ -389,5 +394,5 @@ def _plot_suspects(issues, paths, test_paths, path, n_images: int = 16) -> None:
 
     plt = _pyplot()
     display = AuditDisplay.from_issues(issues, paths, test_paths, n_images=n_images)
-    display.figure_.savefig(path, dpi=120, bbox_inches="tight")
+    save_figure(display.figure_, path, dpi=120, bbox_inches="tight")
     plt.close(display.figure_)

@@ -24,6 +24,7 @@ import torch
 from safetensors import safe_open
 
 from .._warnings import warn_user
+from .atomic import atomic_write
 from .codec import decode, encode, import_path, resolve
 from .state import get_state, set_state
 
@@ -72,7 +73,16 @@ def save(estimator, path: str | os.PathLike) -> None:
     path : str or path-like
         The file to write (conventionally ``*.safetensors``). A new file
         gets the permissions ``open()`` gives (``0o666`` less the umask);
-        an existing one is overwritten and keeps its own.
+        an existing one is replaced and keeps its own. The write is atomic:
+        the file is written beside ``path``, flushed to the disk and renamed
+        over it, so a save that fails or is killed half-way leaves the file
+        already at ``path`` as it was.
+
+    Raises
+    ------
+    OSError
+        Naming ``path``, when it cannot be written (a missing folder, a
+        full disk, a file-size limit); the file already there is unchanged.
 
     Warns
     -----
@@ -120,10 +130,11 @@ def save(estimator, path: str | os.PathLike) -> None:
             f"Not saved (they only shape training, and are not data): {', '.join(unsaved)}. "
             "They load as None; set them again before refitting.", UserWarning)
     data = safetensors.torch.save(tensors, metadata={FORMAT: json.dumps(header)})
-    # Written by Python's open(), not safetensors' save_file, which creates its
-    # files with mode 0600 whatever the umask: a model file gets the
-    # permissions of any other file the user writes (0o666 & ~umask).
-    with open(path, "wb") as file:
+    # Written atomically (a failed or killed save leaves the file already at
+    # ``path`` intact), not by safetensors' save_file, which writes in place
+    # with mode 0600 whatever the umask: a model file gets the permissions of
+    # any other file the user writes (0o666 & ~umask), or keeps its own.
+    with atomic_write(path) as file:
         file.write(data)
 
 
