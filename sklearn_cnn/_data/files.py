@@ -28,10 +28,12 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
+from .decoding import as_displayed, displayed_size, open_image
 from .sizes import choose_size
 from .weights import weighted
 
 __all__ = [
+    "IMAGE_EXTENSIONS",
     "ImageFileDataset",
     "check_paths",
     "decode_images",
@@ -47,7 +49,12 @@ __all__ = [
 ]
 
 #: PIL modes read as one gray channel; every other mode is read as RGB.
-GRAY_MODES = {"1", "L", "LA", "P;L", "I", "I;16", "I;16B", "I;16L", "F"}
+GRAY_MODES = {"1", "L", "LA", "P;L", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+#: The extensions of the image files a folder is searched for: torchvision's
+#: ``IMG_EXTENSIONS`` (ImageFolder's), and GIF, which Pillow reads too (its
+#: first frame when animated), as Keras' ``image_dataset_from_directory`` does.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp",
+                    ".gif")
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 
 
@@ -82,14 +89,12 @@ def is_path_array(X) -> bool:
 def is_image_file(path: str | os.PathLike, root: str | os.PathLike) -> bool:
     """Whether ``path`` under ``root`` is an image file one would mean to read.
 
-    By extension (torchvision's ``IMG_EXTENSIONS``), and not hidden: no part
-    of the path below ``root`` starts with "." (".DS_Store", "._photo.jpg"
-    of macOS, ".ipynb_checkpoints").
+    By extension (``IMAGE_EXTENSIONS``), and not hidden: no part of the path
+    below ``root`` starts with "." (".DS_Store", "._photo.jpg" of macOS,
+    ".ipynb_checkpoints").
     """
-    from torchvision.datasets.folder import IMG_EXTENSIONS
-
     parts = Path(path).relative_to(root).parts
-    return (os.fspath(path).lower().endswith(IMG_EXTENSIONS)
+    return (os.fspath(path).lower().endswith(IMAGE_EXTENSIONS)
             and not any(part.startswith(".") for part in parts))
 
 
@@ -120,6 +125,9 @@ def _reason(exc: Exception) -> str:
 def read_headers(paths: list[str]) -> tuple[list[tuple[int, int]], list[str]]:
     """``(height, width)`` and PIL mode of each file, without decoding pixels.
 
+    Sizes are the displayed ones: an EXIF orientation of 5 to 8 swaps them
+    (``sklearn_cnn._data.decoding``).
+
     Raises
     ------
     ValueError
@@ -129,7 +137,7 @@ def read_headers(paths: list[str]) -> tuple[list[tuple[int, int]], list[str]]:
     for path in paths:
         try:
             with Image.open(path) as image:
-                sizes.append((image.height, image.width))
+                sizes.append(displayed_size(image))
                 modes.append(image.mode)
         except (OSError, UnidentifiedImageError, ValueError) as exc:
             failures.append((path, _reason(exc)))
@@ -149,7 +157,10 @@ def mode_for_channels(n_channels: int) -> str:
 
 
 def _pixels(image: Image.Image, mode: str, size: tuple[int, int] | None) -> np.ndarray:
-    """One PIL image as uint8 ``(H, W, C)`` in ``mode``, resized to ``size`` if given."""
+    """One PIL image as uint8 ``(H, W, C)`` in ``mode``, resized to ``size`` if given.
+
+    ``image`` is as displayed already (``decoding.as_displayed``).
+    """
     from torchvision.transforms import InterpolationMode
     from torchvision.transforms.v2.functional import resize
 
@@ -196,8 +207,7 @@ def decode_images(
     bar = tqdm(paths, desc="Decoding images", unit="image", disable=disable, leave=False)
     for i, path in enumerate(bar):
         try:
-            with Image.open(path) as image:
-                pixels = _pixels(image, mode, size if resize else None)
+            pixels = _pixels(open_image(path), mode, size if resize else None)
         except (OSError, UnidentifiedImageError, ValueError) as exc:
             failures.append((path, _reason(exc)))
             continue
@@ -225,7 +235,9 @@ def pil_images_to_array(
     Parameters
     ----------
     images : sequence of PIL.Image.Image
-        The images, in any PIL mode and size.
+        The images, in any PIL mode and size, read as files are: EXIF
+        orientation applied (if the image still carries one), high bit
+        depths scaled (``sklearn_cnn._data.decoding``).
     expected : (C, H, W), default=None
         The shape of a fitted model, which wins over everything else.
     image_shape : (H, W) or (C, H, W), default=None
@@ -234,8 +246,8 @@ def pil_images_to_array(
     """
     shape = tuple(expected) if expected is not None else image_shape
     mode = _read_mode([image.mode for image in images], shape)
-    size = choose_size([(image.height, image.width) for image in images], shape)
-    return np.stack([_pixels(image, mode, size) for image in images])
+    size = choose_size([displayed_size(image) for image in images], shape)
+    return np.stack([_pixels(as_displayed(image), mode, size) for image in images])
 
 
 def _read_mode(modes: list[str], image_shape) -> str:

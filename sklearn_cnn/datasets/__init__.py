@@ -4,7 +4,8 @@
 Keras' ``image_dataset_from_directory`` read (one subfolder per class);
 ``make_shapes`` draws a data set whose right explanation is known;
 ``verify_images`` lists every unreadable, truncated or odd-mode file of a
-folder before training; ``add_problems`` plants known problems in a set, to
+folder before training, and those read otherwise than stored (16-bit scaled,
+turned by EXIF, animated); ``add_problems`` plants known problems in a set, to
 measure an audit (``sklearn_cnn.audit``) on it.
 """
 

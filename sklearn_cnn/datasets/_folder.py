@@ -7,9 +7,15 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions, validate_params
-from torchvision.datasets.folder import IMG_EXTENSIONS, make_dataset
+from torchvision.datasets.folder import make_dataset
 
-from .._data.files import common_mode, decode_images, is_image_file, read_headers
+from .._data.files import (
+    IMAGE_EXTENSIONS,
+    common_mode,
+    decode_images,
+    is_image_file,
+    read_headers,
+)
 from .._data.sizes import choose_size
 
 __all__ = ["load_image_folder"]
@@ -51,7 +57,7 @@ def _image_files(root: Path, classes: list[str]) -> list[tuple[str, int]]:
         listed = "\n".join(f"  {path}" for path in empty)
         raise ValueError(
             f"{len(empty)} class folder(s) hold no image files "
-            f"({', '.join(IMG_EXTENSIONS)}; hidden files are skipped):\n{listed}"
+            f"({', '.join(IMAGE_EXTENSIONS)}; hidden files are skipped):\n{listed}"
         )
     return samples
 
@@ -79,7 +85,12 @@ def load_image_folder(path, *, as_paths=False, size=None, mode=None, progress=No
     Every image file under a class folder (at any depth, symbolic links
     followed) is a sample of that class. Hidden files and folders (their
     name starts with ".") and files that are not images (by extension:
-    torchvision's ``IMG_EXTENSIONS``) are skipped.
+    torchvision's ``IMG_EXTENSIONS`` and .gif) are skipped.
+
+    Images are read as a viewer shows them: EXIF orientation applied,
+    16-bit and 32-bit integer samples scaled to 8 bits (16-bit: value //
+    256), float samples taken as [0, 1], the first frame of an animated
+    GIF; ``verify_images`` lists the files this concerns.
 
     Parameters
     ----------
@@ -107,7 +118,7 @@ def load_image_folder(path, *, as_paths=False, size=None, mode=None, progress=No
     Returns
     -------
     X : ndarray of shape (n_images, height, width, channels), dtype uint8
-        The pixels, as PIL gives them; with ``as_paths=True``, a 1-D array
+        The pixels, as displayed; with ``as_paths=True``, a 1-D array
         of the files' paths (str) instead.
     y : ndarray of shape (n_images,), dtype str
         The name of each image's class folder.

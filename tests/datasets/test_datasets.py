@@ -147,3 +147,23 @@ def test_make_shapes_is_learnable(fast_params):
     X, y = make_shapes(400, image_size=24, random_state=0)
     clf = CNNClassifier(**{**fast_params, "max_epochs": 8}).fit(X[:300], y[:300])
     assert clf.score(X[300:], y[300:]) > 0.8
+
+
+def test_folder_reads_gif_16_bit_and_rotated_files_as_displayed(tmp_path):
+    stored = RNG.integers(0, 256, (6, 10), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # a phone photo: turn 90° clockwise to display
+    (tmp_path / "a").mkdir()
+    Image.fromarray(stored).save(tmp_path / "a" / "phone.jpg", exif=exif, quality=100)
+    (tmp_path / "b").mkdir()
+    depth = RNG.integers(0, 65536, (10, 6), dtype=np.uint16)
+    Image.fromarray(depth).save(tmp_path / "b" / "depth.png")
+    Image.fromarray(stored.T).save(tmp_path / "b" / "plain.gif")
+    X, y = load_image_folder(tmp_path, mode="L")  # a GIF is a palette image: RGB by default
+    assert y.tolist() == ["a", "b", "b"] and X.shape == (3, 10, 6, 1)
+    # JPEG is lossy: within a few levels of the stored pixels, turned.
+    assert np.abs(X[0, ..., 0].astype(int) - np.rot90(stored, k=-1)).max() <= 8
+    np.testing.assert_array_equal(X[1, ..., 0], depth >> 8)
+    np.testing.assert_array_equal(X[2, ..., 0], stored.T)
+    paths, _ = load_image_folder(tmp_path, as_paths=True)
+    assert [os.path.basename(p) for p in paths] == ["phone.jpg", "depth.png", "plain.gif"]
