@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from .._data.files import IMAGE_EXTENSIONS, is_image_file, mode_for_channels
 from .._data.sizes import ImageSizeWarning
 from .._persistence.atomic import atomic_write
+from .._training.interrupts import FitInterruptedWarning
 
 __all__ = ["audit", "demo", "evaluate", "explain", "fit", "image_paths", "parse_params",
            "predict"]
@@ -157,7 +158,18 @@ def fit(folder, out, params: dict, *, lazy: bool = False, verbose: int = 1):
     print(f"{len(y)} image{'s' * (len(y) != 1)} of {len(classes)} "
           f"class{'es' * (len(classes) != 1)}: {shown}")
     start = time.perf_counter()
-    clf.fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FitInterruptedWarning)
+        clf.fit(X, y)
+    for warning in caught:
+        if issubclass(warning.category, FitInterruptedWarning):
+            # Not saved: a model trained part of the way must not replace one at --out.
+            resume = ("run the same command to resume" if clf.checkpoint is not None
+                      else "--checkpoint DIR lets a fit resume")
+            raise KeyboardInterrupt(f"after {clf.n_iter_} complete epochs; nothing saved to "
+                                    f"{out} ({resume})")
+        warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                               warning.lineno)
     history = clf.history_[-1]
     valid = f", valid_acc {history['valid_acc']:.4f}" if "valid_acc" in history else ""
     epochs = f"{clf.n_iter_} epoch" + "s" * (clf.n_iter_ != 1)

@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--lazy", action="store_true",
                      help="decode the images batch by batch every epoch instead of once "
                           "(for folders larger than memory)")
+    fit.add_argument("--checkpoint", metavar="DIR",
+                     help="keep the fit's state here after every epoch; run the same "
+                          "command again after a crash or Ctrl-C to resume where it stopped")
     fit.add_argument("--quiet", action="store_true", help="no per-epoch output")
 
     evaluate = commands.add_parser(
@@ -186,6 +189,8 @@ def _run(args: argparse.Namespace) -> None:
         params = _commands.parse_params(args.param, CNNClassifier().get_params(deep=False))
         if args.validation_fraction is not None:
             params["validation_fraction"] = args.validation_fraction
+        if args.checkpoint is not None:
+            params["checkpoint"] = args.checkpoint
         _commands.fit(args.folder, args.out, params, lazy=args.lazy,
                       verbose=0 if args.quiet else 1)
     elif args.command == "evaluate":
@@ -221,8 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as exc:
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        said = f" {exc}" if str(exc) else ""
+        print(f"{PROG} {args.command}: interrupted{said}", file=sys.stderr)
         return 130
     return 0
 

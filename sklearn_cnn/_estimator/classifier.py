@@ -14,6 +14,7 @@ from .._model.convnet import ConvNet
 from .._names import stable_name
 from .._persistence.compat import add_missing
 from .._training.callbacks import EARLY_STOPPING
+from .._training.checkpoint import open_checkpoint
 from .._training.device import resolve_device
 from .._training.net import carry_over, single_pass
 from .._training.optimizers import resolve_lr
@@ -160,6 +161,14 @@ callable or None, default="auto"
     warm_start : bool, default=False
         When True, ``fit`` continues from the weights of the previous fit
         (same classes and image shape) with a fresh optimizer and schedule.
+    checkpoint : str or path-like, default=None
+        A folder where ``fit`` keeps its state after every epoch (one file
+        per fit, replaced atomically), and from which the same fit, run
+        again after a crash or Ctrl-C, resumes: only the epochs left train,
+        drawing the numbers the uninterrupted fit would have; a fit that
+        had ended returns its model at once (docs/user_guide.md, "Long
+        fits: checkpoints and resuming"). Not used by ``partial_fit`` or a
+        ``warm_start`` continuation.
     image_shape : tuple of int, default=None
         ``(H, W)`` or ``(C, H, W)`` of flat ``(N, F)`` input; for image
         files, the size (and channels: 1 gray, 3 RGB) they are read in.
@@ -302,6 +311,7 @@ callable or None, default="auto"
         class_weight=None,
         callbacks=None,
         warm_start=False,
+        checkpoint=None,
         image_shape=None,
         data_format="auto",
         device="auto",
@@ -344,6 +354,7 @@ callable or None, default="auto"
         self.class_weight = class_weight
         self.callbacks = callbacks
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
         self.image_shape = image_shape
         self.data_format = data_format
         self.device = device
@@ -437,7 +448,12 @@ callable or None, default="auto"
         y_encoded = y if y.ndim == 2 else np.searchsorted(classes_, y).astype(np.int64)
         data = images.training_data(y_encoded, sample_weight, device)
 
-        randomness = FitRandomness(draw_seed(self.random_state), device)
+        seed, checkpoint = draw_seed(self.random_state), None
+        if self.checkpoint is not None and not resume and not incremental:
+            checkpoint = open_checkpoint(self.checkpoint, self.get_params(deep=False), seed,
+                                         images.data, y_encoded, sample_weight)
+            seed = checkpoint.seed_
+        randomness = FitRandomness(seed, device)
         if incremental and fitted:
             net = self.net_
             # The lr as set_params left it, as SGDClassifier.partial_fit takes eta0.
@@ -453,12 +469,14 @@ callable or None, default="auto"
                 net.initialize()
             if resume:
                 carry_over(self.net_, net)
+        net.checkpoint_ = checkpoint  # read and written by the net (_training.checkpoint)
         with randomness.training(net):
             if incremental:
                 with single_pass(net):
                     net.partial_fit(data, y_encoded, epochs=1)
             else:
                 net.partial_fit(data, y_encoded)
+        net.checkpoint_ = None
 
         self.net_ = net
         self.classes_ = classes_

@@ -64,6 +64,7 @@ PARAMETER_CONSTRAINTS = {
     "class_weight": [None, StrOptions({"balanced"}), dict],
     "callbacks": [None, list, tuple],
     "warm_start": ["boolean"],
+    "checkpoint": [None, str, os.PathLike],
     "image_shape": [None, tuple, list],
     "data_format": [StrOptions(set(DATA_FORMATS))],
     "device": [str, torch.device],

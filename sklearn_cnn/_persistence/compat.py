@@ -79,7 +79,7 @@ def register_old_module_paths() -> None:
 #: Parameters added after the first release, and their defaults: estimators
 #: saved or pickled before they existed take these.
 LATER_PARAMETERS = {"num_workers": "auto", "precision": "float32", "cuda_graphs": True,
-                    "tta": False, "ema": None, "n_jobs": None}
+                    "tta": False, "ema": None, "n_jobs": None, "checkpoint": None}
 
 
 def add_missing(attributes: dict) -> None:

@@ -36,6 +36,7 @@ from .._persistence.compat import upgrade_net_state
 from .callbacks import EARLY_STOPPING, LR_SCHEDULE
 from .callbacks.scoring import TrainAccuracy
 from .cuda_graph import StepGraph, training_on
+from .interrupts import SigintWatch, warn_interrupted
 from .optimizers import OPTIMIZERS
 from .precision import training_autocast
 from .randomness import ITERATOR_GENERATOR
@@ -154,6 +155,9 @@ class CNNNet(NeuralNetClassifier):
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # Before the callbacks: the schedule and early stopping start from it.
+        checkpoint = getattr(self, "checkpoint_", None)
+        self.restored_ = checkpoint is not None and checkpoint.restore(self)
         self.inference_cache_ = {}  # training changes the weights it was built from
         self.step_graph_ = None
         # Not for optimizers that need skorch's closure: the graph's step has
@@ -172,6 +176,7 @@ class CNNNet(NeuralNetClassifier):
         state["inference_cache_"] = {}  # rebuilt on demand, on the device it loads on
         state["step_graph_"] = None  # lives for one training run
         state["thread_policy_"] = None  # likewise
+        state["checkpoint_"] = None  # likewise
         state.pop(ITERATOR_GENERATOR, None)  # the fit's own, while it trains (_random)
         return state
 
@@ -228,30 +233,62 @@ class CNNNet(NeuralNetClassifier):
         return step
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        # After skorch's LoadInitState restored a checkpoint, train only the
-        # epochs that remain: an interrupted fit resumes instead of starting over.
-        callbacks = dict(self.callbacks_)
-        restored = any(isinstance(cb, LoadInitState) for cb in callbacks.values())
+        # After a checkpoint was restored (``checkpoint_``, or skorch's
+        # LoadInitState), train only the epochs that remain: an interrupted
+        # fit resumes instead of starting over.
+        restored = getattr(self, "restored_", False) or any(
+            isinstance(cb, LoadInitState) for _, cb in self.callbacks_)
         start = len(self.history)
         if epochs is None and restored and len(self.history):
             # (The schedule resumes itself: _schedule.FitLRScheduler.)
             epochs, start = max(self.max_epochs - len(self.history), 0), 0
+            checkpoint = getattr(self, "checkpoint_", None)
+            if checkpoint is not None and checkpoint.epochs_left == 0:
+                epochs = 0  # the checkpointed fit had ended (stopped early, say)
         # The history's epochs this fit trains, counted from start: EpochLog's k/N.
         self.fit_epochs_ = (start, len(self.history) + (
             self.max_epochs if epochs is None else epochs))
+        self.complete_epochs_ = len(self.history)
         self.graph_replays_ = 0
         try:
             # Counted as training on the device: a fit records its step only
             # while no other fit of the process trains there (_graphs).
-            with training_on(self.device), ThreadPolicy(self.n_jobs, self.device) as threads:
+            with training_on(self.device), ThreadPolicy(self.n_jobs, self.device) as threads, \
+                    SigintWatch() as sigint:
                 self.thread_policy_, self.step_work_ = threads, None
-                return super().fit_loop(X, y, epochs=epochs, **fit_params)
+                try:
+                    super().fit_loop(X, y, epochs=epochs, **fit_params)
+                except KeyboardInterrupt:
+                    if sigint.received:  # Ctrl-C: a model trained part of the way
+                        self._interrupted()
+                    else:  # a callback's way of ending the fit (early stopping)
+                        self._write_checkpoint(finished=True)
+                    raise
+                self._write_checkpoint(finished=True)
+                return self
         finally:
             self.thread_policy_ = None
             if getattr(self, "step_graph_", None) is not None:
                 self.graph_replays_ = self.step_graph_.replays
                 self.step_graph_.release()  # its memory, also when training failed
                 self.step_graph_ = None
+
+    def _write_checkpoint(self, finished: bool) -> None:
+        checkpoint = getattr(self, "checkpoint_", None)
+        if checkpoint is not None:
+            checkpoint.write(self, finished=finished)
+
+    def _interrupted(self) -> None:
+        """Warn that Ctrl-C stopped the fit; keep only complete epochs in the history."""
+        checkpoint = getattr(self, "checkpoint_", None)
+        warn_interrupted(self.history, self.complete_epochs_, self.fit_epochs_[1],
+                         None if checkpoint is None else checkpoint.path)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        checkpoint = getattr(self, "checkpoint_", None)
+        if checkpoint is not None:  # a fit that had ended: early stopping's best weights
+            checkpoint.restore_callbacks(self)
+        return super().on_train_end(net, X=X, y=y, **kwargs)
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)
@@ -265,6 +302,14 @@ class CNNNet(NeuralNetClassifier):
             self.n_threads_ = threads.apply(self.step_work_)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        # Before the callbacks and the new epoch's row: the epoch that ended
+        # did everything it does, its callbacks included.
+        checkpoint = getattr(self, "checkpoint_", None)
+        if len(self.history) > self.complete_epochs_:
+            self.complete_epochs_ = len(self.history)
+            self._write_checkpoint(finished=False)
+        if checkpoint is not None:
+            checkpoint.restore_callbacks(self)
         super().on_epoch_begin(net, dataset_train=dataset_train,
                                dataset_valid=dataset_valid, **kwargs)
         threads = getattr(self, "thread_policy_", None)

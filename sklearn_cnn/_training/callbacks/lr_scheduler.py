@@ -55,17 +55,19 @@ class FitLRScheduler(LRScheduler):
 
     ``last_epoch=-1`` makes every ``fit`` start its schedule afresh: skorch
     would otherwise resume from the epoch count in the history, which runs a
-    one-cycle schedule past its end on a warm start. A fit that skorch's
-    ``LoadInitState`` restored from a checkpoint (it comes first among the
-    callbacks, so the history is back when this one starts) continues the
-    schedule where the restored history left it instead. The restored
+    one-cycle schedule past its end on a warm start. A fit restored from a
+    checkpoint (the net's own, ``restored_``, or skorch's ``LoadInitState``,
+    which comes first among the callbacks: either way the history is back
+    when this one starts) continues the schedule where the restored history
+    left it instead. The restored
     optimizer carries the schedule's ``initial_lr``/``max_lr``, as torch's
     schedulers require when given ``last_epoch``.
     """
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
-        restored = any(isinstance(cb, LoadInitState) for _, cb in net.callbacks_)
+        restored = getattr(net, "restored_", False) or any(
+            isinstance(cb, LoadInitState) for _, cb in net.callbacks_)
         if restored and len(net.history):
             if self.step_every == "batch":
                 done = sum(net.history[:, "train_batch_count"])
