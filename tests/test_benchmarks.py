@@ -29,6 +29,7 @@ QUICK_ARGS = {
                    "--epochs", "1", "--search-images", "300", "--search-epochs", "1"],
     "files.py": ["--runs", "1", "--images", "40", "--sizes", "16", "--epochs", "1",
                  "--memory-images", "30", "--memory-size", "16"],
+    "decoding.py": ["--runs", "1", "--images", "4", "--sizes", "16"],
 }
 
 #: What a script prints when it ran (the others print medians).
