@@ -166,8 +166,8 @@ def fit(folder, out, params: dict, *, lazy: bool = False, verbose: int = 1):
             # Not saved: a model trained part of the way must not replace one at --out.
             resume = ("run the same command to resume" if clf.checkpoint is not None
                       else "--checkpoint DIR lets a fit resume")
-            raise KeyboardInterrupt(f"after {clf.n_iter_} complete epochs; nothing saved to "
-                                    f"{out} ({resume})")
+            epochs = f"{clf.n_iter_} complete epoch" + "s" * (clf.n_iter_ != 1)
+            raise KeyboardInterrupt(f"after {epochs}; nothing saved to {out} ({resume})")
         warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                warning.lineno)
     history = clf.history_[-1]

@@ -1,6 +1,8 @@
 """The sklearn-cnn command line: demo, fit, evaluate, predict, explain, and user mistakes."""
 
 import csv
+import os
+import signal
 import subprocess
 import sys
 
@@ -73,6 +75,32 @@ def test_image_shape_param_sets_the_size(folders, tmp_path, capsys):
                  "--param", "max_epochs=1", "--param", "image_shape=1,16,16"]) == 0
     assert "warning" not in capsys.readouterr().err
     assert load(out).input_shape_ == (1, 16, 16)
+
+
+def test_fit_resumes_from_its_checkpoint_after_ctrl_c(folders, tmp_path, capsys, monkeypatch):
+    from sklearn_cnn._training.net import CNNNet
+
+    on_epoch_end, pressed = CNNNet.on_epoch_end, []
+
+    def ctrl_c_in_epoch_2(net, *args, **kwargs):
+        on_epoch_end(net, *args, **kwargs)
+        if len(net.history) == 2 and not pressed:
+            pressed.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(CNNNet, "on_epoch_end", ctrl_c_in_epoch_2)
+    out, checkpoint = tmp_path / "m.safetensors", tmp_path / "run"
+    command = ["fit", str(folders[1]), "--out", str(out), "--checkpoint", str(checkpoint),
+               *QUICK, "--param", "max_epochs=4"]
+    assert main(command) == 130
+    err = capsys.readouterr().err
+    assert "interrupted after 1 complete epoch; nothing saved" in err
+    assert "run the same command to resume" in err and not out.exists()
+    assert main(command) == 0  # the same command again
+    printed = capsys.readouterr().out
+    assert "trained 4 epochs" in printed and load(out).n_iter_ == 4
+    assert [line.split()[0] for line in printed.splitlines()
+            if "/4" in line] == ["2/4", "3/4", "4/4"]  # the epoch table: those left
 
 
 def test_evaluate(model, folders, capsys, tmp_path):
