@@ -13,7 +13,11 @@ the displayed ones:
   width. A PNG's orientation is read from the chunks before its pixels,
   where Pillow and libpng write the eXIf chunk: Pillow's ``getexif`` would
   decode the whole image to look for one after them, and headers are read
-  without decoding.
+  without decoding. A TIFF's is read from its tags; Pillow's TIFF reader
+  (Pillow 13) applies it itself when it loads the pixels, and drops the tag,
+  so that it is applied once (and files are opened from a file object, as
+  Pillow garbles an uncompressed gray TIFF of orientation 5 to 8 that it
+  memory-maps by name).
 - Integer samples of more than 8 bits ("I;16", "I;16B", "I;16L", "I;16N",
   and "I") are scaled to 8 bits as torchvision's ``to_dtype(..., torch.uint8,
   scale=True)`` scales them: the value shifted right by its bits beyond 8,
@@ -33,8 +37,9 @@ the displayed ones:
 
 Animated GIF, PNG and WebP files and multi-page TIFFs read their first
 frame. Palette, alpha, CMYK and the other modes are left to
-``Image.convert``, as before. ``describe`` says, for ``verify_images``, which
-of these rules change a file's pixels.
+``Image.convert``, as before (alpha dropped: the colour under it is read).
+``describe`` says, for ``verify_images``, which of these rules change a
+file's pixels.
 """
 
 from __future__ import annotations
@@ -98,14 +103,16 @@ def orientation(image: Image.Image) -> int:
 
 def displayed_size(image: Image.Image) -> tuple[int, int]:
     """``(height, width)`` of ``image`` as displayed (its EXIF orientation applied)."""
+    turn = orientation(image)
     tags = getattr(image, "tag_v2", None)
-    if tags is not None and _WIDTH in tags and _HEIGHT in tags:
-        # A TIFF: the stored size from its tags, as Pillow reports the
-        # displayed size at open in some versions and the stored one in others.
+    if turn != 1 and tags is not None and _WIDTH in tags and _HEIGHT in tags:
+        # A TIFF not turned yet: the stored size from its tags, as Pillow
+        # reports the displayed size at open in some versions, the stored one
+        # in others. Once loaded (and turned), it has no orientation left.
         height, width = tags[_HEIGHT], tags[_WIDTH]
     else:
         height, width = image.height, image.width
-    return (width, height) if orientation(image) >= 5 else (height, width)  # 5-8: a quarter
+    return (width, height) if turn >= 5 else (height, width)  # 5 to 8 turn it a quarter
 
 
 def _first(value):

@@ -189,6 +189,14 @@ def test_rotated_tiffs_are_turned_once(tmp_path, compression, dtype):
     assert read_headers([path])[0] == [(10, 6)]
     expected = np.rot90(stored, k=-1) >> (8 if dtype == np.uint16 else 0)
     np.testing.assert_array_equal(read_gray(path), expected)
+    # As PIL images, opened, or loaded (then Pillow has turned it). Pillow
+    # garbles an uncompressed one it loads from a path (it maps the file at
+    # the turned size): such images come from file objects here.
+    with open(path, "rb") as file:
+        opened, loaded = Image.open(file), Image.open(file)
+        loaded.load()
+        for image in (opened, loaded):
+            np.testing.assert_array_equal(pil_images_to_array([image])[0, ..., 0], expected)
 
 
 def test_rotated_jpeg_headers_are_the_displayed_size(tmp_path):
