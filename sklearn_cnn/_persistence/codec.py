@@ -16,11 +16,22 @@ import inspect
 import numpy as np
 import torch
 
-__all__ = ["TRUSTED_MODULES", "decode", "encode", "import_path", "resolve"]
+__all__ = ["TRUSTED_MODULES", "UntrustedModuleError", "decode", "encode", "import_path",
+           "resolve"]
 
 #: Modules a file may name classes from without the caller trusting them.
 TRUSTED_MODULES = ("sklearn_cnn", "torch.nn", "torch.optim", "skorch",
                    "torchvision.transforms")
+
+
+class UntrustedModuleError(ValueError):
+    """A file names a class or function of a module that is not trusted.
+
+    Raised before the module is imported. ``load`` passes it on, with the
+    file's path, whatever version wrote the file: its message names the
+    module and the ``trusted=`` argument to pass, a decision for the caller
+    that no upgrade changes.
+    """
 
 
 def import_path(obj, where: str) -> str:
@@ -78,7 +89,7 @@ def resolve(path: str, trusted: tuple[str, ...]):
     module_name, _, qualname = str(path).partition(":")
     allowed = (*TRUSTED_MODULES, *trusted)
     if not any(module_name == m or module_name.startswith(m + ".") for m in allowed):
-        raise ValueError(
+        raise UntrustedModuleError(
             f"The file names {path!r}; its module {module_name!r} is not trusted, so it "
             f"was not imported. If you trust the file, pass trusted=[{module_name!r}] "
             "to load()."

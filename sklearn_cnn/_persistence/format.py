@@ -7,6 +7,13 @@ parameters, the other fitted attributes and the library versions. Reading a
 file parses JSON and tensors only, so nothing in it runs. Classes named in it
 (a custom ``module=``, an optimizer class, callbacks) are imported only from
 the modules in ``TRUSTED_MODULES`` or those the caller lists in ``trusted``.
+
+Versions: files of earlier versions load (``compat``); a file this version
+cannot read is refused naming the file and the cause, and where a newer
+sklearn-cnn wrote it, both versions and the upgrade that reads it; a newer
+file that loads all the same warns (``NewerVersionWarning``). Every array
+and tensor is checked against the parameters before the estimator is
+returned (``state``).
 """
 
 from __future__ import annotations
@@ -22,12 +29,19 @@ import sklearn
 import skorch
 import torch
 from safetensors import safe_open
+from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.utils.fixes import parse_version
 
 from .._warnings import warn_user
 from .atomic import atomic_write
-from .codec import decode, encode, import_path, resolve
+from .codec import UntrustedModuleError, decode, encode, import_path, resolve
 from .state import get_state, set_state
 
+__all__ = ["FORMAT", "FORMAT_VERSION", "NewerVersionWarning", "load", "save"]
+
+#: PEP 440 versions: packaging's ``Version``, as scikit-learn vendors it (its
+#: ``parse_version`` gives one for a valid version; this refuses the others).
+_Version = type(parse_version("0"))
 #: What a file written by this module says it is, and the layout it has.
 FORMAT = "sklearn-cnn"
 FORMAT_VERSION = 1
@@ -212,9 +226,23 @@ def load(path: str | os.PathLike, *, trusted=(), device=None):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        For a file that is not an sklearn-cnn file, is truncated or
-        tampered with, comes from a newer format version, or names classes
-        from untrusted modules.
+        Naming ``path``: for a file that is not an sklearn-cnn file, is
+        truncated, comes from a newer format version, or names classes from
+        untrusted modules (the ``trusted=`` to pass); for a file whose
+        content this version cannot read (a parameter, class or entry it
+        does not know, invalid parameters, arrays or tensors that do not fit
+        the parameters and each other, named with what was expected): when
+        a newer sklearn-cnn wrote the file, a message naming both versions
+        and ``pip install -U sklearn-cnn``, else that the file is damaged or
+        was tampered with. The error that stopped the reading is chained
+        (``__cause__``).
+
+    Warns
+    -----
+    NewerVersionWarning
+        When a newer sklearn-cnn wrote the file and it loads all the same: a
+        subclass of scikit-learn's ``InconsistentVersionWarning``, whose
+        filters apply to it. Files of earlier versions load without a warning.
 
     See Also
     --------
@@ -238,15 +266,36 @@ def load(path: str | os.PathLike, *, trusted=(), device=None):
 
     header, tensors = _read(path)
     trusted = tuple(trusted)
+    step = None  # the pipeline step being read, for the message
     try:
         if "steps" in header:
-            steps = [(name, _load_estimator(entry, str(i), tensors, trusted, device))
-                     for i, (name, entry) in enumerate(header["steps"])]
-            return Pipeline(steps, **decode(header["pipeline"], trusted))
-        return _load_estimator(header["estimator"], "0", tensors, trusted, device)
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise ValueError(f"{os.fspath(path)!r} is damaged or was tampered with: "
-                         f"{type(exc).__name__}: {exc}") from exc
+            steps = []
+            for i, (name, entry) in enumerate(header["steps"]):
+                step = f"step {name!r}"
+                steps.append((name, _load_estimator(entry, str(i), tensors, trusted, device)))
+            step, params = None, decode(header["pipeline"], trusted)
+            _check_parameters(Pipeline, params)
+            estimator, owners = Pipeline(steps, **params), len(steps)
+        else:
+            estimator = _load_estimator(header["estimator"], "0", tensors, trusted, device)
+            owners = 1
+        prefixes = {str(i) for i in range(owners)}
+        if unowned := sorted(k for k in tensors if k.partition(".")[0] not in prefixes):
+            raise ValueError(f"the tensors {unowned[:5]} belong to no estimator in it")
+    except UntrustedModuleError as exc:
+        # Names the module and the trusted= to pass, whoever wrote the file.
+        raise UntrustedModuleError(f"{os.fspath(path)!r}: {exc}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, ImportError, AttributeError,
+            IndexError) as exc:
+        raise _unreadable(path, header, step, exc) from exc
+    newer = _newer_writer(header)
+    if newer is not None:
+        warn_user(NewerVersionWarning(
+            path=os.fspath(path), estimator_name=type(estimator).__name__,
+            file_version=newer, current_version=_version(),
+            original_sklearn_version=_written_versions(header).get("scikit-learn")),
+            NewerVersionWarning)
+    return estimator
 
 
 def _load_estimator(entry: dict, prefix: str, tensors: dict, trusted, device):
@@ -255,7 +304,9 @@ def _load_estimator(entry: dict, prefix: str, tensors: dict, trusted, device):
         raise ValueError(f"The file names estimator class {entry['class']!r}, not an "
                          "sklearn-cnn one.")
     cls = resolve(entry["class"], ())
-    estimator = cls(**decode(entry["params"], trusted))
+    params = decode(entry["params"], trusted)
+    _check_parameters(cls, params)
+    estimator = cls(**params)
     start = f"{prefix}."
     state_tensors = {k[len(start):]: v for k, v in tensors.items() if k.startswith(start)}
     attributes = {key: decode(value, trusted) for key, value in entry["fitted"].items()}
@@ -263,3 +314,109 @@ def _load_estimator(entry: dict, prefix: str, tensors: dict, trusted, device):
         attributes[key] = state_tensors.pop(key).numpy()
     set_state(estimator, state_tensors, attributes, device)
     return estimator
+
+
+def _check_parameters(cls, params) -> None:
+    """Raise a ValueError naming the parameters in ``params`` that ``cls`` does not take."""
+    known = getattr(cls, "_get_param_names", None)
+    unknown = sorted(set(params) - set(known())) if known is not None else []
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        raise ValueError(f"the parameter{'s' if len(unknown) > 1 else ''} {names} of "
+                         f"{cls.__name__} {'are' if len(unknown) > 1 else 'is'} unknown here")
+
+
+# --------------------------------------------------------------- versions
+
+
+class NewerVersionWarning(InconsistentVersionWarning):
+    """A model file written by a newer sklearn-cnn than this one loaded.
+
+    It loaded: this version knows every parameter, class and entry in it,
+    and its arrays and tensors fit. The newer version may still compute
+    differently from this one with them (a default, a layer); upgrading
+    sklearn-cnn is the way to predict exactly as where it was saved. A
+    subclass of scikit-learn's ``InconsistentVersionWarning`` (a
+    ``UserWarning``), so that the filter for that one applies::
+
+        warnings.filterwarnings("ignore", category=InconsistentVersionWarning)
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    estimator_name : str
+        The class of what it holds, such as ``"Pipeline"``.
+    file_version : str
+        The sklearn-cnn version that wrote it.
+    current_version : str
+        This sklearn-cnn version.
+    original_sklearn_version : str or None
+        The scikit-learn version that wrote it, as the file says; the
+        scikit-learn version here is ``current_sklearn_version``.
+    """
+
+    def __init__(self, *, path, estimator_name, file_version, current_version,
+                 original_sklearn_version):
+        super().__init__(estimator_name=estimator_name,
+                         current_sklearn_version=sklearn.__version__,
+                         original_sklearn_version=original_sklearn_version)
+        self.path = path
+        self.file_version = file_version
+        self.current_version = current_version
+
+    def __str__(self):
+        return (
+            f"{self.path!r} was written by sklearn-cnn {self.file_version}; this is "
+            f"{self.current_version}. Its {self.estimator_name} loaded, but the newer "
+            "version may compute differently with it: upgrade sklearn-cnn (pip install -U "
+            "sklearn-cnn) to predict exactly as where it was saved."
+        )
+
+
+def _written_versions(header: dict) -> dict:
+    versions = header.get("versions")
+    return versions if isinstance(versions, dict) else {}
+
+
+def _newer_writer(header: dict) -> str | None:
+    """The sklearn-cnn version that wrote the file, if newer than this one; else None.
+
+    PEP 440 order of the public versions: a development release comes
+    before its release ("0.2.0.dev1" < "0.2.0"), and local labels, which
+    mark builds of one public version, are ignored ("0.1.0+abc" is
+    "0.1.0"). A missing or unparsable version is not newer.
+    """
+    written = _written_versions(header).get("sklearn_cnn")
+    if not isinstance(written, str):
+        return None
+    try:
+        newer = _Version(_Version(written).public) > _Version(_Version(_version()).public)
+    except ValueError:  # InvalidVersion
+        return None
+    return written if newer else None
+
+
+def _unreadable(path, header: dict, step: str | None, exc: BaseException) -> ValueError:
+    """The error for a file ``load`` could not read, naming its writer where newer."""
+    if isinstance(exc, KeyError):
+        cause = f"{exc.args[0]!r} is missing" if exc.args else "an entry is missing"
+    elif isinstance(exc, ImportError) and exc.name:
+        cause = f"there is no module {exc.name!r}"
+    else:
+        cause = " ".join(str(exc).split()).rstrip(".")
+        if not isinstance(exc, ValueError):
+            cause = f"{type(exc).__name__}: {cause}"
+    if len(cause) > 400:
+        cause = cause[:400] + "..."
+    if step is not None:
+        cause = f"{step}: {cause}"
+    newer = _newer_writer(header)
+    if newer is not None:
+        return ValueError(
+            f"{os.fspath(path)!r} was written by sklearn-cnn {newer}; this is {_version()}, "
+            f"which cannot read it ({cause}): upgrade sklearn-cnn (pip install -U "
+            "sklearn-cnn) to load it."
+        )
+    return ValueError(f"{os.fspath(path)!r} is damaged or was tampered with ({cause}). "
+                      "Save the model again, or use an intact copy of the file.")
