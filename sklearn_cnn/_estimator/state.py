@@ -8,7 +8,14 @@ from skorch.history import History
 
 from .._model.convnet import ConvNet, pooled_last
 from .._persistence.compat import add_missing
-from .._persistence.state import fitted_attributes
+from .._persistence.state import (
+    check_classes,
+    check_input_attributes,
+    check_no_tensors,
+    check_pixel_range,
+    check_tensors,
+    fitted_attributes,
+)
 from .._warnings import warn_user
 
 __all__ = ['NetStateMixin', 'load_device']
@@ -63,8 +70,13 @@ class NetStateMixin:
         vars(self).update(attributes)
         add_missing(vars(self))  # files saved by earlier versions
         if history is None:  # not fitted
+            check_no_tensors(self, tensors)
             return
+        # What the network does not hold, checked before it is built from it.
         self._validate_params()
+        check_input_attributes(self)
+        check_classes(self)
+        check_pixel_range(self)
         device = load_device(self.device if device is None else device)
         with seeded(0, device):  # the weights are overwritten; keep the global RNG untouched
             # No labels: the saved state fills the net (class weights too); the
@@ -77,10 +89,17 @@ class NetStateMixin:
                 # A file saved before batch norm moved after max pooling.
                 net.set_params(module__pool_first=False)
             net.initialize()
+        built_from = (f"the parameters, input_shape_={tuple(self.input_shape_)} and the "
+                      f"{len(self.classes_)} classes_")
+        unowned = set(tensors)
         for part in NET_PARTS:
             start = f"{part}."
             state = {k[len(start):]: v for k, v in tensors.items() if k.startswith(start)}
-            getattr(net, f"{part}_").load_state_dict(state, strict=True)
+            unowned -= {start + key for key in state}
+            module = getattr(net, f"{part}_")
+            check_tensors(self, f"net_.{part}_", module.state_dict(), state, built_from)
+            module.load_state_dict(state, strict=True)
+        check_no_tensors(self, unowned, places=" and ".join(f"net_.{p}_" for p in NET_PARTS))
         net.history = History(history)
         self.net_ = net
         self.device_ = str(device)

@@ -16,6 +16,7 @@ from .._data.images import read_images
 from .._data.layout import DATA_FORMATS, ImageLayout, normalize_image_shape, to_float_nchw
 from .._data.lazy import CHUNK_BYTES, LazyImages
 from .._names import stable_name
+from .._persistence.state import check_input_attributes, fitted_attributes
 
 __all__ = ["CHUNK_BYTES", "ImageTransformer", "shared_docs"]
 
@@ -227,6 +228,23 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
 
     def _fit_images(self, X: np.ndarray, layout: ImageLayout) -> None:
         """Learn from the validated images (stateless transformers learn nothing)."""
+
+    def _check_fitted_state(self) -> None:
+        """Raise a ValueError if the fitted attributes do not fit the parameters or each other.
+
+        ``sklearn_cnn.load`` calls it on the attributes it read from a file
+        (``_persistence.state.set_state``), so that a damaged file is refused
+        there rather than blamed on the images at ``transform``. This checks
+        the parameters, ``input_shape_`` (three positive ints, images the
+        transformer takes), ``n_features_in_`` and ``feature_names_in_``; a
+        subclass with fitted arrays extends it to check them against these.
+        An unfitted transformer passes.
+        """
+        if not fitted_attributes(self):
+            return
+        self._validate_params()
+        check_input_attributes(self)
+        self._check_input_shape(tuple(self.input_shape_))
 
     def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

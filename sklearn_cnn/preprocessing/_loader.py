@@ -173,6 +173,23 @@ class ImageFileLoader(ImageTransformer):
                             owner=type(self).__name__)
         return images.to_array()
 
+    def _check_fitted_state(self) -> None:
+        super()._check_fitted_state()
+        if not hasattr(self, "input_shape_"):  # not fitted
+            return
+        shape = tuple(self.input_shape_)
+        expected = mode_for_channels(shape[0]) if shape[0] in CHANNELS.values() else None
+        if getattr(self, "mode_", None) != expected:
+            raise ValueError(
+                f"ImageFileLoader.mode_ is {getattr(self, 'mode_', None)!r}; expected "
+                f"{expected!r}, the mode of the images of input_shape_={shape}.")
+        size = self._size()
+        # Fitted on files (no n_features_in_), it read them at ``size``.
+        if size is not None and not hasattr(self, "n_features_in_") and shape[1:] != size:
+            raise ValueError(
+                f"ImageFileLoader.input_shape_ is {shape}; expected {(shape[0], *size)}: "
+                f"files are read at size={self.size!r}.")
+
     def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
         size = self._size()
         if size is None or tuple(images.shape[-2:]) == size:

@@ -9,6 +9,7 @@ from torchvision.transforms.v2 import functional as F
 
 from .._data.layout import ImageLayout
 from .._names import stable_name
+from .._persistence.state import check_fitted_array
 from ._base import COMMON_CONSTRAINTS, ImageTransformer, shared_docs
 
 __all__ = ["ChannelStandardizer"]
@@ -71,6 +72,16 @@ class ChannelStandardizer(ImageTransformer):
         # resolution (float noise) counts as constant too.
         self.scale_ = np.where(std < 10 * np.finfo(np.float32).eps * np.maximum(
             1.0, np.abs(self.mean_)), 1.0, std)
+
+    def _check_fitted_state(self) -> None:
+        super()._check_fitted_state()
+        if not hasattr(self, "input_shape_"):  # not fitted
+            return
+        channels = (self.input_shape_[0],)
+        why = f", one value per channel of input_shape_={tuple(self.input_shape_)}"
+        check_fitted_array(self, "mean_", shape=channels, why=why)
+        # transform divides by it: a standard deviation, 1 for constant channels.
+        check_fitted_array(self, "scale_", shape=channels, why=why, positive=True)
 
     def _transform_tensor(self, images: torch.Tensor) -> torch.Tensor:
         return F.normalize(images, mean=self.mean_.tolist(), std=self.scale_.tolist())
