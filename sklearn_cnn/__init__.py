@@ -14,6 +14,7 @@ from ._model.convnet import ConvNet
 from ._names import stable_object
 from ._persistence.compat import register_old_module_paths
 from ._persistence.format import load, save
+from ._training.interrupts import FitInterruptedWarning
 from ._training.lr_finder import lr_sweep
 from ._version import __version__
 
@@ -24,6 +25,7 @@ __all__ = [
     "CNNClassifier",
     "CNNEmbedding",
     "ConvNet",
+    "FitInterruptedWarning",
     "ImageSizeWarning",
     "MemoryBudgetWarning",
     "PixelRangeWarning",

@@ -21,7 +21,27 @@ __all__ = ["FitInterruptedWarning", "SigintWatch", "warn_interrupted"]
 
 
 class FitInterruptedWarning(UserWarning):
-    """Ctrl-C (SIGINT) ended a fit before its last epoch; the model is usable."""
+    """Ctrl-C (SIGINT) ended a fit before its last epoch; the model is usable.
+
+    ``fit`` returns the model with the weights training reached; ``n_iter_``
+    and ``history_`` count the complete epochs. With ``checkpoint=``, the
+    same fit run again resumes after the last complete epoch. A callback
+    that raises ``KeyboardInterrupt`` to end a fit (skorch's early stopping)
+    is not an interrupt and gives no warning.
+
+    See Also
+    --------
+    sklearn_cnn.CNNClassifier : Its ``checkpoint`` parameter resumes a fit.
+
+    Examples
+    --------
+    Make Ctrl-C during ``fit`` an error rather than a warning:
+
+    >>> import warnings
+    >>> from sklearn_cnn import FitInterruptedWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", FitInterruptedWarning)
+    """
 
 
 class SigintWatch:

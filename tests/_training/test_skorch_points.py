@@ -139,3 +139,33 @@ def test_callbacks_are_pickled_with_the_device_dependent_attributes(digits):
     net = clf.fit(X[:100], y[:100]).net_
     assert isinstance(net, CNNNet) and "callbacks" in net.cuda_dependent_attributes_
     assert "cuda_dependent_attributes_" in inspect.getsource(NeuralNet.__getstate__)
+
+
+def test_the_nets_hooks_run_before_the_callbacks_and_keyboard_interrupt_ends_a_fit():
+    import numpy as np
+    import torch
+    from skorch import NeuralNetClassifier
+    from skorch.callbacks import Callback
+
+    calls = []
+
+    class Stop(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            calls.append("callback epoch begin")
+
+        def on_epoch_end(self, net, **kwargs):
+            raise KeyboardInterrupt
+
+    class Net(NeuralNetClassifier):
+        def on_epoch_begin(self, net, **kwargs):
+            calls.append("net epoch begin")
+            super().on_epoch_begin(net, **kwargs)
+
+        def on_train_end(self, net, **kwargs):
+            calls.append("net train end")
+
+    net = Net(torch.nn.Sequential(torch.nn.Linear(2, 2)), criterion=torch.nn.CrossEntropyLoss,
+              max_epochs=3, train_split=None, callbacks=[Stop()], verbose=0)
+    net.fit(np.zeros((4, 2), np.float32), np.array([0, 1, 0, 1]))
+    assert calls == ["net epoch begin", "callback epoch begin", "net train end"]
+    assert len(net.history) == 1
