@@ -1,7 +1,7 @@
 """Parameters and fitted attributes as JSON data, and back, importing only what is trusted.
 
 ``encode`` turns a value into JSON-ready data: plain values as they are,
-tuples, dicts, numpy arrays, devices, classes and functions (by import
+paths as text, tuples, dicts, numpy arrays, devices, classes and functions (by import
 path), and objects with ``get_params`` (estimators, skorch callbacks,
 ``BatchAugment``) by class and parameters. ``decode`` inverts it and imports
 classes only from ``TRUSTED_MODULES`` or the modules the caller trusts.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 
 import numpy as np
 import torch
@@ -65,6 +66,8 @@ def encode(value, where: str, unsaved: list[str]):
         return {"__array__": items, "dtype": value.dtype.str, "shape": list(value.shape)}
     if isinstance(value, torch.device):
         return {"__device__": str(value)}
+    if isinstance(value, os.PathLike):  # a checkpoint folder: a path is its text
+        return os.fspath(value)
     if inspect.isclass(value) or inspect.isroutine(value):
         return {"__import__": import_path(value, where)}
     if _has_sklearn_params(value):  # estimators, skorch callbacks, BatchAugment

@@ -417,3 +417,11 @@ def test_a_loaded_model_trains_on_with_the_batch_size_it_was_fitted_with(tmp_pat
     assert clf.net_.batch_size > 16
     assert loaded.net_.batch_size == clf.net_.batch_size
     np.testing.assert_allclose(loaded.net_.criterion_.weight, clf.net_.criterion_.weight)
+
+
+def test_a_checkpoint_folder_given_as_a_path_is_saved_as_its_text(tmp_path):
+    path = tmp_path / "m.safetensors"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not "Not saved: checkpoint"
+        save(CNNClassifier(checkpoint=Path("runs") / "digits"), path)
+    assert load(path).checkpoint == os.path.join("runs", "digits")
