@@ -20,6 +20,12 @@
    (decoded on the host) and on the same images as an array, at
    ``n_jobs=None`` (the policy), ``-1`` (every usable core) and 1: seconds,
    and the thread counts the epochs ran on.
+6. Resuming (``checkpoint=``): a seeded fit on the device, stopped by Ctrl-C
+   (SIGINT) in its second epoch, resumed from its checkpoint on the device
+   and on the CPU: the epochs each run ended with, accuracy, and the largest
+   difference of a probability from the uninterrupted fit's (none expected
+   on the device the fit began on, up to its nondeterministic kernels; the
+   CPU draws other random numbers for the epochs left).
 
 A table comes last. On the CPU (``--device cpu --quick``, a check of the
 script) there are no graphs: check 2 says so and 1 compares two eager fits.
@@ -145,6 +151,39 @@ def host_threads(device, n_files, epochs):
     return rows
 
 
+def resume_from_checkpoint(X, y, device, epochs):
+    """Check 6: Ctrl-C in epoch 2, then the same fit resumed on the device and on the CPU."""
+    import os
+    import signal
+    import tempfile
+
+    from skorch.callbacks import Callback
+
+    class CtrlC(Callback):
+        armed: list = []  # a class attribute: fit copies its callbacks
+
+        def on_epoch_end(self, net, **kwargs):
+            if self.armed and len(net.history) == 2:
+                self.armed.clear()
+                os.kill(os.getpid(), signal.SIGINT)
+
+    params = {"random_state": 0, "max_epochs": epochs, "callbacks": [("ctrl_c", CtrlC())]}
+    reference = CNNClassifier(**params, device=device).fit(X, y).predict_proba(X)
+    rows = {}
+    for where in dict.fromkeys((str(device), "cpu")):
+        with tempfile.TemporaryDirectory() as folder:
+            CtrlC.armed.append(True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # FitInterruptedWarning: expected
+                first = CNNClassifier(**params, device=device, checkpoint=folder).fit(X, y)
+            resumed = CNNClassifier(**params, device=where, checkpoint=folder).fit(X, y)
+            rows[f"resumed on {where}: epochs (stopped, resumed), accuracy"] = (
+                (first.n_iter_, resumed.n_iter_), round(resumed.score(X, y), 3))
+            rows[f"resumed on {where}: largest |p - p uninterrupted|"] = largest(
+                resumed.predict_proba(X), reference)
+    return rows
+
+
 def precisions(device, seeds, n_train, epochs):
     """Check 4: float32 against bfloat16 on MNIST, per seed."""
     X_train, X_test, y_train, y_test = mnist_split()
@@ -193,6 +232,8 @@ def main() -> None:
          lambda: precisions(args.device, seeds, n_train, mnist_epochs)),
         ("5. the host's threads: n_jobs None, -1, 1", lambda: host_threads(
             args.device, 200 if args.quick else 2048, epochs)),
+        ("6. Ctrl-C in epoch 2, resumed from the checkpoint", lambda: resume_from_checkpoint(
+            X, y, args.device, 3 if args.quick else 6)),
     ]:
         checks[title] = run()
         print(f"{title}: done", flush=True)
