@@ -13,7 +13,7 @@ from ._model.augment import BatchAugment
 from ._model.convnet import ConvNet
 from ._names import stable_object
 from ._persistence.compat import register_old_module_paths
-from ._persistence.format import load, save
+from ._persistence.format import NewerVersionWarning, load, save
 from ._training.interrupts import FitInterruptedWarning
 from ._training.lr_finder import lr_sweep
 from ._version import __version__
@@ -28,6 +28,7 @@ __all__ = [
     "FitInterruptedWarning",
     "ImageSizeWarning",
     "MemoryBudgetWarning",
+    "NewerVersionWarning",
     "PixelRangeWarning",
     "__version__",
     "load",

@@ -354,6 +354,23 @@ class NewerVersionWarning(InconsistentVersionWarning):
     original_sklearn_version : str or None
         The scikit-learn version that wrote it, as the file says; the
         scikit-learn version here is ``current_sklearn_version``.
+
+    See Also
+    --------
+    load : Warns with it.
+    sklearn.exceptions.InconsistentVersionWarning : Its base class.
+
+    Examples
+    --------
+    Silence it, and scikit-learn's own version warnings, as one:
+
+    >>> import warnings
+    >>> from sklearn.exceptions import InconsistentVersionWarning
+    >>> from sklearn_cnn import NewerVersionWarning
+    >>> issubclass(NewerVersionWarning, InconsistentVersionWarning)
+    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.filterwarnings("ignore", category=InconsistentVersionWarning)
     """
 
     def __init__(self, *, path, estimator_name, file_version, current_version,
