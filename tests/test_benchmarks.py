@@ -30,6 +30,7 @@ QUICK_ARGS = {
     "files.py": ["--runs", "1", "--images", "40", "--sizes", "16", "--epochs", "1",
                  "--memory-images", "30", "--memory-size", "16"],
     "decoding.py": ["--runs", "1", "--images", "4", "--sizes", "16"],
+    "checkpoint.py": ["--runs", "1", "--mnist", "300", "--max-epochs", "2"],
 }
 
 #: What a script prints when it ran (the others print medians).
@@ -48,7 +49,8 @@ def test_every_benchmark_is_listed():
 @pytest.mark.parametrize("script", sorted(QUICK_ARGS))
 def test_benchmark_runs(script):
     if script in ("throughput.py", "ablation.py", "accuracy_mnist.py", "gpu.py",
-                  "gpu_defaults.py", "cuda_checks.py", "recipe.py", "lr_rules.py", "threads.py"):
+                  "gpu_defaults.py", "cuda_checks.py", "recipe.py", "lr_rules.py", "threads.py",
+                  "checkpoint.py"):
         pytest.importorskip("mlxtend")
     if script in ("recipe.py", "lr_rules.py", "threads.py"):
         pytest.importorskip("skimage")

@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._estimator import classifier as classifier_module
+from sklearn_cnn._estimator import fitting as fitting_module
 from sklearn_cnn._training.holdout import HoldoutSplit
 from sklearn_cnn._training.net import CNNNet
 from sklearn_cnn._training.precision import bfloat16_is_fast, check_precision, resolve_precision
@@ -64,7 +64,7 @@ def test_bfloat16_is_refused_on_gpus_older_than_ampere(gpus, monkeypatch, digits
     for precision in ("float32", "auto"):
         check_precision(precision, torch.device("cuda:0"))
     # Through fit, before anything reaches the (stand-in) GPU.
-    monkeypatch.setattr(classifier_module, "resolve_device", lambda device: torch.device(device))
+    monkeypatch.setattr(fitting_module, "resolve_device", lambda device: torch.device(device))
     X, y = digits
     with pytest.raises(ValueError, match="precision='float32'"):
         CNNClassifier(device="cuda:0", precision="bfloat16").fit(X, y)
