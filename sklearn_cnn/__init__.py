@@ -8,6 +8,7 @@ from ._data.lazy import MemoryBudgetWarning
 from ._data.sizes import ImageSizeWarning
 from ._estimator.classifier import CNNClassifier
 from ._estimator.embedding import CNNEmbedding
+from ._estimator.lr_sweep import lr_sweep
 from ._estimator.pixel_range import PixelRangeWarning
 from ._model.augment import BatchAugment
 from ._model.convnet import ConvNet
@@ -15,7 +16,6 @@ from ._names import stable_object
 from ._persistence.compat import register_old_module_paths
 from ._persistence.format import NewerVersionWarning, load, save
 from ._training.interrupts import FitInterruptedWarning
-from ._training.lr_finder import lr_sweep
 from ._version import __version__
 
 register_old_module_paths()

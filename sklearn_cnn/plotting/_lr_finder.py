@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._training.lr_finder import lr_sweep
+from .._estimator.lr_sweep import lr_sweep
 from ._matplotlib import check_matplotlib_support
 
 __all__ = ["LRFinderDisplay"]
