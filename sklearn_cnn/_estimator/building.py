@@ -150,9 +150,11 @@ class NetBuilderMixin:
 
     def _build_callbacks(self, has_holdout: bool, steps_per_epoch: int) -> list:
         """skorch callbacks of one fit: the user's, the schedule, early stopping, logging."""
-        params = self.get_params(deep=False)
-        params["max_epochs"] = fit_epochs(self.max_epochs, steps_per_epoch)
-        return fit_callbacks(params, has_holdout, steps_per_epoch)
+        return fit_callbacks(
+            callbacks=self.callbacks, ema=self.ema, lr_schedule=self.lr_schedule,
+            max_epochs=fit_epochs(self.max_epochs, steps_per_epoch),
+            early_stopping=self.early_stopping, patience=self.patience, verbose=self.verbose,
+            has_holdout=has_holdout, steps_per_epoch=steps_per_epoch)
 
     def _training_choices(self, device: torch.device, module: type, augment) -> dict:
         """How the net trains on ``device``: precision, graphed steps, thread count.

@@ -30,6 +30,12 @@ from .pixel_range import pixel_range, union_range
 
 __all__ = ["FitMixin"]
 
+#: Parameters that do not change what a fit computes, only where, how fast or
+#: how visibly: left out of its checkpoint's key, so that a fit checkpointed
+#: on a GPU resumes on the CPU.
+NOT_IN_CHECKPOINT_KEY = frozenset({"checkpoint", "device", "cuda_graphs", "num_workers",
+                                   "n_jobs", "verbose"})
+
 
 class FitMixin:
     """The training path of ``CNNClassifier``: ``_fit`` and the points it calls.
@@ -59,7 +65,7 @@ class FitMixin:
 
         seed, checkpoint = draw_seed(self.random_state), None
         if self.checkpoint is not None and not resume and not incremental:
-            checkpoint = open_checkpoint(self.checkpoint, self.get_params(deep=False), seed,
+            checkpoint = open_checkpoint(self.checkpoint, self._checkpoint_key_params(), seed,
                                          images.data, y_encoded, sample_weight)
             seed = checkpoint.seed_
         randomness = FitRandomness(seed, device)
@@ -119,3 +125,8 @@ class FitMixin:
             fitted_classes=self.classes_ if resume else None,
             fitted_multilabel=resume and self.multilabel_,
             class_weight=self.class_weight, estimator_name=type(self).__name__)
+
+    def _checkpoint_key_params(self) -> dict:
+        """The parameters that make a fit what it is: its checkpoint's key."""
+        return {k: v for k, v in self.get_params(deep=False).items()
+                if k not in NOT_IN_CHECKPOINT_KEY}

@@ -2,8 +2,8 @@
 
 ``CNNClassifier(checkpoint=FOLDER)`` keeps, in ``FOLDER``, one file per fit:
 ``fit-<key>.pt``, where the key is a hash of what makes the fit what it is
-(:func:`fit_key`: the parameters that change its numbers, its seed, its
-data). After every epoch the file is replaced atomically
+(:func:`fit_key`: what the estimator says makes the fit what it is, its
+seed, its data). After every epoch the file is replaced atomically
 (``_persistence.atomic``) by the fit's whole state: the network's, the
 loss's and the optimizer's tensors, the history, the random generators and
 the state of the callbacks that decide what comes next (early stopping, the
@@ -44,11 +44,6 @@ __all__ = ["FitCheckpoint", "fit_key", "open_checkpoint"]
 
 FORMAT = "sklearn-cnn checkpoint"
 FORMAT_VERSION = 1
-
-#: Parameters that do not change what a fit computes, only where, how fast or
-#: how visibly: a fit checkpointed on a GPU resumes on the CPU.
-NOT_IN_KEY = frozenset({"checkpoint", "device", "cuda_graphs", "num_workers", "n_jobs",
-                        "verbose"})
 
 #: The callbacks whose state travels with a checkpoint, and that state: it
 #: decides what the epochs left do (when to stop, which weights are best, the
@@ -94,14 +89,14 @@ def _hash_data(digest, data) -> None:
                                  for item in data]).encode())
 
 
-def fit_key(params: dict, seed: int | None, *data) -> str:
+def fit_key(description, seed: int | None, *data) -> str:
     """The hash that names a fit's checkpoint file.
 
     Parameters
     ----------
-    params : dict
-        The estimator's ``get_params(deep=False)``; those in
-        :data:`NOT_IN_KEY` are left out.
+    description : dict
+        What makes the fit what it is, as the estimator describes it (its
+        parameters that change the numbers a fit computes).
     seed : int or None
         The fit's seed where ``random_state`` sets it; None where the fit
         draws one (it is then kept in the checkpoint).
@@ -115,8 +110,7 @@ def fit_key(params: dict, seed: int | None, *data) -> str:
         16 hexadecimal digits.
     """
     digest = hashlib.blake2b(digest_size=8)
-    kept = {k: v for k, v in params.items() if k not in NOT_IN_KEY}
-    digest.update(_describe(kept).encode())
+    digest.update(_describe(description).encode())
     digest.update(repr(seed).encode())
     for item in data:
         _hash_data(digest, item)
@@ -303,15 +297,15 @@ def _to(value, device: torch.device):
     return value
 
 
-def open_checkpoint(folder, params: dict, seed: int | None, *data) -> FitCheckpoint:
-    """The checkpoint of the fit of ``params`` on ``data`` in ``folder``, opened.
+def open_checkpoint(folder, description: dict, seed: int | None, *data) -> FitCheckpoint:
+    """The checkpoint of the fit ``description`` says on ``data`` in ``folder``, opened.
 
     Parameters
     ----------
     folder : str or path-like
         The ``checkpoint`` parameter.
-    params : dict
-        The estimator's ``get_params(deep=False)``.
+    description : dict
+        What makes the fit what it is (:func:`fit_key`).
     seed : int or None
         The seed ``random_state`` gives; None draws one, which the checkpoint
         keeps (a resumed fit splits and shuffles as the first run did).
@@ -323,6 +317,6 @@ def open_checkpoint(folder, params: dict, seed: int | None, *data) -> FitCheckpo
     checkpoint : FitCheckpoint
         Its ``seed_`` is the fit's seed; its ``state_`` what it resumes from.
     """
-    checkpoint = FitCheckpoint(folder, fit_key(params, seed, *data))
+    checkpoint = FitCheckpoint(folder, fit_key(description, seed, *data))
     checkpoint.open(secrets.randbelow(SEED_BOUND) if seed is None else seed)
     return checkpoint

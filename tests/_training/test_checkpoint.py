@@ -12,7 +12,7 @@ def _params(**changed):
     return CNNClassifier(**changed).get_params(deep=False)
 
 
-def test_the_key_follows_what_changes_the_numbers_and_nothing_else():
+def test_the_key_follows_the_description_the_seed_and_the_data():
     X, y = np.zeros((4, 8, 8), np.float32), np.arange(4)
     key = fit_key(_params(), 0, X, y, None)
     assert key == fit_key(_params(), 0, X.copy(), y.copy(), None)  # same in every process
@@ -22,9 +22,13 @@ def test_the_key_follows_what_changes_the_numbers_and_nothing_else():
                   fit_key(_params(), 0, X, y, np.ones(4)),
                   fit_key(_params(), 0, ["a.png", "b.png"], y, None)):
         assert other != key
-    same = _params(device="cuda", n_jobs=3, verbose=1, num_workers=2, cuda_graphs=False,
-                   checkpoint="elsewhere")
-    assert fit_key(same, 0, X, y, None) == key
+
+
+def test_the_estimator_leaves_out_what_only_says_where_and_how_fast():
+    key = CNNClassifier()._checkpoint_key_params()
+    same = CNNClassifier(device="cuda", n_jobs=3, verbose=1, num_workers=2, cuda_graphs=False,
+                         checkpoint="elsewhere")._checkpoint_key_params()
+    assert same == key and "lr" in key
 
 
 def test_the_key_of_objects_holds_no_memory_address():

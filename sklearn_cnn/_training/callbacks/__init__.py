@@ -25,14 +25,27 @@ EPOCH_LR = "lr"
 WEIGHT_AVERAGING = "weight_averaging"
 
 
-def fit_callbacks(params: dict, has_holdout: bool,
+def fit_callbacks(*, callbacks, ema: float | None, lr_schedule: str, max_epochs: int,
+                  early_stopping: bool, patience: int, verbose: int, has_holdout: bool,
                   steps_per_epoch: int) -> list[tuple[str, Callback]]:
     """The callbacks to give skorch's ``callbacks=`` for one ``fit``.
 
     Parameters
     ----------
-    params : dict
-        The estimator's validated ``get_params(deep=False)``.
+    callbacks : list or None
+        The user's skorch callbacks (or ``(name, callback)`` pairs); copied.
+    ema : float or None
+        Decay of the weight average; None: none.
+    lr_schedule : {"constant", "onecycle", "cosine"}
+        The learning-rate schedule over the fit.
+    max_epochs : int
+        Epochs of the fit (settled: no "auto").
+    early_stopping : bool
+        Stop after ``patience`` epochs without improvement.
+    patience : int
+        Epochs without improvement before stopping.
+    verbose : int
+        0 silent, 1 the epoch table (``callbacks.logging``).
     has_holdout : bool
         Whether a hold-out is scored (early stopping then watches
         ``valid_loss``, else ``train_loss``).
@@ -46,27 +59,28 @@ def fit_callbacks(params: dict, has_holdout: bool,
 
     Examples
     --------
-    >>> from sklearn_cnn import CNNClassifier
-    >>> params = CNNClassifier(early_stopping=True).get_params(deep=False)
-    >>> [name for name, _ in fit_callbacks(params, has_holdout=True, steps_per_epoch=10)]
+    >>> callbacks = fit_callbacks(
+    ...     callbacks=None, ema=None, lr_schedule="onecycle", max_epochs=10,
+    ...     early_stopping=True, patience=5, verbose=0, has_holdout=True, steps_per_epoch=10)
+    >>> [name for name, _ in callbacks]
     ['lr_schedule', 'early_stopping', 'lr']
     """
     # The user's callbacks first: a LoadInitState restores the history before
     # the learning-rate schedule reads from it where to resume.
     # A copy: fitting must not change the callbacks the user passed.
-    callbacks = copy.deepcopy(list(params["callbacks"] or []))
-    if params["ema"] is not None:
+    chosen = copy.deepcopy(list(callbacks or []))
+    if ema is not None:
         # First: the network shows the averaged weights at the end of each
         # epoch before any checkpoint or early stopping of the user's reads them.
-        callbacks.insert(0, (WEIGHT_AVERAGING, WeightAveraging(params["ema"])))
-    scheduler = make_lr_scheduler(params["lr_schedule"], params["max_epochs"], steps_per_epoch)
+        chosen.insert(0, (WEIGHT_AVERAGING, WeightAveraging(ema)))
+    scheduler = make_lr_scheduler(lr_schedule, max_epochs, steps_per_epoch)
     if scheduler is not None:
-        callbacks.append((LR_SCHEDULE, scheduler))
-    if params["early_stopping"]:
+        chosen.append((LR_SCHEDULE, scheduler))
+    if early_stopping:
         monitor = "valid_loss" if has_holdout else "train_loss"
-        callbacks.append((EARLY_STOPPING, EarlyStopping(
-            monitor=monitor, patience=params["patience"], load_best=True)))
+        chosen.append((EARLY_STOPPING, EarlyStopping(
+            monitor=monitor, patience=patience, load_best=True)))
     # Every epoch's learning rate in the history (a float the host already
     # has: no device read), for TrainingHistoryDisplay and the epoch table.
-    callbacks.append((EPOCH_LR, EpochLR()))
-    return callbacks + verbose_callbacks(params["verbose"])
+    chosen.append((EPOCH_LR, EpochLR()))
+    return chosen + verbose_callbacks(verbose)
