@@ -1,6 +1,6 @@
-"""How ``CNNClassifier`` builds what it trains: overridable methods, one per part.
+"""How a CNN estimator builds what it trains: overridable methods, one per part.
 
-``NetBuilderMixin`` turns the estimator's own parameters (its attributes)
+``NetBuilder`` turns the estimator's own parameters (its attributes)
 into the skorch net of one ``fit``, the way skorch's ``initialize_module``
 and scikit-learn's ``_init_coef`` do: each part is a small method a subclass
 overrides to change that part alone.
@@ -42,13 +42,13 @@ import inspect
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 from sklearn.utils.class_weight import compute_class_weight
 
 from .._data.workers import loader_kwargs, resolve_num_workers
 from .._model.augment import settle_augment
 from .._model.backbone import Backbone
 from .._model.convnet import ConvNet, conv_geometry
-from .._model.losses import make_criterion
 from .._training.batches import TensorBatches
 from .._training.callbacks import fit_callbacks
 from .._training.callbacks.logging import EpochLog
@@ -56,12 +56,12 @@ from .._training.cuda_graph import graphs_apply
 from .._training.device import channels_last_is_fast
 from .._training.holdout import HoldoutSplit
 from .._training.lengths import fit_batch_size, fit_epochs
-from .._training.net import CNNNet, sigmoid, softmax
+from .._training.net import CNNNet
 from .._training.optimizers import resolve_optimizer
 from .._training.precision import resolve_precision
-from .params import as_units
+from .params import BASE_PARAMETER_CONSTRAINTS, as_units
 
-__all__ = ["NetBuilderMixin", "class_weights"]
+__all__ = ["NetBuilder", "class_weights"]
 
 
 def class_weights(class_weight, classes: np.ndarray, y: np.ndarray) -> np.ndarray | None:
@@ -78,11 +78,68 @@ def class_weights(class_weight, classes: np.ndarray, y: np.ndarray) -> np.ndarra
     return compute_class_weight(class_weight, classes=classes, y=y)
 
 
-class NetBuilderMixin:
-    """The ``_build_*`` methods of ``CNNClassifier`` (see the module docstring)."""
+class NetBuilder(BaseEstimator):
+    """The parameters every CNN estimator has, and the ``_build_*`` methods.
+
+    The first of the chain of bases of ``BaseCNN`` (``NetBuilder`` →
+    ``NetState`` → ``NetFitter`` → ``BaseCNN``): each class uses only
+    what its bases define. ``__init__`` stores the parameters (documented
+    on the estimators: ``CNNClassifier``); the methods turn them into the
+    skorch net of one fit (see the module docstring). What depends on the
+    targets, ``_build_criterion`` and ``_net_kwargs``, the estimator of a
+    kind of target defines.
+    """
+
+    _parameter_constraints: dict = BASE_PARAMETER_CONSTRAINTS
 
     #: The skorch net class ``_build_net`` instantiates.
     net_class = CNNNet
+
+    def __init__(
+        self,
+        conv_channels=(32, 64),
+        kernel_size=3,
+        padding="same",
+        activation="relu",
+        pooling="max",
+        batch_norm=True,
+        dense_units=(128,),
+        dropout=0.3,
+        init="auto",
+        module=None,
+        module_kwargs=None,
+        backbone=None,
+        weights=None,
+        freeze_backbone=False,
+        optimizer="adam",
+        lr="auto",
+        momentum=0.9,
+        weight_decay=0.0,
+        lr_schedule="onecycle",
+        batch_size="auto",
+        max_epochs="auto",
+        validation_fraction=0.0,
+        early_stopping=False,
+        patience=5,
+        augment="auto",
+        tta=False,
+        ema=None,
+        callbacks=None,
+        warm_start=False,
+        checkpoint=None,
+        image_shape=None,
+        data_format="auto",
+        device="auto",
+        precision="float32",
+        cuda_graphs=True,
+        num_workers="auto",
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        for name, value in locals().items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
 
     def _check_geometry(self, input_shape) -> None:
         """Raise a ValueError if the built-in network cannot take ``input_shape``."""
@@ -129,19 +186,16 @@ class NetBuilderMixin:
         }
 
     def _build_criterion(self, classes: np.ndarray, y: np.ndarray | None) -> tuple[type, dict]:
-        """The loss class and its keyword arguments (class weights computed on ``y``).
+        """The loss class and its keyword arguments: what the estimator's targets need.
 
-        A 2-D ``y`` is a multilabel indicator matrix: one sigmoid loss per label.
-        ``y=None`` builds the loss of a fitted model being loaded: its class
-        weights are placeholders until its saved state is loaded.
+        ``classes`` are the outputs' labels (``_check_targets``); ``y=None``
+        builds the loss of a fitted model being loaded. A subclass defines it.
         """
-        if (self.multilabel_ if y is None else np.ndim(y) == 2):
-            return make_criterion(self.loss, None, self.label_smoothing, multilabel=True)
-        if y is None:
-            weights = None if self.class_weight is None else np.ones(len(classes))
-        else:
-            weights = class_weights(self.class_weight, classes, y)
-        return make_criterion(self.loss, weights, self.label_smoothing)
+        raise NotImplementedError(f"{type(self).__name__} defines no loss (_build_criterion).")
+
+    def _net_kwargs(self, classes: np.ndarray, y: np.ndarray | None) -> dict:
+        """Keyword arguments of the net that depend on the targets (none here)."""
+        return {}
 
     def _build_optimizer(self, device: torch.device) -> tuple[type, dict]:
         """The optimizer class and its keyword arguments, ``lr`` included."""
@@ -198,7 +252,6 @@ class NetBuilderMixin:
         module, module_kwargs = self._build_module(input_shape, len(classes))
         criterion, criterion_kwargs = self._build_criterion(classes, y)
         optimizer, optimizer_kwargs = self._build_optimizer(device)
-        multilabel = self.multilabel_ if y is None else np.ndim(y) == 2
         n_samples = len(y) if y is not None else n_samples or 0
         split, n_valid = None, 0
         if self.validation_fraction > 0:
@@ -221,9 +274,7 @@ class NetBuilderMixin:
             batch_size=batch_size,
             train_split=split,
             callbacks=self._build_callbacks(n_valid > 0, steps_per_epoch),
-            classes=list(range(len(classes))),
-            multilabel=multilabel,
-            predict_nonlinearity=sigmoid if multilabel else softmax,
+            **self._net_kwargs(classes, y),
             iterator_train=TensorBatches,
             iterator_valid=TensorBatches,
             iterator_train__shuffle=True,

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from sklearn.base import BaseEstimator, ClassifierMixin
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin
 
+from .._data.targets import check_targets
+from .._data.weights import check_sample_weight
+from .._model.inference import class_probabilities, label_probabilities
+from .._model.losses import make_criterion
 from .._names import stable_name
-from .._persistence.compat import add_missing
-from .building import NetBuilderMixin
-from .fitting import FitMixin
+from .._persistence.state import check_classes
+from .._training.net import sigmoid, softmax
+from .base import BaseCNN
+from .building import class_weights
 from .params import PARAMETER_CONSTRAINTS
-from .prediction import PredictionMixin
-from .state import NetStateMixin
 
 __all__ = ["CNNClassifier"]
 
 
 @stable_name()
-class CNNClassifier(FitMixin, PredictionMixin, NetStateMixin, NetBuilderMixin, ClassifierMixin,
-                    BaseEstimator):
+class CNNClassifier(ClassifierMixin, BaseCNN):
     """A convolutional neural network classifier for images.
 
     A scikit-learn classifier: ``fit(X, y)`` builds a CNN from the
@@ -308,48 +312,9 @@ callable or None, default="auto"
         random_state=None,
         verbose=0,
     ):
-        self.conv_channels = conv_channels
-        self.kernel_size = kernel_size
-        self.padding = padding
-        self.activation = activation
-        self.pooling = pooling
-        self.batch_norm = batch_norm
-        self.dense_units = dense_units
-        self.dropout = dropout
-        self.init = init
-        self.module = module
-        self.module_kwargs = module_kwargs
-        self.backbone = backbone
-        self.weights = weights
-        self.freeze_backbone = freeze_backbone
-        self.optimizer = optimizer
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.loss = loss
-        self.label_smoothing = label_smoothing
-        self.lr_schedule = lr_schedule
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.augment = augment
-        self.tta = tta
-        self.ema = ema
-        self.class_weight = class_weight
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.checkpoint = checkpoint
-        self.image_shape = image_shape
-        self.data_format = data_format
-        self.device = device
-        self.precision = precision
-        self.cuda_graphs = cuda_graphs
-        self.num_workers = num_workers
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
+        for name, value in locals().items():  # stored as given, as scikit-learn requires
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
 
     # ------------------------------------------------------------------ fit
 
@@ -415,15 +380,121 @@ callable or None, default="auto"
         """
         return self._fit(X, y, classes=classes, incremental=True, sample_weight=sample_weight)
 
-    def __setstate__(self, state) -> None:
-        add_missing(state)  # pickled by an earlier version
-        super().__setstate__(state)
-        if "net_" in state:
-            # skorch maps a CUDA-trained net to the CPU where CUDA is missing.
-            self.device_ = str(self.net_.device)
+    # ------------------------------------------------------ what is about classes
+
+    def _build_criterion(self, classes: np.ndarray, y: np.ndarray | None) -> tuple[type, dict]:
+        """The loss class and its keyword arguments (class weights computed on ``y``).
+
+        A 2-D ``y`` is a multilabel indicator matrix: one sigmoid loss per label.
+        ``y=None`` builds the loss of a fitted model being loaded: its class
+        weights are placeholders until its saved state is loaded.
+        """
+        if (self.multilabel_ if y is None else np.ndim(y) == 2):
+            return make_criterion(self.loss, None, self.label_smoothing, multilabel=True)
+        if y is None:
+            weights = None if self.class_weight is None else np.ones(len(classes))
+        else:
+            weights = class_weights(self.class_weight, classes, y)
+        return make_criterion(self.loss, weights, self.label_smoothing)
+
+    def _net_kwargs(self, classes: np.ndarray, y: np.ndarray | None) -> dict:
+        """The net sees class indices; a softmax, or a sigmoid per label if multilabel."""
+        multilabel = self.multilabel_ if y is None else np.ndim(y) == 2
+        return {"classes": list(range(len(classes))), "multilabel": multilabel,
+                "predict_nonlinearity": sigmoid if multilabel else softmax}
+
+    def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Validated targets and the sorted classes the model knows (``_data.targets``)."""
+        return check_targets(
+            y, images, classes=classes,
+            fitted_classes=self.classes_ if resume else None,
+            fitted_multilabel=resume and self.multilabel_,
+            class_weight=self.class_weight, estimator_name=type(self).__name__)
+
+    def _encode_targets(self, y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        """Class indices, or the 0/1 indicator matrix of multilabel targets as it is."""
+        return y if y.ndim == 2 else np.searchsorted(classes, y).astype(np.int64)
+
+    def _record_targets(self, y: np.ndarray, classes: np.ndarray) -> None:
+        self.classes_ = classes
+        self.multilabel_ = y.ndim == 2
+
+    def _check_sample_weight(self, sample_weight, y: np.ndarray, incremental: bool):
+        """Weights that leave two classes to tell apart (one is enough for one pass)."""
+        return check_sample_weight(sample_weight, y, estimator_name=type(self).__name__,
+                                   needs_two_classes=not incremental)
+
+    def _check_fitted_targets(self) -> None:
+        check_classes(self)
+
+    _outputs_attribute = "classes_"
+
+    def _output_labels(self) -> np.ndarray:
+        return self.classes_
+
+    # ------------------------------------------------------------- prediction
+
+    def _log_probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """Log-softmax of ``logits``, or their log-sigmoid for multilabel targets."""
+        probabilities = label_probabilities if self.multilabel_ else class_probabilities
+        return probabilities(torch.from_numpy(logits), log=True).numpy()
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Log of the class (or label) probabilities of each image.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, in the layout used for ``fit``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (N, n_classes)
+            Log-probabilities, columns ordered as ``classes_``.
+        """
+        return self._log_probabilities(self._logits(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of each image, columns ordered as ``classes_``.
+
+        For multilabel targets, the probability of each label on its own
+        (a sigmoid per label: a row need not sum to 1), as ``MLPClassifier``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, in the layout used for ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (N, n_classes)
+            Probabilities, columns ordered as ``classes_``; each row sums to
+            1, except for multilabel targets.
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class of each image, or its labels for multilabel targets.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, in the layout used for ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (N,) or (N, n_labels)
+            Labels from ``classes_``; for multilabel targets, as
+            ``MLPClassifier``, an int64 0/1 indicator matrix: 1 where
+            ``predict_proba`` is above 0.5.
+        """
+        logits = self._logits(X)  # first: it checks that the model is fitted
+        if self.multilabel_:
+            return (np.exp(self._log_probabilities(logits)) > 0.5).astype(np.int64)
+        # The largest logit: the softmax keeps the order, so it needs none.
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
         tags.classifier_tags.multi_label = True
         return tags

@@ -15,7 +15,6 @@ import math
 import numpy as np
 
 from .._data.images import read_images
-from .._data.targets import check_targets
 from .._data.weights import check_sample_weight
 from .._model.convnet import ConvNet
 from .._training.callbacks import EARLY_STOPPING
@@ -27,8 +26,9 @@ from .._training.precision import check_precision
 from .._training.randomness import FitRandomness, draw_seed
 from .params import check_param_rules
 from .pixel_range import pixel_range, union_range
+from .state import NetState
 
-__all__ = ["FitMixin"]
+__all__ = ["NetFitter"]
 
 #: Parameters that do not change what a fit computes, only where, how fast or
 #: how visibly: left out of its checkpoint's key, so that a fit checkpointed
@@ -37,11 +37,13 @@ NOT_IN_CHECKPOINT_KEY = frozenset({"checkpoint", "device", "cuda_graphs", "num_w
                                    "n_jobs", "verbose"})
 
 
-class FitMixin:
-    """The training path of ``CNNClassifier``: ``_fit`` and the points it calls.
+class NetFitter(NetState):
+    """The training path of a CNN estimator: ``_fit`` and the points it calls.
 
-    Needs ``NetBuilderMixin`` (``_build_net``, ``_check_geometry``,
-    ``_training_choices``) and scikit-learn's ``BaseEstimator``.
+    What depends on the kind of target, the estimator of that kind defines:
+    ``_check_targets`` (validated targets and the labels of the outputs),
+    ``_encode_targets`` (what the net trains on), ``_record_targets`` (the
+    fitted attributes they leave) and ``_check_sample_weight``.
     """
 
     def _fit(self, X, y, classes, incremental: bool, sample_weight=None) :
@@ -57,10 +59,8 @@ class FitMixin:
         y, classes_ = self._check_targets(y, images.data, classes, resume)
         if not resume:
             self._check_geometry(input_shape)
-        sample_weight = check_sample_weight(
-            sample_weight, y, estimator_name=type(self).__name__,
-            needs_two_classes=not incremental)
-        y_encoded = y if y.ndim == 2 else np.searchsorted(classes_, y).astype(np.int64)
+        sample_weight = self._check_sample_weight(sample_weight, y, incremental)
+        y_encoded = self._encode_targets(y, classes_)
         data = images.training_data(y_encoded, sample_weight, device)
 
         seed, checkpoint = draw_seed(self.random_state), None
@@ -94,8 +94,7 @@ class FitMixin:
         net.checkpoint_ = None
 
         self.net_ = net
-        self.classes_ = classes_
-        self.multilabel_ = y.ndim == 2
+        self._record_targets(y, classes_)
         self.input_shape_ = input_shape
         self.pixel_range_ = union_range(self.pixel_range_, pixels) if resume else pixels
         if images.is_files:
@@ -119,12 +118,24 @@ class FitMixin:
         )
 
     def _check_targets(self, y, images, classes, resume: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Validated targets and the sorted classes the model knows (``_data.targets``)."""
-        return check_targets(
-            y, images, classes=classes,
-            fitted_classes=self.classes_ if resume else None,
-            fitted_multilabel=resume and self.multilabel_,
-            class_weight=self.class_weight, estimator_name=type(self).__name__)
+        """Validated targets, and the labels of the network's outputs.
+
+        ``images`` are the training images as read; ``classes`` what
+        ``partial_fit`` was given; ``resume``: the fit continues a fitted model.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no targets (_check_targets).")
+
+    def _encode_targets(self, y: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+        """What the net trains on for targets ``y`` (by default ``y`` itself)."""
+        return y
+
+    def _record_targets(self, y: np.ndarray, outputs: np.ndarray) -> None:
+        """Set the fitted attributes the targets leave (none by default)."""
+
+    def _check_sample_weight(self, sample_weight, y: np.ndarray, incremental: bool):
+        """Validated sample weights (``_data.weights.check_sample_weight``)."""
+        return check_sample_weight(sample_weight, y, estimator_name=type(self).__name__,
+                                   needs_two_classes=False)
 
     def _checkpoint_key_params(self) -> dict:
         """The parameters that make a fit what it is: its checkpoint's key."""

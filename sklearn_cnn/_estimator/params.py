@@ -1,4 +1,4 @@
-"""Validation of ``CNNClassifier`` parameters, run at the start of ``fit``.
+"""Validation of the parameters of the CNN estimators, run at the start of ``fit``.
 
 Single-parameter rules are scikit-learn's declarative constraints (the
 machinery behind every scikit-learn estimator's ``InvalidParameterError``,
@@ -28,7 +28,8 @@ from .._training.callbacks.lr_scheduler import LR_SCHEDULES
 from .._training.optimizers import OPTIMIZERS
 from .._training.precision import PRECISIONS
 
-__all__ = ["PARAMETER_CONSTRAINTS", "as_units", "check_param_rules"]
+__all__ = ["BASE_PARAMETER_CONSTRAINTS", "CLASSIFIER_PARAMETER_CONSTRAINTS",
+           "PARAMETER_CONSTRAINTS", "as_units", "check_param_rules"]
 
 
 PARAMETER_CONSTRAINTS = {
@@ -76,6 +77,14 @@ PARAMETER_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }
+
+#: What is about classes: the classifier's own parameters.
+CLASSIFIER_PARAMETER_CONSTRAINTS = {
+    name: PARAMETER_CONSTRAINTS[name] for name in ("loss", "label_smoothing", "class_weight")}
+#: The parameters every CNN estimator has (``BaseCNN``'s).
+BASE_PARAMETER_CONSTRAINTS = {name: constraint for name, constraint
+                              in PARAMETER_CONSTRAINTS.items()
+                              if name not in CLASSIFIER_PARAMETER_CONSTRAINTS}
 
 
 def as_units(value) -> tuple[int, ...]:

@@ -9,7 +9,6 @@ from skorch.history import History
 from .._model.convnet import ConvNet, pooled_last
 from .._persistence.compat import add_missing
 from .._persistence.state import (
-    check_classes,
     check_input_attributes,
     check_no_tensors,
     check_pixel_range,
@@ -17,8 +16,9 @@ from .._persistence.state import (
     fitted_attributes,
 )
 from .._warnings import warn_user
+from .building import NetBuilder
 
-__all__ = ['NetStateMixin', 'load_device']
+__all__ = ['NetState', 'load_device']
 
 
 #: The parts of a skorch net whose state dicts are saved.
@@ -43,14 +43,26 @@ def trained_samples(history: list) -> int:
     return sum(batch.get("train_batch_size", 0) for batch in batches)
 
 
-class NetStateMixin:
+class NetState(NetBuilder):
     """``_get_state``/``_set_state`` of an estimator whose ``net_`` is a skorch net,
     the fitted network and history it holds, and ``save`` and ``to_onnx``.
 
     The net is saved as its module's and criterion's state dicts and its
-    history; loading builds the net again with the estimator's own
-    ``_build_net`` (``NetBuilderMixin``) and loads the state dicts into it.
+    history; loading builds the net again with ``_build_net`` (``NetBuilder``)
+    and loads the state dicts into it. What the targets left (``classes_``
+    of a classifier) the estimator of a kind of target checks and names
+    (``_check_fitted_targets``, ``_output_labels``).
     """
+
+    #: What error messages call the labels of the outputs.
+    _outputs_attribute = "outputs"
+
+    def _check_fitted_targets(self) -> None:
+        """Raise a ValueError for fitted target attributes that cannot be (none here)."""
+
+    def _output_labels(self):
+        """The labels of the network's outputs, as ``_check_targets`` gave them."""
+        raise NotImplementedError(f"{type(self).__name__} names no outputs (_output_labels).")
 
     def _get_state(self) -> tuple[dict, dict]:
         attributes = fitted_attributes(self)
@@ -75,14 +87,15 @@ class NetStateMixin:
         # What the network does not hold, checked before it is built from it.
         self._validate_params()
         check_input_attributes(self)
-        check_classes(self)
+        self._check_fitted_targets()
         check_pixel_range(self)
         device = load_device(self.device if device is None else device)
         with seeded(0, device):  # the weights are overwritten; keep the global RNG untouched
             # No labels: the saved state fills the net (class weights too); the
             # history says how many images it trained on, which sizes its
             # batches for training on.
-            net = self._build_net(tuple(self.input_shape_), self.classes_, None, device, 0,
+            outputs = self._output_labels()
+            net = self._build_net(tuple(self.input_shape_), outputs, None, device, 0,
                                   n_samples=trained_samples(history))
             if isinstance(net.module, type) and issubclass(net.module, ConvNet) \
                     and pooled_last(tensors):
@@ -90,7 +103,7 @@ class NetStateMixin:
                 net.set_params(module__pool_first=False)
             net.initialize()
         built_from = (f"the parameters, input_shape_={tuple(self.input_shape_)} and the "
-                      f"{len(self.classes_)} classes_")
+                      f"{len(outputs)} {self._outputs_attribute}")
         unowned = set(tensors)
         for part in NET_PARTS:
             start = f"{part}."

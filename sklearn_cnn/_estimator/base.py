@@ -1,16 +1,30 @@
-"""``PredictionMixin``: the classifier's ``predict``, ``predict_proba`` and ``predict_log_proba``.
+"""``BaseCNN``: everything a CNN estimator does that is not about its targets.
 
-The fitted network's forward passes are ``_model.inference``'s; this module reads
-the images as the fitted estimator expects them (arrays at once, files batch
-by batch) and turns logits into labels or probabilities.
+scikit-learn's ``BaseMultilayerPerceptron`` serves ``MLPClassifier`` and
+``MLPRegressor``; ``BaseCNN`` serves ``CNNClassifier`` the same way. It is
+the last of a chain of bases, each using only what the ones before it
+define:
 
-Why not skorch's ``net_.predict_proba``: that one serves the scores of a fit
-(``valid_acc``, ``EpochScoring``), on the network as it trains. Prediction
-runs on ``CNNNet.inference_module()`` instead (batch norm folded into the
-convolutions, built once per training run), under ``torch.inference_mode``,
-through DataLoader workers for files and with the views of ``tta``: 1.26x the
-raw module's throughput (docs/benchmarks.md, "Prediction"). Both end in the
-same softmax (``_model.inference.class_probabilities``).
+- ``NetBuilder`` (``building.py``): the parameters, their constraints, and
+  the ``_build_*`` methods that turn them into a skorch net;
+- ``NetState`` (``state.py``): what ``save`` and ``load`` exchange, the
+  fitted ``module_`` and ``history_``, ``save`` and ``to_onnx``;
+- ``NetFitter`` (``fitting.py``): the path of ``fit`` and ``partial_fit``;
+- ``BaseCNN`` (here): the network's outputs on any accepted input, batch by
+  batch (``_logits``), and ``embed``.
+
+An estimator of a kind of target adds its loss (``_build_criterion``,
+``_net_kwargs``), its targets (``_check_targets``, ``_encode_targets``,
+``_record_targets``, ``_check_sample_weight``, ``_check_fitted_targets``,
+``_output_labels``), its predictions and its tags: ``CNNClassifier`` does,
+and ``tests/_estimator/test_base.py`` shows a regressor that needs no more.
+
+Why predictions do not use skorch's ``net_.predict_proba``: that one serves
+the scores of a fit (``valid_acc``, ``EpochScoring``), on the network as it
+trains. Prediction runs on ``CNNNet.inference_module()`` instead (batch norm
+folded into the convolutions, built once per training run), under
+``torch.inference_mode``, through DataLoader workers for files and with the
+views of ``tta`` (docs/benchmarks.md, "Prediction").
 """
 
 from __future__ import annotations
@@ -24,28 +38,24 @@ from sklearn.utils.validation import check_is_fitted
 from .._data.images import read_images
 from .._model.augment import flips, tta_views
 from .._model.embedding import embedder
-from .._model.inference import (
-    INFERENCE_BATCH_SIZE,
-    class_probabilities,
-    label_probabilities,
-    predict_logits,
-)
+from .._model.inference import INFERENCE_BATCH_SIZE, predict_logits
 from .._model.work import forward_flops
+from .._persistence.compat import add_missing
 from .._training.threads import ThreadPolicy, prediction_work
+from .fitting import NetFitter
 from .pixel_range import check_pixel_range
 
-__all__ = ["PredictionMixin"]
+__all__ = ["BaseCNN"]
 
 
-class PredictionMixin:
-    """Prediction methods of ``CNNClassifier``.
+class BaseCNN(NetFitter):
+    """Base of the CNN estimators: all but what is about their targets.
 
-    Needs the fitted attributes ``net_``, ``device_``, ``input_shape_``,
-    ``classes_`` and ``multilabel_``, and the parameters ``image_shape``,
-    ``data_format``, ``num_workers`` and ``n_jobs``. A subclass changes how
-    logits are computed by overriding ``_predict_logits`` (one batch of
-    images on the device) or ``_logits`` (any accepted input). torch's
-    thread count follows ``n_jobs`` (``_training.threads``) while it predicts.
+    Not an estimator to use: ``CNNClassifier`` is one (its docstring
+    documents the parameters). A subclass changes how the network's outputs
+    are computed by overriding ``_predict_logits`` (one batch of images on
+    the device) or ``_logits`` (any accepted input). torch's thread count
+    follows ``n_jobs`` (``_training.threads``) while it predicts.
     """
 
     def _logits(self, X) -> np.ndarray:
@@ -121,62 +131,14 @@ class PredictionMixin:
         """
         return self._batched(X, self._predict_embedding)
 
-    def _log_probabilities(self, logits: np.ndarray) -> np.ndarray:
-        """Log-softmax of ``logits``, or their log-sigmoid for multilabel targets."""
-        probabilities = label_probabilities if self.multilabel_ else class_probabilities
-        return probabilities(torch.from_numpy(logits), log=True).numpy()
+    def __setstate__(self, state) -> None:
+        add_missing(state)  # pickled by an earlier version
+        super().__setstate__(state)
+        if "net_" in state:
+            # skorch maps a CUDA-trained net to the CPU where CUDA is missing.
+            self.device_ = str(self.net_.device)
 
-    def predict_log_proba(self, X) -> np.ndarray:
-        """Log of the class (or label) probabilities of each image.
-
-        Parameters
-        ----------
-        X : array-like
-            Images, in the layout used for ``fit``.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (N, n_classes)
-            Log-probabilities, columns ordered as ``classes_``.
-        """
-        return self._log_probabilities(self._logits(X))
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of each image, columns ordered as ``classes_``.
-
-        For multilabel targets, the probability of each label on its own
-        (a sigmoid per label: a row need not sum to 1), as ``MLPClassifier``.
-
-        Parameters
-        ----------
-        X : array-like
-            Images, in the layout used for ``fit``.
-
-        Returns
-        -------
-        proba : ndarray of shape (N, n_classes)
-            Probabilities, columns ordered as ``classes_``; each row sums to
-            1, except for multilabel targets.
-        """
-        return np.exp(self.predict_log_proba(X))
-
-    def predict(self, X) -> np.ndarray:
-        """Most probable class of each image, or its labels for multilabel targets.
-
-        Parameters
-        ----------
-        X : array-like
-            Images, in the layout used for ``fit``.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (N,) or (N, n_labels)
-            Labels from ``classes_``; for multilabel targets, as
-            ``MLPClassifier``, an int64 0/1 indicator matrix: 1 where
-            ``predict_proba`` is above 0.5.
-        """
-        logits = self._logits(X)  # first: it checks that the model is fitted
-        if self.multilabel_:
-            return (np.exp(self._log_probabilities(logits)) > 0.5).astype(np.int64)
-        # The largest logit: the softmax keeps the order, so it needs none.
-        return self.classes_[np.argmax(logits, axis=1)]
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
