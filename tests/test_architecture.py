@@ -56,3 +56,26 @@ def test_importing_the_package_leaves_torchvision_for_first_use():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def _training_sources():
+    return sorted((ROOT / "sklearn_cnn" / "_training").rglob("*.py"))
+
+
+def test_training_reads_no_estimator_by_name():
+    """Below the estimator, nothing clones an estimator or reads its parameters or net_.
+
+    import-linter sees imports; this sees the runtime lookups it cannot: a
+    ``get_params()`` dict read by key, ``clone(estimator)``, ``estimator.net_``.
+    """
+    import ast
+
+    found = []
+    for path in _training_sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("get_params", "net_"):
+                found.append(f"{path.name}:{node.lineno} .{node.attr}")
+            if isinstance(node, ast.ImportFrom) and node.module == "sklearn.base" and any(
+                    alias.name == "clone" for alias in node.names):
+                found.append(f"{path.name}:{node.lineno} clone")
+    assert found == []

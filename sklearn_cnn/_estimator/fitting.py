@@ -46,7 +46,45 @@ class NetFitter(NetState):
     fitted attributes they leave) and ``_check_sample_weight``.
     """
 
-    def _fit(self, X, y, classes, incremental: bool, sample_weight=None) :
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on images ``X`` with targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like
+            Images in any accepted layout, or image file paths.
+        y : array-like
+            Targets, as the estimator takes them.
+        sample_weight : array-like of shape (N,), default=None
+            Weight of each image in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, classes=None, incremental=False, sample_weight=sample_weight)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one epoch on ``X``, ``y``, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, as for ``fit``.
+        y : array-like
+            Targets, as for ``fit``.
+        sample_weight : array-like of shape (N,), default=None
+            Weight of each image in the loss.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._fit(X, y, classes=None, incremental=True, sample_weight=sample_weight)
+
+    def _fit(self, X, y, classes, incremental: bool, sample_weight=None):
         self._validate_params()
         check_param_rules(self.get_params(deep=False))
         device = resolve_device(self.device)
