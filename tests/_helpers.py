@@ -1,5 +1,7 @@
 """Helpers that several test modules share (fixtures are in conftest.py)."""
 
+from typing import ClassVar
+
 import numpy as np
 import torch
 from PIL import Image
@@ -60,6 +62,27 @@ class ConvBatchNorm(nn.Module):
 
     def forward(self, x):
         return self.head(torch.relu(self.bn(self.conv(x))).flatten(1))
+
+
+class CountEpochs(Callback):
+    """Note the number of each epoch a fit begins, counted from 1.
+
+    In ``epochs_`` of the fit's own copy (``dict(clf.net_.callbacks_)[name]``),
+    and in the class's ``begun``, which outlives the copies: the fits of a
+    search, a fit and its rerun from a checkpoint. A class attribute, not a
+    parameter: a checkpoint's key holds the parameters of a fit's callbacks.
+    Clear ``begun`` before the fits it counts.
+    """
+
+    begun: ClassVar[list[int]] = []
+
+    def initialize(self):
+        self.epochs_ = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.epochs_.append(len(net.history))
+        CountEpochs.begun.append(len(net.history))
 
 
 class ReadsBatchLoss(Callback):

@@ -70,6 +70,26 @@ def fast_params():
     return _settings.fast_params()
 
 
+@pytest.fixture
+def decode_calls(monkeypatch):
+    """How many files each call of ``decode_images`` decoded during the test, in order.
+
+    Wraps ``sklearn_cnn._data.files.decode_images``, where the readers of files
+    look it up; a list the test may ``clear()`` between the steps it counts.
+    """
+    from sklearn_cnn._data import files
+
+    calls = []
+    original = files.decode_images
+
+    def counting(paths, *args, **kwargs):
+        calls.append(len(paths))
+        return original(paths, *args, **kwargs)
+
+    monkeypatch.setattr(files, "decode_images", counting)
+    return calls
+
+
 @pytest.fixture(scope="session")
 def digits():
     """400 of scikit-learn's 8x8 digits, flat, and their labels."""

@@ -293,8 +293,8 @@ AUGMENT_PRESETS = {
 #: ``augment="auto"`` turns the "sharp" preset on for images at least this many
 #: pixels high and wide; narrower input (one-row "images" of tabular data) is
 #: never moved. Chosen on the recipe panel (benchmarks/recipe.py,
-#: docs/benchmarks.md): "sharp" keeps textures within a patch of "shift"
-#: (where the bilinear "light" costs 13 points) and wins digits and photos.
+#: docs/benchmarks.md, docs/augmentation.md): "sharp" keeps textures within a
+#: patch of "shift" (where the bilinear "light" loses) and wins digits and photos.
 AUTO_MIN_SIDE = 8
 
 

@@ -154,7 +154,8 @@ class ConvNet(DrawsFromGenerator, nn.Module):
         With max pooling and batch norm, pool straight after each
         convolution (conv, pool, batch norm, activation): batch norm and the
         activation then run on a quarter of the pixels, which trains the
-        default network 1.7x as fast on the CPU (docs/benchmarks.md).
+        default network faster on the CPU (docs/benchmarks.md, "The recipe
+        panel").
         False: conv, batch norm, activation, pool (networks saved before
         this parameter existed). Blocks without batch norm, or with average
         pooling, always pool last.

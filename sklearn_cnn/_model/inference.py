@@ -57,8 +57,8 @@ def predict_logits(
     -------
     logits : ndarray of shape (N, n_outputs), dtype float64
     """
-    if module.training:
-        module.eval()  # recursing over every submodule costs ~0.1 ms: only when needed
+    if module.training:  # eval() recurses over every submodule, at a cost: only when needed
+        module.eval()  # (docs/benchmarks.md, "Prediction")
     n = len(images)
     step = min(batch_size, n)
     outputs = []

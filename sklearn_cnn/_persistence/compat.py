@@ -1,9 +1,9 @@
 """What earlier versions wrote, read by this one: the one table of old names and defaults.
 
 Model files and pickles name objects by their stable names (``_names``).
-Those written before stable names existed, up to commit 7abf640 of 0.1.0,
-name private module paths; and models of every version may lack what was
-added since. Everything this version does to read them is here:
+Those written by 0.1.0 before stable names existed name private module
+paths; and models of every version may lack what was added since.
+Everything this version does to read them is here:
 
 - :data:`OLD_MODULES`: the module paths they name, served as aliases in
   ``sys.modules`` (:func:`register_old_module_paths`, run when
@@ -35,10 +35,10 @@ __all__ = ["LATER_NET_PARAMETERS", "LATER_PARAMETERS", "OLD_MODULES", "add_missi
 #: Module paths named by files and pickles of earlier versions (before their
 #: objects had stable names): each name in them is the object's stable name.
 OLD_MODULES = (
-    # Renamed before 7abf640.
+    # Renamed earlier in 0.1.0, before stable names.
     "sklearn_cnn._net", "sklearn_cnn._network", "sklearn_cnn._lazy",
-    # Up to 7abf640 (sklearn_cnn._training held optimizers, losses, the
-    # schedule and the hold-out before that; it is now a real subpackage).
+    # Named by 0.1.0, before stable names (sklearn_cnn._training held optimizers,
+    # losses, the schedule and the hold-out before that; it is now a real subpackage).
     "sklearn_cnn._augment", "sklearn_cnn._averaging", "sklearn_cnn._batches",
     "sklearn_cnn._classifier", "sklearn_cnn._convnet", "sklearn_cnn._epoch_log",
     "sklearn_cnn._holdout", "sklearn_cnn._losses", "sklearn_cnn._schedule",

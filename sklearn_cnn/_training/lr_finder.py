@@ -109,8 +109,7 @@ def suggest_lr(lrs, losses, *, rule: str = "minimum",
         its minimum (fastai's ``steep``; torch-lr-finder's). Measured on
         the recipe panel against the best of five fixed rates
         (``benchmarks/lr_rules.py``, docs/plotting.md): "minimum" landed
-        nearest (0.52 decades in the median, "valley" 0.66, "steep" 0.79)
-        and lost least accuracy (0.001 in the median, 0.02 at worst).
+        nearest and lost least accuracy.
     skip_start : int, default=5
         Steps ignored at the start (the smoother's warm-up).
 

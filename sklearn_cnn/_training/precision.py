@@ -48,12 +48,13 @@ def bfloat16_is_fast(device: torch.device) -> bool:
 
     - CUDA: a GPU of compute capability 8.0 or newer (Ampere, Ada, Hopper,
       Blackwell), asked of the device itself, not of the current one. With
-      the step replayed from a CUDA graph, bfloat16 trained the built-in
-      network 1.15x and a ResNet-18 1.18x as fast as float32 on an H200
-      (docs/benchmarks.md, "CUDA").
+      the step replayed from a CUDA graph, bfloat16 trains the built-in
+      network and a ResNet-18 faster than float32 (docs/benchmarks.md,
+      "CUDA").
     - CPU: a CPU with AMX tiles (Intel Sapphire Rapids and newer), on which
-      oneDNN runs bfloat16 convolutions 1.3-1.8x as fast as float32
-      (docs/benchmarks.md); elsewhere bfloat16 is emulated, and slower.
+      oneDNN runs bfloat16 convolutions faster than float32
+      (docs/benchmarks.md, "Training throughput" and "Precision");
+      elsewhere bfloat16 is emulated, and slower.
     - Any other device: False.
 
     Parameters

@@ -4,10 +4,10 @@ torch splits every operator over its intra-op threads, and the operator
 ends when the slowest thread does. On small images an operator takes tens
 of microseconds; when another process holds one of those threads off its
 core for a time slice (milliseconds), every operator waits for it. On 2
-cores busy with two other processes, the default fit on digits took 4x as
-long on torch's 2 threads as on 1 (docs/benchmarks.md, "Speed on a shared
-CPU"). One thread never waits for another; on an idle machine, more threads
-pay once a step has enough work to split.
+cores busy with two other processes, the default fit on digits took several
+times as long on torch's 2 threads as on 1 (docs/benchmarks.md, "Speed on a
+shared CPU"). One thread never waits for another; on an idle machine, more
+threads pay once a step has enough work to split.
 
 The rule (``n_jobs=None``), in :class:`ThreadPolicy`:
 
@@ -58,7 +58,7 @@ __all__ = ["FLOPS_PER_THREAD", "THREADS_KEY", "ThreadPolicy", "caller_threads",
            "torch_default_threads", "work_threads"]
 
 #: Floating-point operations of a step per thread below which one more
-#: thread does not pay: about 1 ms of one core (benchmarks/threads.py, "work").
+#: thread does not pay (docs/benchmarks.md, "Speed on a shared CPU", part 1).
 FLOPS_PER_THREAD = 50e6
 
 #: Share of a core that may be busy while it still counts as free.

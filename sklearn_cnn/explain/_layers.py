@@ -44,11 +44,9 @@ def default_layer(network: nn.Module) -> str:
     (``ELEMENTWISE``) that directly follow it there. The original Grad-CAM
     explains rectified feature maps (Caffe's in-place ReLU made a conv
     layer's output rectified); the raw convolution output, before batch
-    norm's shift, localises worse. On ``make_shapes`` (500 training images
-    of 24 pixels, built-in network with filters (16, 32), 10 epochs, 16
-    seeds), the heat inside the shape's box beat the image's mean in 90 %
-    of held-out images on average, 56 % at worst, with the convolution;
-    98 % and 89 % with its ReLU.
+    norm's shift, localises worse: on ``make_shapes`` the heat falls inside
+    the shape's box more often with the activation (docs/explain.md, and
+    docs/benchmarks.md, "Grad-CAM's default layer").
 
     Parameters
     ----------

@@ -9,7 +9,6 @@ from _helpers import check_images
 from PIL import Image
 
 from sklearn_cnn import ImageSizeWarning
-from sklearn_cnn._data import files as _files
 from sklearn_cnn._data.files import ImageFileDataset, iter_file_batches
 from sklearn_cnn._data.images import read_images
 
@@ -24,19 +23,6 @@ def rgb_files(tmp_path):
         paths.append(tmp_path / f"{i}.png")
         Image.fromarray(image).save(paths[-1])
     return paths, pixels
-
-
-@pytest.fixture
-def decode_calls(monkeypatch):
-    calls = []
-    original = _files.decode_images
-
-    def counting(paths, *args, **kwargs):
-        calls.append(len(paths))
-        return original(paths, *args, **kwargs)
-
-    monkeypatch.setattr(_files, "decode_images", counting)
-    return calls
 
 
 def test_paths_are_read_lazily(rgb_files, decode_calls):

@@ -15,7 +15,6 @@ from sklearn.pipeline import make_pipeline
 
 import sklearn_cnn
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._data import files as _files
 from sklearn_cnn.preprocessing import (
     ChannelStandardizer,
     ImageFileLoader,
@@ -72,16 +71,10 @@ def test_lazy_loader_trains_as_the_classifier_on_paths(digit_pngs, fast_params, 
                                atol=proba_atol())
 
 
-def test_the_whole_folder_is_never_decoded_at_once(digit_pngs, fast_params, monkeypatch):
+def test_the_whole_folder_is_never_decoded_at_once(digit_pngs, fast_params, monkeypatch,
+                                                   decode_calls):
     paths, y = digit_pngs
-    decoded = []
-    original = _files.decode_images
-
-    def counting(batch, *args, **kwargs):
-        decoded.append(len(batch))
-        return original(batch, *args, **kwargs)
-
-    monkeypatch.setattr(_files, "decode_images", counting)
+    decoded = decode_calls
     # Chunks of 16 images of 12x12 float32 for the standardizer's fit.
     monkeypatch.setattr(preprocessing_base, "CHUNK_BYTES", 16 * 4 * 12 * 12)
     pipe = lazy_pipeline(fast_params, max_epochs=2).fit(paths, y)

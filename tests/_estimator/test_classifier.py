@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from _helpers import TinyNet
-from skorch.callbacks import Callback
+from _helpers import CountEpochs, TinyNet
 
 from sklearn_cnn import CNNClassifier
 
@@ -143,18 +142,10 @@ def test_validation_and_early_stopping(digits, fit_fast):
 
 
 def test_extra_callbacks_run_and_are_not_mutated(digits, fit_fast):
-    class Count(Callback):
-        def initialize(self):
-            self.epochs_ = 0
-            return self
-
-        def on_epoch_end(self, net, **kwargs):
-            self.epochs_ += 1
-
     X, y = digits
-    counter = Count()
+    counter = CountEpochs()
     clf = fit_fast(X[:64], y[:64], max_epochs=3, callbacks=[("count", counter)])
-    assert dict(clf.net_.callbacks_)["count"].epochs_ == 3
+    assert dict(clf.net_.callbacks_)["count"].epochs_ == [1, 2, 3]
     assert not hasattr(counter, "epochs_")
 
 

@@ -5,7 +5,6 @@ import pytest
 from _helpers import image_files
 
 from sklearn_cnn import CNNClassifier, ImageSizeWarning
-from sklearn_cnn._data import files as _files
 from sklearn_cnn.preprocessing import ImageFileLoader
 
 
@@ -35,16 +34,9 @@ def test_image_shape_sets_the_size_and_channels(digit_files, fast_params):
     assert clf.predict(paths[:5]).shape == (5,)
 
 
-def test_files_are_decoded_lazily_one_batch_at_a_time(digit_files, monkeypatch, fast_params):
+def test_files_are_decoded_lazily_one_batch_at_a_time(digit_files, decode_calls, fast_params):
     paths, y = digit_files
-    calls = []
-    original = _files.decode_images
-
-    def counting(batch, *args, **kwargs):
-        calls.append(len(batch))
-        return original(batch, *args, **kwargs)
-
-    monkeypatch.setattr(_files, "decode_images", counting)
+    calls = decode_calls
     CNNClassifier(**{**fast_params, "max_epochs": 2, "image_shape": (8, 8),
                      "batch_size": 16}).fit(paths[:64], y[:64])
     assert calls == [16] * 8  # every file once an epoch, a batch at a time, never all at once

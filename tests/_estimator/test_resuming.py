@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _helpers import CountEpochs
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback, Checkpoint, LoadInitState
 from torch import nn
@@ -84,16 +85,13 @@ def test_checkpoint_keeps_the_best_model_each_epoch(digits, tmp_path, fast_param
 # ------------------------------------------------ checkpoint=: resumable fits
 
 
-class Watch(Callback):
-    """Record the epochs a fit trains in ``EPOCHS``, and press Ctrl-C where ``CTRL_C`` says.
+class Watch(CountEpochs):
+    """Count the epochs a fit trains in ``EPOCHS``, and press Ctrl-C where ``CTRL_C`` says.
 
     Ctrl-C is this process sending itself SIGINT at training batch 3 of
     epoch ``CTRL_C[0]``. Globals, not parameters: a fit and its rerun are the
     same fit (the parameters of its callbacks are in its checkpoint's key).
     """
-
-    def on_epoch_begin(self, net, **kwargs):
-        EPOCHS.append(len(net.history))  # counted from 1
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training and CTRL_C and len(net.history) == CTRL_C[0] \
@@ -102,7 +100,8 @@ class Watch(Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
-EPOCHS = []
+#: The epochs begun by every fit ``Watch`` watches, counted from 1.
+EPOCHS = CountEpochs.begun
 CTRL_C = []
 
 #: Exact on the CPU at one thread: a resumed fit equals an uninterrupted one.

@@ -4,6 +4,10 @@ One test per reliance (sklearn_cnn._training.net says why each is kept). Each
 fails, naming what changed, when a skorch release changes the code that
 sklearn-cnn copies or the private name it uses: then compare that release's
 code with the copy, adapt, and widen the skorch range in pyproject.toml.
+
+docs/architecture.md lists the reliances: each test here quotes its subject
+first in its docstring (a parametrized one: its ids), and
+tests/test_architecture.py checks that the page's list names it.
 """
 
 import ast
@@ -113,14 +117,14 @@ def test_the_skorch_code_sklearn_cnn_follows_is_unchanged(function, source):
 
 
 def test_set_training_is_what_skorch_steps_call():
-    # CNNNet calls skorch's _set_training where its train_step_single would.
+    """``_set_training``: CNNNet calls it where skorch's train_step_single would."""
     assert list(inspect.signature(NeuralNet._set_training).parameters) == ["self", "training"]
     assert "self._set_training(True)" in inspect.getsource(NeuralNet.train_step_single)
     assert "self._set_training(False)" in inspect.getsource(NeuralNet.validation_step)
 
 
 def test_print_log_yields_its_keys_formatted():
-    # EpochLog.table tabulates PrintLog's formatted cells without re-parsing them.
+    """``_yield_keys_formatted``: EpochLog.table tabulates PrintLog's cells, not re-parsed."""
     row = {"epoch": 1, "train_loss": 0.5, "event_lr": 2e-07, "dur": 0.1, "batches": []}
     pairs = list(PrintLog().initialize()._yield_keys_formatted(row))
     assert [key for key, _ in pairs] == ["epoch", "train_loss", "lr", "dur"]
@@ -132,8 +136,10 @@ def test_print_log_yields_its_keys_formatted():
 
 
 def test_callbacks_are_pickled_with_the_device_dependent_attributes(digits):
-    # CNNNet names its callbacks among skorch's cuda_dependent_attributes_, which
-    # skorch's __getstate__ pickles through torch (mapping CUDA to the CPU).
+    """``cuda_dependent_attributes_``: CNNNet names its callbacks among them.
+
+    skorch's ``__getstate__`` pickles them through torch (mapping CUDA to the CPU).
+    """
     X, y = digits
     clf = CNNClassifier(conv_channels=(4,), dense_units=(), max_epochs=1, device="cpu")
     net = clf.fit(X[:100], y[:100]).net_
@@ -142,6 +148,11 @@ def test_callbacks_are_pickled_with_the_device_dependent_attributes(digits):
 
 
 def test_the_nets_hooks_run_before_the_callbacks_and_keyboard_interrupt_ends_a_fit():
+    """``on_*``: the net's own hooks run before the callbacks'.
+
+    And ``partial_fit`` ends a fit on ``KeyboardInterrupt``, still calling
+    ``on_train_end``.
+    """
     import numpy as np
     import torch
     from skorch import NeuralNetClassifier

@@ -1,7 +1,9 @@
 """Write model files and pickles as this version of sklearn-cnn writes them.
 
-Each run writes one folder, named after the version and the commit, that the
-suite keeps reading (tests/persistence/test_old_files.py): a classifier (EMA,
+Each run writes one folder that the suite keeps reading
+(tests/_persistence/test_compat.py), named VERSION-COMMIT: the version, and
+the commit that tells two folders of one version apart (``0.1.0-7abf640/``
+holds 0.1.0, before stable names). A classifier (EMA,
 a hold-out, a callback from skorch), a multilabel one and a pipeline with
 transformers, each pickled and saved with ``sklearn_cnn.save``, and their
 ``predict_proba`` on digits 1,000-1,099.
