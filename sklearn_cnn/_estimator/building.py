@@ -235,7 +235,7 @@ class NetBuilder(BaseEstimator):
         y : ndarray or None
             The training labels (for class weights and the hold-out), or
             a 0/1 indicator matrix ``(N, n_labels)`` for multilabel targets;
-            None for a fitted model being loaded (``NetStateMixin``), whose
+            None for a fitted model being loaded (``NetState``), whose
             saved state then fills the net.
         device : torch.device
             Where to train.

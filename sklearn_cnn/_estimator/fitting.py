@@ -1,7 +1,7 @@
 """How an estimator that owns a skorch net trains it: ``fit`` and ``partial_fit``'s path.
 
-``FitMixin._fit`` validates the parameters, reads the images and targets,
-builds the net (``NetBuilderMixin``) or continues the fitted one, opens the
+``NetFitter._fit`` validates the parameters, reads the images and targets,
+builds the net (``NetBuilder``) or continues the fitted one, opens the
 fit's checkpoint (``_training.checkpoint``), trains in the fit's own random
 numbers (``_training.randomness``) and records the fitted attributes.
 ``_training_images`` and ``_check_targets`` are the points a subclass

@@ -6,7 +6,7 @@ arrays, labels, lists, anything ``codec.encode`` takes). Persistence calls
 :func:`get_state` and :func:`set_state` and knows no estimator class: an
 estimator with more than plain fitted attributes defines
 ``_get_state()`` and ``_set_state(tensors, attributes, device)``, as
-``NetStateMixin`` does for ``CNNClassifier``; every other one gets the
+``NetState`` does for ``CNNClassifier``; every other one gets the
 default, its fitted attributes (those ending in "_") as they are, checked by
 its ``_check_fitted_state()`` where it has one.
 
