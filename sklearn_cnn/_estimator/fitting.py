@@ -26,7 +26,7 @@ from .._training.precision import check_precision
 from .._training.randomness import FitRandomness, draw_seed
 from .params import check_param_rules
 from .pixel_range import pixel_range, union_range
-from .state import NetState
+from .net_state import NetState
 
 __all__ = ["NetFitter"]
 
