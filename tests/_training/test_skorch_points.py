@@ -1,6 +1,7 @@
 """What CNNNet relies on in skorch beyond its public extension points.
 
-One test per reliance (sklearn_cnn._training.net says why each is kept). Each
+One test per reliance (sklearn_cnn._training.net, .step and .epoch say why
+each is kept). Each
 fails, naming what changed, when a skorch release changes the code that
 sklearn-cnn copies or the private name it uses: then compare that release's
 code with the copy, adapt, and widen the skorch range in pyproject.toml.
@@ -16,6 +17,7 @@ from skorch.callbacks import EpochScoring, LRScheduler, PrintLog
 from skorch.net import NeuralNet
 
 from sklearn_cnn import CNNClassifier
+from sklearn_cnn._training import epoch, step
 from sklearn_cnn._training.callbacks.logging import EpochLog
 from sklearn_cnn._training.net import CNNNet
 
@@ -33,7 +35,7 @@ def reference(source: str) -> str:
     return ast.dump(ast.parse(textwrap.dedent(source)).body[0])
 
 
-#: skorch's epoch loop, which CNNNet.run_single_epoch copies (deferring .item()).
+#: skorch's epoch loop, which _training.epoch.run_single_epoch copies (deferring .item()).
 SKORCH_EPOCH_LOOP = """
 def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
     if iterator is None:
@@ -50,7 +52,7 @@ def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
     self.history.record(prefix + '_batch_count', batch_count)
 """
 
-#: skorch's training step, which CNNNet's eager step does without the closure.
+#: skorch's training step, which _training.step.eager_step does without the closure.
 SKORCH_TRAIN_STEP = """
 def train_step(self, batch, **fit_params):
     step_accumulator = self.get_train_step_accumulator()
@@ -99,17 +101,17 @@ def on_batch_end(self, net, training, **kwargs):
 """  # noqa: E501
 
 
-@pytest.mark.parametrize(("function", "source"), [
-    (NeuralNet.run_single_epoch, SKORCH_EPOCH_LOOP),
-    (NeuralNet.train_step, SKORCH_TRAIN_STEP),
-    (EpochScoring.on_batch_end, SKORCH_SCORING_BATCH_END),
-    (LRScheduler.on_batch_end, SKORCH_SCHEDULER_BATCH_END),
+@pytest.mark.parametrize(("function", "source", "follower"), [
+    (NeuralNet.run_single_epoch, SKORCH_EPOCH_LOOP, epoch.run_single_epoch),
+    (NeuralNet.train_step, SKORCH_TRAIN_STEP, step.eager_step),
+    (EpochScoring.on_batch_end, SKORCH_SCORING_BATCH_END, epoch.reads_batch_losses),
+    (LRScheduler.on_batch_end, SKORCH_SCHEDULER_BATCH_END, epoch.reads_batch_losses),
 ], ids=["run_single_epoch", "train_step", "EpochScoring.on_batch_end",
         "LRScheduler.on_batch_end"])
-def test_the_skorch_code_sklearn_cnn_follows_is_unchanged(function, source):
+def test_the_skorch_code_sklearn_cnn_follows_is_unchanged(function, source, follower):
     assert code(function) == reference(source), (
         f"skorch {skorch.__version__} changed {function.__qualname__}: compare it with "
-        "the copy in sklearn_cnn/_training/net.py")
+        f"{follower.__module__}.{follower.__qualname__}, which follows it")
 
 
 def test_set_training_is_what_skorch_steps_call():
