@@ -20,8 +20,10 @@ skorch's epoch loop (``_training.epoch``) hands each training batch to
    backward pass. A replay does all of this in one launch, into the
    gradients the graph recorded.
 4. :func:`finish_step`: ``on_grad_computed``, then the optimizer steps.
-   Where the optimizer needs skorch's closure (LBFGS), skorch's own
-   ``train_step`` does 3 and 4 instead.
+   Where the optimizer needs skorch's closure (LBFGS), or the net has
+   several (skorch steps each with the closure, a forward and backward pass
+   per optimizer), skorch's own ``train_step`` does 3 and 4 instead
+   (:func:`closure_free`).
 5. ``on_batch_end`` (the epoch loop) with the step's outputs, detached:
    ``WeightAveraging`` folds the stepped weights into its average,
    ``TrainAccuracy`` counts the batch's hits.
@@ -66,7 +68,16 @@ CLOSURE_FREE_OPTIMIZERS = tuple(OPTIMIZERS.values())
 
 
 def closure_free(net) -> bool:
-    """Whether the net's optimizer steps without skorch's closure.
+    """Whether the net's step may do without skorch's closure: one optimizer, closure-free.
+
+    skorch lists the net's optimizers in ``_optimizers``: ``"optimizer"``,
+    and each other one an ``initialize_optimizer`` sets as an attribute. Its
+    ``train_step`` steps each of them with the closure, which runs the
+    forward and backward pass again for every optimizer after the first (on
+    the weights the ones before it stepped): a net with several optimizers
+    trains as skorch trains it, through skorch's own ``train_step``. A
+    single one of :data:`CLOSURE_FREE_OPTIMIZERS` steps after one pass, as
+    skorch's does, without the closure.
 
     Parameters
     ----------
@@ -77,14 +88,15 @@ def closure_free(net) -> bool:
     -------
     closure_free : bool
     """
-    return isinstance(net.optimizer_, CLOSURE_FREE_OPTIMIZERS)
+    names = net._optimizers
+    return len(names) == 1 and isinstance(getattr(net, names[0] + "_"), CLOSURE_FREE_OPTIMIZERS)
 
 
 def step_graph(net, X) -> StepGraph | None:
     """The CUDA graph the training run that begins replays its steps from, or None.
 
-    A graph only with ``cuda_graphs`` on a CUDA device; not for optimizers
-    that need skorch's closure (the graph's step has none),
+    A graph only with ``cuda_graphs`` on a CUDA device; not for steps that
+    need skorch's closure (:func:`closure_free`: the graph's step has none),
     nor for weighted input (a dict), which the graph does not take.
 
     Parameters
@@ -127,7 +139,8 @@ def train_step(net, batch, fit_params: dict, *, skorch_step: Callable) -> dict:
     fit_params : dict
         Parameters of the module's forward pass; a batch with any trains eagerly.
     skorch_step : callable
-        skorch's ``train_step``, for optimizers that need its closure.
+        skorch's ``train_step``, for optimizers that need its closure, and
+        nets with several optimizers.
 
     Returns
     -------
@@ -158,9 +171,11 @@ def eager_step(net, batch, fit_params: dict, watched=contextlib.nullcontext, *,
 
     skorch's ``train_step`` passes the optimizers a closure (which only
     optimizers that evaluate the loss several times per step, such as LBFGS,
-    need) and collects the step through a step accumulator: the optimizers
-    of :data:`CLOSURE_FREE_OPTIMIZERS` step without them (docs/benchmarks.md,
-    section "Small-data overhead").
+    need) and collects the step through a step accumulator: where the net
+    has one optimizer, one of :data:`CLOSURE_FREE_OPTIMIZERS`
+    (:func:`closure_free`), the step does without them (docs/benchmarks.md,
+    section "Small-data overhead"), zeroing and stepping it through skorch's
+    ``_zero_grad_optimizer`` and ``_step_optimizer``, as skorch's step does.
 
     Parameters
     ----------
@@ -175,7 +190,8 @@ def eager_step(net, batch, fit_params: dict, watched=contextlib.nullcontext, *,
         and backward pass): ``StepGraph.eager`` watches it for host
         synchronisation before the capture.
     skorch_step : callable
-        skorch's ``train_step``, for optimizers that need its closure.
+        skorch's ``train_step``, for optimizers that need its closure, and
+        nets with several optimizers.
 
     Returns
     -------
@@ -183,7 +199,7 @@ def eager_step(net, batch, fit_params: dict, watched=contextlib.nullcontext, *,
         ``{"loss", "y_pred"}``, detached from the autograd graph.
     """
     if closure_free(net):
-        net.optimizer_.zero_grad()
+        net._zero_grad_optimizer()
         with watched():  # what a CUDA graph would record
             step = net.train_step_single(batch, **fit_params)
         step = finish_step(net, step, batch)
@@ -214,7 +230,7 @@ def finish_step(net, step: dict, batch) -> dict:
     """
     net.notify("on_grad_computed", named_parameters=TeeGenerator(
         net.get_all_learnable_params()), batch=batch, training=True)
-    net.optimizer_.step()
+    net._step_optimizer(None)  # the one of _optimizers (closure_free), without a closure
     return step
 
 

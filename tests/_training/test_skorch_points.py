@@ -114,6 +114,33 @@ def test_the_skorch_code_sklearn_cnn_follows_is_unchanged(function, source, foll
         f"{follower.__module__}.{follower.__qualname__}, which follows it")
 
 
+def test_the_optimizer_calls_of_skorchs_step_zero_and_step_every_optimizer():
+    # step.eager_step and step.finish_step call skorch's _zero_grad_optimizer
+    # and _step_optimizer(None), as skorch's train_step does (with a closure),
+    # and step.closure_free reads _optimizers: one name per optimizer.
+    import torch
+
+    class TwoOptimizers(NeuralNet):
+        def initialize_optimizer(self, *args, **kwargs):
+            super().initialize_optimizer(*args, **kwargs)
+            self.second_ = torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=1.0)
+            return self
+
+    net = TwoOptimizers(torch.nn.Linear(1, 1), criterion=torch.nn.MSELoss).initialize()
+    assert net._optimizers == ["optimizer", "second"]
+    optimizers = [net.optimizer_, net.second_]
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            for param in group["params"]:
+                param.grad = torch.ones_like(param)
+    before = [p.detach().clone() for o in optimizers for g in o.param_groups for p in g["params"]]
+    net._step_optimizer(None)
+    after = [p.detach() for o in optimizers for g in o.param_groups for p in g["params"]]
+    assert all(not torch.equal(b, a) for b, a in zip(before, after, strict=True))
+    net._zero_grad_optimizer()
+    assert all(p.grad is None for o in optimizers for g in o.param_groups for p in g["params"])
+
+
 def test_set_training_is_what_skorch_steps_call():
     # CNNNet calls skorch's _set_training where its train_step_single would.
     assert list(inspect.signature(NeuralNet._set_training).parameters) == ["self", "training"]

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 
 from sklearn_cnn import CNNClassifier
@@ -25,7 +26,59 @@ class TwoLayers(torch.nn.Module):
         return self.second(torch.relu(self.first(x.flatten(1))))
 
 
+def with_second_optimizer(base):
+    """A net class that trains ``module_.second`` with an optimizer of its own, ``second_``."""
+
+    class TwoOptimizers(base):
+        def initialize_optimizer(self, *args, **kwargs):
+            first = self.module_.first.named_parameters()
+            args, kwargs = self.get_params_for_optimizer("optimizer", first)
+            self.optimizer_ = self.optimizer(*args, **kwargs)
+            second = self.module_.second.named_parameters()
+            args, kwargs = self.get_params_for_optimizer("second", second)
+            self.second_ = torch.optim.Adam(*args, **{**kwargs, "lr": 0.05})
+            return self
+
+    return TwoOptimizers
+
+
 # ----------------------------------------------------------- the optimizers
+
+
+class GradientsSeen(Callback):
+    """Counts ``on_grad_computed``: once per forward and backward pass of a training batch."""
+
+    def initialize(self):
+        self.count = 0
+        return self
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self.count += 1
+
+
+def test_a_net_with_several_optimizers_steps_each_as_skorch_does():
+    # skorch steps each optimizer with its closure: a second forward and
+    # backward pass for the second one, on the weights the first stepped.
+    ours = two_optimizer_fit(CNNNet)
+    skorchs = two_optimizer_fit(NeuralNetClassifier)
+    assert ours._optimizers == ["optimizer", "second"] and not step.closure_free(ours)
+    assert ours.second_.state and ours.optimizer_.state  # both stepped
+    for (name, mine), theirs in zip(ours.module_.named_parameters(),
+                                    skorchs.module_.parameters(), strict=True):
+        torch.testing.assert_close(mine, theirs, msg=name)
+    np.testing.assert_allclose(ours.history[:, "batches", :, "train_loss"],
+                               skorchs.history[:, "batches", :, "train_loss"], rtol=1e-5)
+    assert dict(ours.callbacks_)["GradientsSeen"].count == 2 * 2 * 4  # epochs, batches
+
+
+def two_optimizer_fit(base):
+    X, y = small_data()
+    torch.manual_seed(0)
+    net = with_second_optimizer(base)(
+        TwoLayers, criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=0.01,
+        max_epochs=2, batch_size=16, train_split=None, verbose=0,
+        iterator_train__shuffle=False, callbacks=[GradientsSeen()])
+    return net.fit(X, y)
 
 
 class NeedsClosure(torch.optim.Optimizer):
@@ -179,6 +232,7 @@ def test_weighted_input_weighs_the_loss_and_never_reaches_the_network():
     ({"device": "cpu"}, False),
     ({"optimizer": NeedsClosure}, False),
     ({"weighted": True}, False),
+    ({"second optimizer": True}, False),
 ])
 def test_a_run_has_a_graph_only_for_closure_free_unweighted_steps_on_cuda(monkeypatch, change,
                                                                            graphed):
@@ -186,8 +240,9 @@ def test_a_run_has_a_graph_only_for_closure_free_unweighted_steps_on_cuda(monkey
     monkeypatch.setattr(step, "StepGraph", lambda *args: made.append(args) or "graph")
     change = dict(change)
     weighted = change.pop("weighted", False)
-    net = CNNNet(TwoLayers, criterion=torch.nn.CrossEntropyLoss, train_split=None, verbose=0,
-                 **{"optimizer": torch.optim.SGD, "cuda_graphs": True, **change})
+    cls = with_second_optimizer(CNNNet) if change.pop("second optimizer", False) else CNNNet
+    net = cls(TwoLayers, criterion=torch.nn.CrossEntropyLoss, train_split=None, verbose=0,
+              **{"optimizer": torch.optim.SGD, "cuda_graphs": True, **change})
     net.initialize()
     if "device" not in change:
         net.device = "cuda"  # decided only: nothing runs there
