@@ -1,6 +1,7 @@
 """What CNNNet relies on in skorch beyond its public extension points.
 
-One test per reliance (sklearn_cnn._training.net says why each is kept). Each
+One test per reliance (sklearn_cnn._training.net, .step and .epoch say why
+each is kept). Each
 fails, naming what changed, when a skorch release changes the code that
 sklearn-cnn copies or the private name it uses: then compare that release's
 code with the copy, adapt, and widen the skorch range in pyproject.toml.
@@ -20,6 +21,7 @@ from skorch.callbacks import EpochScoring, LRScheduler, PrintLog
 from skorch.net import NeuralNet
 
 from sklearn_cnn import CNNClassifier
+from sklearn_cnn._training import epoch, step
 from sklearn_cnn._training.callbacks.logging import EpochLog
 from sklearn_cnn._training.net import CNNNet
 
@@ -37,7 +39,7 @@ def reference(source: str) -> str:
     return ast.dump(ast.parse(textwrap.dedent(source)).body[0])
 
 
-#: skorch's epoch loop, which CNNNet.run_single_epoch copies (deferring .item()).
+#: skorch's epoch loop, which _training.epoch.run_single_epoch copies (deferring .item()).
 SKORCH_EPOCH_LOOP = """
 def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
     if iterator is None:
@@ -54,7 +56,7 @@ def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
     self.history.record(prefix + '_batch_count', batch_count)
 """
 
-#: skorch's training step, which CNNNet's eager step does without the closure.
+#: skorch's training step, which _training.step.eager_step does without the closure.
 SKORCH_TRAIN_STEP = """
 def train_step(self, batch, **fit_params):
     step_accumulator = self.get_train_step_accumulator()
@@ -103,17 +105,44 @@ def on_batch_end(self, net, training, **kwargs):
 """  # noqa: E501
 
 
-@pytest.mark.parametrize(("function", "source"), [
-    (NeuralNet.run_single_epoch, SKORCH_EPOCH_LOOP),
-    (NeuralNet.train_step, SKORCH_TRAIN_STEP),
-    (EpochScoring.on_batch_end, SKORCH_SCORING_BATCH_END),
-    (LRScheduler.on_batch_end, SKORCH_SCHEDULER_BATCH_END),
+@pytest.mark.parametrize(("function", "source", "follower"), [
+    (NeuralNet.run_single_epoch, SKORCH_EPOCH_LOOP, epoch.run_single_epoch),
+    (NeuralNet.train_step, SKORCH_TRAIN_STEP, step.eager_step),
+    (EpochScoring.on_batch_end, SKORCH_SCORING_BATCH_END, epoch.reads_batch_losses),
+    (LRScheduler.on_batch_end, SKORCH_SCHEDULER_BATCH_END, epoch.reads_batch_losses),
 ], ids=["run_single_epoch", "train_step", "EpochScoring.on_batch_end",
         "LRScheduler.on_batch_end"])
-def test_the_skorch_code_sklearn_cnn_follows_is_unchanged(function, source):
+def test_the_skorch_code_sklearn_cnn_follows_is_unchanged(function, source, follower):
     assert code(function) == reference(source), (
         f"skorch {skorch.__version__} changed {function.__qualname__}: compare it with "
-        "the copy in sklearn_cnn/_training/net.py")
+        f"{follower.__module__}.{follower.__qualname__}, which follows it")
+
+
+def test_the_optimizer_calls_of_skorchs_step_zero_and_step_every_optimizer():
+    # step.eager_step and step.finish_step call skorch's _zero_grad_optimizer
+    # and _step_optimizer(None), as skorch's train_step does (with a closure),
+    # and step.closure_free reads _optimizers: one name per optimizer.
+    import torch
+
+    class TwoOptimizers(NeuralNet):
+        def initialize_optimizer(self, *args, **kwargs):
+            super().initialize_optimizer(*args, **kwargs)
+            self.second_ = torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=1.0)
+            return self
+
+    net = TwoOptimizers(torch.nn.Linear(1, 1), criterion=torch.nn.MSELoss).initialize()
+    assert net._optimizers == ["optimizer", "second"]
+    optimizers = [net.optimizer_, net.second_]
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            for param in group["params"]:
+                param.grad = torch.ones_like(param)
+    before = [p.detach().clone() for o in optimizers for g in o.param_groups for p in g["params"]]
+    net._step_optimizer(None)
+    after = [p.detach() for o in optimizers for g in o.param_groups for p in g["params"]]
+    assert all(not torch.equal(b, a) for b, a in zip(before, after, strict=True))
+    net._zero_grad_optimizer()
+    assert all(p.grad is None for o in optimizers for g in o.param_groups for p in g["params"])
 
 
 def test_set_training_is_what_skorch_steps_call():

@@ -71,7 +71,7 @@ class WeightAveraging(Callback):
         training batch), else None.
     """
 
-    #: The batch hooks read no loss (``_training.net.reads_batch_losses``).
+    #: The batch hooks read no loss (``_training.epoch.reads_batch_losses``).
     reads_batch_losses = False
 
     def __init__(self, decay: float = 0.999) -> None:

@@ -10,7 +10,7 @@ from skorch.callbacks import Callback, Checkpoint
 from sklearn_cnn import CNNClassifier, load, save
 from sklearn_cnn._training.callbacks import WEIGHT_AVERAGING
 from sklearn_cnn._training.callbacks.averaging import WeightAveraging, ema_weight
-from sklearn_cnn._training.net import reads_batch_losses
+from sklearn_cnn._training.epoch import reads_batch_losses
 
 
 def weights(module):

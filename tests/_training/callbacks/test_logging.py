@@ -17,7 +17,7 @@ from torch import nn
 from sklearn_cnn import CNNClassifier
 from sklearn_cnn._training.callbacks.logging import EpochLog, is_terminal, verbose_callbacks
 from sklearn_cnn._training.callbacks.scoring import TrainAccuracy
-from sklearn_cnn._training.net import reads_batch_losses
+from sklearn_cnn._training.epoch import reads_batch_losses
 
 
 class FakeTerminal(io.StringIO):
