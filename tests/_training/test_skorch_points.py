@@ -119,9 +119,12 @@ def test_the_skorch_code_sklearn_cnn_follows_is_unchanged(function, source, foll
 
 
 def test_the_optimizer_calls_of_skorchs_step_zero_and_step_every_optimizer():
-    # step.eager_step and step.finish_step call skorch's _zero_grad_optimizer
-    # and _step_optimizer(None), as skorch's train_step does (with a closure),
-    # and step.closure_free reads _optimizers: one name per optimizer.
+    """``_optimizers``: one name per optimizer, zeroed and stepped by skorch's calls.
+
+    step.eager_step and step.finish_step call skorch's _zero_grad_optimizer
+    and _step_optimizer(None), as skorch's train_step does (with a closure),
+    and step.closure_free reads _optimizers.
+    """
     import torch
 
     class TwoOptimizers(NeuralNet):
