@@ -36,8 +36,8 @@ from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
 from .decoding import as_displayed, displayed_size, open_image
+from .sample_weights import weighted
 from .sizes import choose_size
-from .weights import weighted
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -322,7 +322,7 @@ class ImageFileDataset(torch.utils.data.Dataset):
         ``(height, width)`` every image is resized to.
     sample_weight : ndarray of shape (n_files,), default=None
         Weight of each file's loss: items are then skorch's weighted dict
-        input, ``{"X": image, "sample_weight": weight}`` (``_data.weights``).
+        input, ``{"X": image, "sample_weight": weight}`` (``_data.sample_weights``).
     """
 
     def __init__(self, paths: list[str], y: np.ndarray, mode: str, size: tuple[int, int],

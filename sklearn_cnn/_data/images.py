@@ -38,7 +38,7 @@ from .files import (
 from .layout import ImageLayout, to_float_nchw, validate_images
 from .lazy import LazyImages
 from .placement import place_images
-from .weights import weighted
+from .sample_weights import weighted
 from .workers import load_file_batches
 
 __all__ = ["ImageInput", "check_feature_names", "read_images"]
@@ -109,14 +109,14 @@ class ImageInput:
         Files: an ``ImageFileDataset`` that decodes one file per item (in a
         ``DataLoader``), with ``y`` and the weights. Arrays: the float32
         ``(N, C, H, W)`` tensor of :meth:`tensor`, or skorch's weighted dict
-        input ``{"X": images, "sample_weight": weights}`` (``_data.weights``).
+        input ``{"X": images, "sample_weight": weights}`` (``_data.sample_weights``).
 
         Parameters
         ----------
         y : ndarray
             The encoded targets, one per image.
         sample_weight : ndarray of shape (N,) or None
-            Validated weights (``_data.weights.check_sample_weight``).
+            Validated weights (``_data.sample_weights.check_sample_weight``).
         device : torch.device or str, default="cpu"
             Where training runs.
 

@@ -367,7 +367,7 @@ class LazyImageDataset(ImageFileDataset):
         Encoded targets, one per image.
     sample_weight : ndarray of shape (N,), default=None
         Weight of each image's loss: items are then skorch's weighted dict
-        input, ``{"X": image, "sample_weight": weight}`` (``_data.weights``).
+        input, ``{"X": image, "sample_weight": weight}`` (``_data.sample_weights``).
     """
 
     def __init__(self, images: LazyImages, y: np.ndarray, sample_weight=None):

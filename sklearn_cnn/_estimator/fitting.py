@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 from .._data.images import read_images
+from .._data.sample_weights import check_sample_weight
 from .._data.targets import check_targets
-from .._data.weights import check_sample_weight
 from .._model.convnet import ConvNet
 from .._training.callbacks import EARLY_STOPPING
 from .._training.checkpoint import open_checkpoint

@@ -26,7 +26,7 @@ from skorch.dataset import get_len, unpack_data
 from skorch.utils import TeeGenerator, to_device
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from .._data.weights import split_weighted
+from .._data.sample_weights import split_weighted
 from .._model.augment import resolve_augment
 from .._model.folding import fold_batch_norm
 from .._model.inference import class_probabilities, label_probabilities
