@@ -228,7 +228,7 @@ def test_fit_then_predict_enter_each_file_once(inputs, kind):
 @pytest.mark.parametrize(("kind", "transformer"), [
     ("array", ImageFileLoader()), ("paths", ImageFileLoader()),
     ("LazyImages", ImageFileLoader()), ("array", Rescale()), ("LazyImages", Rescale()),
-])
+], ids=lambda value: value if isinstance(value, str) else type(value).__name__)
 def test_transformers_enter_each_file_once(inputs, kind, transformer):
     X, _ = inputs[kind]
     check_path(x_path(X, lambda: transformer.fit(X)))
@@ -239,12 +239,12 @@ def test_the_check_fails_on_a_file_entered_again():
     """A path that leaves a file and comes back to it is refused."""
     from sklearn_cnn._data import layout, sizes
 
-    X = np.zeros((2, 4, 4))
-    heights_widths = [(4, 4), (4, 4)]
-    path = XPath(X)
+    image_shape, heights_widths = [4, 4], [(4, 4), (4, 4)]
+    path = XPath(image_shape)
     path._follow(heights_widths)
-    path.run(lambda: (layout.validate_images(X), sizes.choose_size(heights_widths),
-                      layout.validate_images(X)))
+    path.run(lambda: (layout.normalize_image_shape(image_shape),
+                      sizes.choose_size(heights_widths),
+                      layout.normalize_image_shape(image_shape)))
     assert path.files == ["_data/layout.py", "_data/sizes.py", "_data/layout.py"]
     with pytest.raises(AssertionError, match=r"enters \['_data/layout.py'\] again"):
         check_path(path)
