@@ -31,7 +31,8 @@ def image_files(folder, images, sizes=(8,)) -> np.ndarray:
 
 def check_images(X, **kwargs):
     """Validated images as float32 (N, C, H, W), as ``read_images`` reads arrays."""
-    from sklearn_cnn._data.layout import to_float_nchw, validate_images
+    from sklearn_cnn._data.layout import validate_images
+    from sklearn_cnn._data.placement import to_float_nchw
 
     X, layout = validate_images(X, **kwargs)
     return to_float_nchw(X, layout), layout

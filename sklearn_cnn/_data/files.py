@@ -1,4 +1,4 @@
-"""Image files and PIL images: telling paths from pixels, reading headers, decoding.
+"""Image files and PIL images: reading headers, decoding to pixels at one size.
 
 Pillow opens and decodes the files, as an image viewer shows them (EXIF
 orientation applied, high bit depths scaled: ``_data.decoding``);
@@ -11,17 +11,16 @@ JPEG, PNG, GIF and WebP (not the BMP, TIFF, PPM/PGM of ``IMG_EXTENSIONS``),
 returns 16-bit PNGs as uint16, and its gray decoding is not Pillow's: RGB
 PNGs read as gray differ by up to 1 level, RGB JPEGs by up to 14 (libjpeg's
 luma against Pillow's ``convert``), so pixels would depend on the reader.
-Nor is it much faster (``benchmarks/decoding.py``, docs/benchmarks.md, a
-2-core AMD EPYC VM, 2026-12-07, files with EXIF orientation 6): 0.45 to 0.95
-of Pillow's time at 32x32 (10 to 100 us per image less), 0.63 to 0.97 at
-224x224 on one torch thread, but 1.4 to 4 times Pillow's time at 224x224 on
-two, as its EXIF rotation runs on torch's threads.
+Nor is it much faster: a little on small files, and on large ones only on
+one thread, as its EXIF rotation contends for torch's threads
+(``benchmarks/decoding.py``; docs/benchmarks.md, section "Decoding image
+files").
 
 torchvision is imported where it is used, not with this module: importing
-it takes about a second, most of it ``torch._dynamo``, which torch itself
-imports only when a first optimizer is built: a process that imports
-sklearn_cnn and does not train (builds a pipeline, reads parameters, builds
-the docs) need not pay it.
+it is slow, most of it ``torch._dynamo``, which torch itself imports only
+when a first optimizer is built (docs/benchmarks.md, section "Speed on a
+shared CPU"): a process that imports sklearn_cnn and does not train (builds
+a pipeline, reads parameters, builds the docs) need not pay it.
 """
 
 from __future__ import annotations
@@ -37,18 +36,15 @@ from tqdm.auto import tqdm
 
 from .decoding import as_displayed, displayed_size, open_image
 from .sizes import choose_size
-from .weights import weighted
 
 __all__ = [
+    "CHANNELS",
     "IMAGE_EXTENSIONS",
-    "ImageFileDataset",
-    "check_paths",
+    "MODES",
     "decode_images",
     "decode_tensor",
     "file_input_shape",
     "is_image_file",
-    "is_path_array",
-    "is_pil_list",
     "iter_file_batches",
     "mode_for_channels",
     "pil_images_to_array",
@@ -62,35 +58,9 @@ GRAY_MODES = {"1", "L", "LA", "P;L", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"
 #: first frame when animated), as Keras' ``image_dataset_from_directory`` does.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp",
                     ".gif")
+#: The channels of each PIL mode images are decoded in, and the mode of each count.
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
-
-
-def one_column(X):
-    """A pandas or polars Series, or one-column DataFrame, as a 1-D array; else ``X``.
-
-    "A CSV of path,label" gives paths as ``df["path"]`` or ``df[["path"]]``.
-    """
-    if isinstance(X, np.ndarray) or not (hasattr(X, "shape") and hasattr(X, "to_numpy")):
-        return X
-    if len(X.shape) == 2 and X.shape[1] == 1:
-        return np.asarray(X.to_numpy())[:, 0]
-    return np.asarray(X.to_numpy()) if len(X.shape) == 1 else X
-
-
-def is_path_array(X) -> bool:
-    """Whether ``X`` is a 1-D sequence of file paths (str or os.PathLike).
-
-    Also a pandas or polars Series, or one-column DataFrame, of them.
-    """
-    if isinstance(X, (str, bytes, os.PathLike)):
-        return False
-    X = one_column(X)
-    if isinstance(X, np.ndarray):
-        if X.ndim != 1 or X.dtype.kind not in "UO":
-            return False
-    elif not isinstance(X, Sequence) or hasattr(X, "shape"):
-        return False
-    return len(X) > 0 and all(isinstance(p, (str, os.PathLike)) for p in X)
+MODES = {channels: mode for mode, channels in CHANNELS.items()}
 
 
 def is_image_file(path: str | os.PathLike, root: str | os.PathLike) -> bool:
@@ -103,17 +73,6 @@ def is_image_file(path: str | os.PathLike, root: str | os.PathLike) -> bool:
     parts = Path(path).relative_to(root).parts
     return (os.fspath(path).lower().endswith(IMAGE_EXTENSIONS)
             and not any(part.startswith(".") for part in parts))
-
-
-def is_pil_list(X) -> bool:
-    """Whether ``X`` is a non-empty list or tuple of PIL images."""
-    return (isinstance(X, (list, tuple)) and len(X) > 0
-            and all(isinstance(image, Image.Image) for image in X))
-
-
-def check_paths(X) -> list[str]:
-    """The paths of ``X`` (a path array, see ``is_path_array``) as strings."""
-    return [os.fspath(p) for p in one_column(X)]
 
 
 def _failure_message(failures: list[tuple[str, str]], action: str) -> str:
@@ -160,7 +119,7 @@ def common_mode(modes: list[str]) -> str:
 
 def mode_for_channels(n_channels: int) -> str:
     """The PIL mode that decodes to ``n_channels`` channels."""
-    return {v: k for k, v in CHANNELS.items()}[n_channels]
+    return MODES[n_channels]
 
 
 def _pixels(image: Image.Image, mode: str, size: tuple[int, int] | None) -> np.ndarray:
@@ -253,8 +212,9 @@ def pil_images_to_array(
     """
     shape = tuple(expected) if expected is not None else image_shape
     mode = _read_mode([image.mode for image in images], shape)
-    size = choose_size([displayed_size(image) for image in images], shape)
-    return np.stack([_pixels(as_displayed(image), mode, size) for image in images])
+    displayed = [as_displayed(image) for image in images]
+    size = choose_size([(image.height, image.width) for image in displayed], shape)
+    return np.stack([_pixels(image, mode, size) for image in displayed])
 
 
 def _read_mode(modes: list[str], image_shape) -> str:
@@ -305,51 +265,6 @@ def file_input_shape(
         return mode_for_channels(expected[0]), tuple(expected)
     mode = mode or _read_mode(modes, image_shape)
     return mode, (CHANNELS[mode], *choose_size(sizes, image_shape, parameter=parameter))
-
-
-class ImageFileDataset(torch.utils.data.Dataset):
-    """Image files decoded one at a time, for a DataLoader.
-
-    Parameters
-    ----------
-    paths : list of str
-        Image files.
-    y : ndarray
-        Encoded labels, one per file.
-    mode : str
-        PIL mode to read in.
-    size : (int, int)
-        ``(height, width)`` every image is resized to.
-    sample_weight : ndarray of shape (n_files,), default=None
-        Weight of each file's loss: items are then skorch's weighted dict
-        input, ``{"X": image, "sample_weight": weight}`` (``_data.weights``).
-    """
-
-    def __init__(self, paths: list[str], y: np.ndarray, mode: str, size: tuple[int, int],
-                 sample_weight: np.ndarray | None = None):
-        self.paths = paths
-        self.y = y
-        self.mode = mode
-        self.size = size
-        self.sample_weight = sample_weight
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def __getitem__(self, i: int):
-        return self.__getitems__([i])[0]
-
-    def __getitems__(self, indices: list[int]) -> list:
-        # A DataLoader fetches a batch's items with one call: the files are
-        # decoded together (about 100 us less per image than one at a time,
-        # a third of the decoding time of 32x32 JPEGs), then collated.
-        images = self.decode([self.paths[i] for i in indices])
-        return [(image if self.sample_weight is None else weighted(image, self.sample_weight[i]),
-                 self.y[i]) for image, i in zip(images, indices, strict=True)]
-
-    def decode(self, paths: list[str]) -> torch.Tensor:
-        """Files of the dataset as a float32 ``(n, C, H, W)`` tensor (a subclass transforms)."""
-        return decode_tensor(paths, self.mode, self.size)
 
 
 def decode_tensor(paths: list[str], mode: str, size) -> torch.Tensor:

@@ -1,16 +1,27 @@
-"""What the user passed, read as images: file paths, PIL images or pixel arrays.
+"""What the user passed as images: told apart, and read without decoding or converting.
 
-This is the one place that tells image files from pixels. The classifier
-(to fit and to predict), ``ImageFileLoader`` and the explanations call
-:func:`read_images`, so an input accepted by one is read the same way by all:
+This is the one place that tells what ``X`` is, and :func:`read_images` the
+one entry point that reads it. The classifier (to fit and to predict), the
+image transformers, the embeddings, the plots and the explanations call it,
+so an input accepted by one is read the same way by all. Each kind of input
+takes one way through ``_data``, entering each module once:
 
-- a 1-D array-like of paths is kept as paths, decoded lazily (batch by
-  batch, or one file at a time by a ``DataLoader``) at one size and mode,
-  chosen by the rule of ``sklearn_cnn._data.sizes`` (``sklearn_cnn._data.files``);
-- a ``LazyImages`` (``ImageFileLoader(lazy=True)``) is files too, decoded
-  with its transformers applied (``sklearn_cnn._data.lazy``);
-- anything else is validated, not converted, as ``sklearn_cnn._data.layout``
-  reads it (a list of PIL images is decoded there).
+- a ``LazyImages`` (``ImageFileLoader(lazy=True)``) is image files and the
+  transformers to apply to them (``_data.lazy``); ``check_files`` reads
+  their headers (``_data.files``);
+- a 1-D array-like of paths (a list, an array, a pandas or polars Series or
+  one-column DataFrame of them) stays paths, decoded later at one size and
+  mode: their headers (``_data.files``, sizes as displayed:
+  ``_data.decoding``) give the size (the rule of ``_data.sizes``), unless
+  a fitted shape gives it;
+- a list of PIL images is decoded now to uint8 ``(N, H, W, C)``
+  (``_data.files``, ``_data.decoding``, ``_data.sizes``) and checked as the
+  pixels it has become (``_data.layout``);
+- anything else is pixels, validated in their own layout and dtype
+  (``_data.layout``).
+
+The :class:`~sklearn_cnn._data.placement.ImageInput` it returns hands the
+images on to the network (``_data.placement``).
 
 Given the estimator that reads them, it also sets or checks the estimator's
 ``feature_names_in_``, as scikit-learn's ``validate_data`` does: a DataFrame
@@ -19,128 +30,65 @@ of flat ``(N, F)`` images names its ``F`` pixel columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Sequence
 
 import numpy as np
-import torch
+from PIL import Image
 from sklearn.utils.validation import validate_data
 
-from .files import (
-    ImageFileDataset,
-    check_paths,
-    decode_images,
-    file_input_shape,
-    is_path_array,
-    mode_for_channels,
-    read_headers,
-)
-from .layout import ImageLayout, to_float_nchw, validate_images
+from .files import file_input_shape, pil_images_to_array, read_headers
+from .layout import validate_images
 from .lazy import LazyImages
-from .placement import place_images
-from .weights import weighted
-from .workers import load_file_batches
+from .placement import ImageInput
 
-__all__ = ["ImageInput", "check_feature_names", "read_images"]
+__all__ = [
+    "ImageInput",
+    "check_feature_names",
+    "check_paths",
+    "is_path_array",
+    "is_pil_list",
+    "read_images",
+]
 
 
-@dataclass(frozen=True)
-class ImageInput:
-    """Images as read from the user's input, not yet converted to float.
+def one_column(X):
+    """A pandas or polars Series, or one-column DataFrame, as a 1-D array; else ``X``.
 
-    Attributes
-    ----------
-    data : list of str, LazyImages or ndarray
-        The image files' paths (or a ``LazyImages``: files and the
-        transformers to apply to them), or the validated pixels in their
-        own layout and dtype.
-    layout : ImageLayout or None
-        How ``data`` holds its images; None for files.
-    image_shape : (int, int, int)
-        ``(C, H, W)`` of one image as the network takes it.
+    "A CSV of path,label" gives paths as ``df["path"]`` or ``df[["path"]]``.
     """
+    if isinstance(X, np.ndarray) or not (hasattr(X, "to_numpy") and hasattr(X, "shape")):
+        return X
+    if len(X.shape) == 2 and X.shape[1] == 1:
+        return np.asarray(X.to_numpy())[:, 0]
+    return np.asarray(X.to_numpy()) if len(X.shape) == 1 else X
 
-    data: list[str] | LazyImages | np.ndarray
-    layout: ImageLayout | None
-    image_shape: tuple[int, int, int]
 
-    @property
-    def is_files(self) -> bool:
-        """Whether the images are files, decoded only when asked for."""
-        return self.layout is None
+def is_path_array(X) -> bool:
+    """Whether ``X`` is a 1-D sequence of file paths (str or os.PathLike).
 
-    @property
-    def mode(self) -> str:
-        """The PIL mode files are decoded in (the one of ``image_shape[0]`` channels)."""
-        return mode_for_channels(self.image_shape[0])
+    Also a pandas or polars Series, or one-column DataFrame, of them.
+    """
+    if isinstance(X, (str, bytes, os.PathLike)):
+        return False
+    X = one_column(X)
+    if isinstance(X, np.ndarray):
+        if X.ndim != 1 or X.dtype.kind not in "UO":
+            return False
+    elif not isinstance(X, Sequence) or hasattr(X, "shape"):
+        return False
+    return len(X) > 0 and all(isinstance(p, (str, os.PathLike)) for p in X)
 
-    def __len__(self) -> int:
-        return len(self.data)
 
-    def tensor(self, device: torch.device | str = "cpu") -> torch.Tensor:
-        """Pixels as one float32 ``(N, C, H, W)`` tensor, placed for ``device``.
+def is_pil_list(X) -> bool:
+    """Whether ``X`` is a non-empty list or tuple of PIL images."""
+    return (isinstance(X, (list, tuple)) and len(X) > 0
+            and all(isinstance(image, Image.Image) for image in X))
 
-        Arrays go through ``place_images`` (on a GPU with room, moved there
-        once); files are decoded, all of them.
-        """
-        if self.is_files:
-            return torch.from_numpy(self.to_array())
-        return place_images(self.data, self.layout, torch.device(device))
 
-    def batches(self, batch_size: int, device: torch.device | str = "cpu",
-                num_workers: int | str = 0) -> Iterator[torch.Tensor]:
-        """Float32 ``(n, C, H, W)`` tensors of consecutive images, ``batch_size`` at a time.
-
-        Files are decoded one batch at a time, on the host, by ``num_workers``
-        DataLoader workers (``sklearn_cnn._data.workers``; 0: as the batches are
-        asked for); arrays are placed once (see :meth:`tensor`) and sliced.
-        """
-        if isinstance(self.data, LazyImages):
-            return self.data.batches(batch_size)
-        if self.is_files:
-            return iter(load_file_batches(self.data, self.mode, self.image_shape[1:],
-                                          batch_size, num_workers, device))
-        return iter(self.tensor(device).split(batch_size))
-
-    def training_data(self, y: np.ndarray, sample_weight: np.ndarray | None,
-                      device: torch.device | str = "cpu"):
-        """What skorch trains on: the images with their targets' order and weights.
-
-        Files: an ``ImageFileDataset`` that decodes one file per item (in a
-        ``DataLoader``), with ``y`` and the weights. Arrays: the float32
-        ``(N, C, H, W)`` tensor of :meth:`tensor`, or skorch's weighted dict
-        input ``{"X": images, "sample_weight": weights}`` (``_data.weights``).
-
-        Parameters
-        ----------
-        y : ndarray
-            The encoded targets, one per image.
-        sample_weight : ndarray of shape (N,) or None
-            Validated weights (``_data.weights.check_sample_weight``).
-        device : torch.device or str, default="cpu"
-            Where training runs.
-
-        Returns
-        -------
-        data : Dataset, Tensor or dict of Tensor
-        """
-        if isinstance(self.data, LazyImages):
-            return self.data.dataset(y, sample_weight)
-        if self.is_files:
-            return ImageFileDataset(self.data, y, self.mode, self.image_shape[1:], sample_weight)
-        images = self.tensor(device)
-        if sample_weight is None:
-            return images
-        return weighted(images, torch.from_numpy(sample_weight).to(images.device))
-
-    def to_array(self) -> np.ndarray:
-        """Pixels as a new float32 ``(N, C, H, W)`` array; files are all decoded."""
-        if not self.is_files:
-            return to_float_nchw(self.data, self.layout)
-        if isinstance(self.data, LazyImages):
-            return np.asarray(self.data)
-        pixels = decode_images(self.data, self.mode, self.image_shape[1:])
-        return to_float_nchw(pixels, ImageLayout("channels_last", self.image_shape))
+def check_paths(X) -> list[str]:
+    """The paths of ``X`` (a path array, see :func:`is_path_array`) as strings."""
+    return [os.fspath(p) for p in one_column(X)]
 
 
 def read_images(
@@ -155,6 +103,9 @@ def read_images(
     check_files: bool = False,
 ) -> ImageInput:
     """Read what the user passed as images, without decoding files or converting pixels.
+
+    Told apart in this order: a ``LazyImages``, paths, PIL images (decoded
+    now: they are no files), pixels (see the module docstring).
 
     Parameters
     ----------
@@ -206,10 +157,13 @@ def read_images(
     if is_path_array(X):
         paths = check_paths(X)
         if expected is not None and not check_files:
-            return ImageInput(paths, None, tuple(expected))
+            return ImageInput(paths, None, tuple(expected), is_files=True)
         _, shape = file_input_shape(paths, image_shape, expected, mode=mode,
                                     parameter=size_parameter)
-        return ImageInput(paths, None, shape)
+        return ImageInput(paths, None, shape, is_files=True)
+    if is_pil_list(X):
+        X = pil_images_to_array(X, expected=expected, image_shape=image_shape)
+        data_format = "channels_last"
     array, layout = validate_images(
         X, image_shape=image_shape, data_format=data_format, expected=expected,
         estimator=estimator,
@@ -226,7 +180,7 @@ def _read_lazy(images: LazyImages, expected, check_files: bool) -> ImageInput:
         )
     if check_files:
         read_headers(list(images.paths))
-    return ImageInput(images, None, images.image_shape)
+    return ImageInput(images, None, images.image_shape, is_files=True)
 
 
 def check_feature_names(estimator, X, *, reset: bool) -> None:
@@ -260,8 +214,8 @@ def check_feature_names(estimator, X, *, reset: bool) -> None:
     array(['a', 'b', 'c'], dtype=object)
     """
     if type(X) is np.ndarray and not hasattr(estimator, "feature_names_in_"):
-        # No names on either side: validate_data would do nothing, here in
-        # ~20 us per call, as much as a one-image prediction.
+        # No names on either side: validate_data would do nothing, at the cost
+        # of a one-image prediction (docs/benchmarks.md, section "Prediction").
         return
     # skip_check_array: only the names here, the pixels are read as images
     # below; ensure_2d=False: leave n_features_in_ (values per image, of

@@ -1,9 +1,11 @@
-"""Image layout detection: every accepted input layout to ``(N, C, H, W)``.
+"""Image layouts: how an array holds its images, and the checks of the arrays.
 
-This is the one place that decides how an array of images is laid out. The
-classifier and every image transformer read their input through
-``_data.images.read_images``, which calls :func:`validate_images`, so a layout
-accepted by one is accepted by all.
+This is the one place that decides how an array of images is laid out, and
+checks it. The classifier and every image transformer read their input
+through ``_data.images.read_images``, which calls :func:`validate_images`
+(for a list of PIL images, on the array it is decoded to), so a layout
+accepted by one is accepted by all; ``_data.placement.to_float_nchw``
+converts them to ``(N, C, H, W)``.
 
 Accepted layouts
 ----------------
@@ -13,9 +15,6 @@ Accepted layouts
 - ``(N, F)``: flat rows, reshaped to ``image_shape`` when given, else to a
   square one-channel image when ``F`` is a perfect square, else to a
   one-row image ``(1, 1, F)`` so that any tabular array still works.
-- A list of PIL images, of any modes and sizes: decoded to ``(N, H, W, C)``
-  uint8 at one size (``image_shape``, the fitted size, else the most common
-  one, with a warning: the rule of ``sklearn_cnn._data.sizes``).
 """
 
 from __future__ import annotations
@@ -25,17 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from sklearn.utils.validation import check_array
-
-from .files import is_pil_list, pil_images_to_array
 
 __all__ = [
     "ImageLayout",
     "normalize_image_shape",
     "resolve_layout",
-    "to_float_nchw",
-    "to_float_nchw_tensor",
     "validate_images",
 ]
 
@@ -181,43 +175,12 @@ def resolve_layout(
     )
 
 
-def to_float_nchw(X: np.ndarray, layout: ImageLayout) -> np.ndarray:
-    """Validated images (any slice of them) as a new float32 ``(N, C, H, W)`` array.
-
-    uint8 pixels become [0, 1], as torchvision's ``to_dtype(scale=True)``
-    reads them; every other dtype keeps its values. The result is always a
-    fresh, writable, C-contiguous array, so ``torch.from_numpy`` may share it
-    even when ``X`` is a read-only memmap.
-    """
-    n = X.shape[0]
-    if layout.source == "channels_last":
-        X = X.transpose(0, 3, 1, 2)
-    X = X.reshape(n, *layout.image_shape)
-    if X.dtype == np.uint8:
-        return np.multiply(X, np.float32(1 / 255), dtype=np.float32)
-    return np.array(X, dtype=np.float32, order="C", copy=True)
-
-
-def to_float_nchw_tensor(X: torch.Tensor, layout: ImageLayout) -> torch.Tensor:
-    """:func:`to_float_nchw` for a tensor of validated images, on its own device.
-
-    On a GPU this converts after the copy, so uint8 pixels cross the bus at a
-    quarter of the bytes of float32.
-    """
-    from torchvision.transforms.v2.functional import to_dtype  # on first use: _data.files
-
-    if layout.source == "channels_last":
-        X = X.permute(0, 3, 1, 2)
-    X = X.reshape(len(X), *layout.image_shape)
-    return to_dtype(X, torch.float32, scale=X.dtype == torch.uint8).contiguous()
-
-
 def _plainly_valid(X) -> bool:
     """A finite, non-empty numeric numpy array of 2-4 dimensions, needing no checks.
 
-    ``check_array`` costs ~0.1 ms a call, as much as a one-image forward pass;
-    the common case is decided here in a few microseconds, and everything
-    else (and every error) goes through ``check_array``.
+    ``check_array`` costs as much as a one-image forward pass (docs/benchmarks.md,
+    section "Prediction"); the common case is decided here at a fraction of
+    that, and everything else (and every error) goes through ``check_array``.
     """
     return (
         type(X) is np.ndarray
@@ -236,7 +199,7 @@ def validate_images(
     expected: Sequence[int] | None = None,
     estimator=None,
 ) -> tuple[np.ndarray, ImageLayout]:
-    """Validate images without converting them (``to_float_nchw`` converts them).
+    """Validate images without converting them (``_data.placement.to_float_nchw`` does).
 
     Parameters
     ----------
@@ -257,12 +220,9 @@ def validate_images(
     X : ndarray
         The input as a numeric numpy array, in its own layout and dtype.
     layout : ImageLayout
-        How ``X`` holds its images; :func:`to_float_nchw` converts them.
+        How ``X`` holds its images; ``_data.placement.to_float_nchw`` converts them.
     """
     name = type(estimator).__name__ if estimator is not None else "the estimator"
-    if is_pil_list(X):
-        X = pil_images_to_array(X, expected=expected, image_shape=image_shape)
-        data_format = "channels_last"
     if not _plainly_valid(X):
         # check_array gives scikit-learn's own errors (and wording) for
         # sparse, complex, object, empty and non-finite input.

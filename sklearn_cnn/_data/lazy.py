@@ -27,11 +27,11 @@ import torch
 
 from .._names import stable_name
 from .._warnings import warn_user
-from .files import CHANNELS, ImageFileDataset, decode_tensor
+from .files import CHANNELS, decode_tensor
+from .workers import ImageFileDataset
 
 __all__ = [
     "CHUNK_BYTES",
-    "LazyImageDataset",
     "LazyImages",
     "MemoryBudgetWarning",
     "check_memory_budget",
@@ -334,7 +334,7 @@ class LazyImages:
             start += len(batch)
         return out if dtype is None else out.astype(dtype, copy=False)
 
-    def dataset(self, y, sample_weight=None) -> LazyImageDataset:
+    def dataset(self, y, sample_weight=None) -> ImageFileDataset:
         """A torch Dataset of one decoded, transformed image per item, with its target.
 
         Parameters
@@ -346,33 +346,9 @@ class LazyImages:
 
         Returns
         -------
-        dataset : LazyImageDataset
-            Items ``(image, target)``; with ``sample_weight``, the image is
+        dataset : ImageFileDataset
+            Items ``(image, target)``, a DataLoader batch's files decoded and
+            transformed together; with ``sample_weight``, the image is
             skorch's weighted input ``{"X": image, "sample_weight": weight}``.
         """
-        return LazyImageDataset(self, y, sample_weight)
-
-
-class LazyImageDataset(ImageFileDataset):
-    """A :class:`LazyImages` for a ``DataLoader``: a batch's files decoded and transformed together.
-
-    ``ImageFileDataset`` with the steps of ``images`` applied to every
-    decoded batch.
-
-    Parameters
-    ----------
-    images : LazyImages
-        The files and the steps applied to them.
-    y : ndarray
-        Encoded targets, one per image.
-    sample_weight : ndarray of shape (N,), default=None
-        Weight of each image's loss: items are then skorch's weighted dict
-        input, ``{"X": image, "sample_weight": weight}`` (``_data.weights``).
-    """
-
-    def __init__(self, images: LazyImages, y: np.ndarray, sample_weight=None):
-        super().__init__(list(images.paths), y, images.mode, images.size, sample_weight)
-        self.images = images
-
-    def decode(self, paths: list[str]) -> torch.Tensor:
-        return self.images.decode(paths)
+        return ImageFileDataset(list(self.paths), y, self.decode, sample_weight)

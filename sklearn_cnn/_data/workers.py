@@ -1,10 +1,12 @@
-"""DataLoader workers that decode image files, for training and prediction.
+"""Image files decoded for DataLoaders and their workers, for training and prediction.
 
 Image files are decoded (Pillow) and resized (torchvision) on the host. With
 ``num_workers`` > 0 a ``torch.utils.data.DataLoader`` does that in worker
 processes while the main process trains or predicts on the batches already
 decoded; on CUDA the batches come in pinned memory, so that their copy to
-the GPU (``non_blocking=True``) overlaps the host's work.
+the GPU (``non_blocking=True``) overlaps the host's work. Training iterates
+an :class:`ImageFileDataset` (one file per item, a DataLoader batch's files
+decoded together), prediction :class:`FileBatches` (one batch per item).
 
 ``num_workers="auto"`` follows ``benchmarks/files.py`` (its measurements are
 in docs/benchmarks.md, "Image files"): no workers for few files, where
@@ -23,13 +25,21 @@ for the one pass it makes.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .._cpu import usable_cores
 from .files import iter_file_batches
+from .sample_weights import weighted
 
-__all__ = ["FileBatches", "load_file_batches", "loader_kwargs", "resolve_num_workers"]
+__all__ = [
+    "FileBatches",
+    "ImageFileDataset",
+    "load_file_batches",
+    "loader_kwargs",
+    "resolve_num_workers",
+]
 
 #: Below this many files, ``num_workers="auto"`` decodes in the main process.
 MIN_FILES_FOR_WORKERS = 512
@@ -97,6 +107,45 @@ def loader_kwargs(num_workers: int, device: torch.device | str) -> dict:
     if num_workers > 0:
         kwargs["worker_init_fn"] = init_worker
     return kwargs
+
+
+class ImageFileDataset(Dataset):
+    """Image files with their targets, one file per item, for a DataLoader.
+
+    Parameters
+    ----------
+    paths : list of str
+        Image files.
+    y : ndarray
+        Encoded labels, one per file.
+    decode : callable
+        ``decode(paths)``: some of the files as a float32 ``(n, C, H, W)``
+        tensor (``_data.files.decode_tensor`` at a mode and size, or a
+        ``LazyImages``' ``decode``, which applies its steps).
+    sample_weight : ndarray of shape (n_files,), default=None
+        Weight of each file's loss: items are then skorch's weighted dict
+        input, ``{"X": image, "sample_weight": weight}`` (``_data.sample_weights``).
+    """
+
+    def __init__(self, paths: list[str], y: np.ndarray, decode, sample_weight=None):
+        self.paths = paths
+        self.y = y
+        self.decode = decode
+        self.sample_weight = sample_weight
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int):
+        return self.__getitems__([i])[0]
+
+    def __getitems__(self, indices: list[int]) -> list:
+        # A DataLoader fetches a batch's items with one call: the files are
+        # decoded together, then collated (docs/benchmarks.md, section
+        # "Image files": faster than one at a time).
+        images = self.decode([self.paths[i] for i in indices])
+        return [(image if self.sample_weight is None else weighted(image, self.sample_weight[i]),
+                 self.y[i]) for image, i in zip(images, indices, strict=True)]
 
 
 class FileBatches(Dataset):

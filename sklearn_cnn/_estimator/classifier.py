@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
 
+from .._data.sample_weights import check_sample_weight
 from .._data.targets import check_targets
-from .._data.weights import check_sample_weight
 from .._model.inference import class_probabilities, label_probabilities
 from .._model.losses import make_criterion
 from .._names import stable_name

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .._data.images import read_images
-from .._data.weights import check_sample_weight
+from .._data.sample_weights import check_sample_weight
 from .._model.convnet import ConvNet
 from .._training.callbacks import EARLY_STOPPING
 from .._training.checkpoint import open_checkpoint
@@ -24,9 +24,9 @@ from .._training.net import carry_over, single_pass
 from .._training.optimizers import resolve_lr
 from .._training.precision import check_precision
 from .._training.randomness import FitRandomness, draw_seed
+from .net_state import NetState
 from .params import check_param_rules
 from .pixel_range import pixel_range, union_range
-from .net_state import NetState
 
 __all__ = ["NetFitter"]
 
@@ -149,7 +149,7 @@ class NetFitter(NetState):
         return self
 
     def _training_images(self, X, expected):
-        """The training images as read (``_data.images.ImageInput``), checked for a resumed fit."""
+        """The training images as read (an ``ImageInput``), checked for a resumed fit."""
         return read_images(
             X, image_shape=self.image_shape, data_format=self.data_format,
             expected=expected, estimator=self, check_files=True,
@@ -171,7 +171,7 @@ class NetFitter(NetState):
         """Set the fitted attributes the targets leave (none by default)."""
 
     def _check_sample_weight(self, sample_weight, y: np.ndarray, incremental: bool):
-        """Validated sample weights (``_data.weights.check_sample_weight``)."""
+        """Validated sample weights (``_data.sample_weights.check_sample_weight``)."""
         return check_sample_weight(sample_weight, y, estimator_name=type(self).__name__,
                                    needs_two_classes=False)
 

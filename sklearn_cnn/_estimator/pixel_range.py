@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._data.images import ImageInput
 from .._data.lazy import LazyImages
+from .._data.placement import ImageInput
 from .._warnings import warn_user
 
 __all__ = ["PixelRangeWarning", "check_pixel_range", "pixel_range", "union_range"]

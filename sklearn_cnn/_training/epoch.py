@@ -31,7 +31,7 @@ from skorch.callbacks import Callback, EpochScoring, LoadInitState, LRScheduler
 from skorch.dataset import get_len, unpack_data
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from .._data.weights import split_weighted
+from .._data.sample_weights import split_weighted
 from .callbacks.scoring import TrainAccuracy
 from .cuda_graph import training_on
 from .interrupts import SigintWatch, warn_interrupted

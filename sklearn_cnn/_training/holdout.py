@@ -7,7 +7,7 @@ import math
 import numpy as np
 from skorch.dataset import ValidSplit
 
-from .._data.weights import split_weighted
+from .._data.sample_weights import split_weighted
 from .._names import stable_name
 
 __all__ = ["HoldoutSplit"]
@@ -87,7 +87,7 @@ class HoldoutSplit:
 
 
 def _sample_weight(dataset):
-    """The sample weights a skorch dataset carries (``_data.weights``), as an array; or None."""
+    """The sample weights a skorch dataset carries (``_data.sample_weights``), or None."""
     X = getattr(dataset, "X", None)
     weights = split_weighted(X)[1] if isinstance(X, dict) else getattr(
         dataset, "sample_weight", None)

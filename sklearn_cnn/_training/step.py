@@ -43,7 +43,7 @@ import torch
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator, to_device
 
-from .._data.weights import split_weighted
+from .._data.sample_weights import split_weighted
 from .._model.losses import weighted_loss
 from .cuda_graph import StepGraph
 from .optimizers import OPTIMIZERS

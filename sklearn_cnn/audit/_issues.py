@@ -48,7 +48,7 @@ def _datalab():
 
 def _paths(X, n: int) -> list:
     """Each image's path where ``X`` is an array of paths, else None."""
-    from .._data.files import is_path_array
+    from .._data.images import is_path_array
 
     if is_path_array(X):
         return [str(p) for p in np.asarray(X, dtype=object).ravel()]

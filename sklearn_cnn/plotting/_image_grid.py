@@ -9,8 +9,7 @@ import numpy as np
 from sklearn.utils import _safe_indexing, check_consistent_length, column_or_1d
 from sklearn.utils.validation import check_is_fitted
 
-from .._data.files import is_path_array
-from .._data.images import read_images
+from .._data.images import is_path_array, read_images
 from .._data.sizes import size_pair
 from ._matplotlib import check_matplotlib_support, panel_axes
 

@@ -11,10 +11,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import StrOptions  # as scikit-learn's own estimators
 from sklearn.utils.validation import check_is_fitted
 
-from .._data.files import is_path_array
-from .._data.images import read_images
-from .._data.layout import DATA_FORMATS, ImageLayout, normalize_image_shape, to_float_nchw
+from .._data.images import is_path_array, read_images
+from .._data.layout import DATA_FORMATS, ImageLayout, normalize_image_shape
 from .._data.lazy import CHUNK_BYTES, LazyImages
+from .._data.placement import to_float_nchw
 from .._names import stable_name
 from .._persistence.state import check_input_attributes, fitted_attributes
 

@@ -10,8 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torchvision.transforms.v2 import functional as F
 
-from .._data.files import CHANNELS, is_path_array, mode_for_channels
-from .._data.images import read_images
+from .._data.files import CHANNELS, mode_for_channels
+from .._data.images import is_path_array, read_images
 from .._data.lazy import LazyImages, check_memory_budget
 from .._data.sizes import size_pair
 from .._names import stable_name

@@ -9,12 +9,8 @@ from _helpers import write_image
 from PIL import Image, ImageOps
 
 from sklearn_cnn import CNNClassifier, ImageSizeWarning
-from sklearn_cnn._data.files import (
-    decode_images,
-    is_path_array,
-    pil_images_to_array,
-    read_headers,
-)
+from sklearn_cnn._data.files import decode_images, pil_images_to_array, read_headers
+from sklearn_cnn._data.images import is_path_array
 from sklearn_cnn.preprocessing import ImageFileLoader
 
 RNG = np.random.default_rng(0)

@@ -1,5 +1,6 @@
 """Reading the user's input as images: sklearn_cnn._data.images.read_images."""
 
+import functools
 import warnings
 
 import numpy as np
@@ -9,8 +10,9 @@ from _helpers import check_images
 from PIL import Image
 
 from sklearn_cnn import ImageSizeWarning
-from sklearn_cnn._data.files import ImageFileDataset, iter_file_batches
+from sklearn_cnn._data.files import decode_tensor, iter_file_batches
 from sklearn_cnn._data.images import read_images
+from sklearn_cnn._data.workers import ImageFileDataset
 
 RNG = np.random.default_rng(0)
 
@@ -45,7 +47,8 @@ def test_files_and_their_pixels_read_the_same(rgb_files):
     np.testing.assert_array_equal(files.to_array(), from_array)
     np.testing.assert_array_equal(torch.cat(list(files.batches(3))).numpy(), from_array)
     np.testing.assert_array_equal(read_images(pixels).tensor().numpy(), from_array)
-    dataset = ImageFileDataset(files.data, np.arange(5), files.mode, files.image_shape[1:])
+    dataset = ImageFileDataset(files.data, np.arange(5),
+                               functools.partial(decode_tensor, mode="RGB", size=(9, 7)))
     np.testing.assert_array_equal(torch.stack([dataset[i][0] for i in range(5)]).numpy(),
                                   from_array)
     np.testing.assert_array_equal(

@@ -4,13 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_cnn._data.layout import (
-    ImageLayout,
-    resolve_layout,
-    to_float_nchw,
-    to_float_nchw_tensor,
-)
-from sklearn_cnn._data.placement import place_images
+from sklearn_cnn._data.layout import ImageLayout, resolve_layout
+from sklearn_cnn._data.placement import place_images, to_float_nchw, to_float_nchw_tensor
 from sklearn_cnn._training.device import resolve_device
 
 
