@@ -31,7 +31,7 @@ from _common import median, report
 from PIL import Image
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._data.workers import resolve_num_workers
+from sklearn_cnn._data.workers import settle_num_workers
 from sklearn_cnn.datasets import make_shapes
 
 
@@ -121,12 +121,12 @@ def main() -> None:
 
         n = args.memory_images
         # One number of workers for both fits: the one of 4N files.
-        rss_workers = resolve_num_workers(workers, 4 * n)
+        rss_workers = settle_num_workers(workers, 4 * n)
         write_jpegs(folder, 4 * n, args.memory_size, seed=1)
         peaks = {k: peak_rss_mb(folder, k, args.memory_size, rss_workers) for k in (n, 4 * n)}
     print()
     print(f"{args.images} images, {args.epochs} epochs, median of {args.runs} runs; "
-          f"num_workers={args.num_workers} is {resolve_num_workers(workers, args.images)} here")
+          f"num_workers={args.num_workers} is {settle_num_workers(workers, args.images)} here")
     print(f"{'size':<10}{'memory img/s':>14}{'files img/s':>14}{'ratio':>8}"
           f"{'files, 0 workers':>18}{'ratio':>8}")
     for size, memory, files, ratio, main, main_ratio in rows:

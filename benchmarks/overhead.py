@@ -37,7 +37,7 @@ from torch import nn
 from torch.profiler import ProfilerActivity, profile
 
 from sklearn_cnn import CNNClassifier, ConvNet
-from sklearn_cnn._training.optimizers import resolve_optimizer
+from sklearn_cnn._training.optimizers import make_optimizer
 
 GRID = {"kernel_size": [3, 5], "activation": ["relu", "tanh", "elu"],
         "optimizer": ["adam", "sgd"]}
@@ -51,7 +51,7 @@ def raw_fit_predict(X_fit, y_fit, X_eval, *, epochs, seed=0, kernel_size=3,
     y = torch.from_numpy(y_fit)
     module = ConvNet((1, 8, 8), 10, dense_units=(128,), dropout=0.3, kernel_size=kernel_size,
                      activation=activation)
-    cls, kwargs = resolve_optimizer(optimizer, "auto", 0.9, 0.0)
+    cls, kwargs = make_optimizer(optimizer, "auto", 0.9, 0.0)
     opt = cls(module.parameters(), **{k: v for k, v in kwargs.items() if k != "fused"})
     criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
     module.train()

@@ -12,7 +12,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from sklearn_cnn._training.device import resolve_device
+from sklearn_cnn._training.device import settle_device
 
 #: Under pytest-xdist (``-n auto``), the workers share the cores instead of
 #: each torch taking all of them (oversubscribed, the suite runs slower).
@@ -21,7 +21,7 @@ if WORKERS > 1:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     torch.set_num_threads(max(1, (cores or 1) // WORKERS))
 TEST_DEVICE = _settings.TEST_DEVICE
-DEVICE = resolve_device(TEST_DEVICE)
+DEVICE = settle_device(TEST_DEVICE)
 
 
 def _proba_atol(device) -> float:

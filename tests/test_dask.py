@@ -19,7 +19,7 @@ from joblib import parallel_config
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from sklearn_cnn import CNNClassifier
-from sklearn_cnn._training.device import resolve_device
+from sklearn_cnn._training.device import settle_device
 
 distributed = pytest.importorskip("distributed")
 import dask  # noqa: E402  (installed with distributed)
@@ -116,7 +116,7 @@ def test_search_on_dask_matches_loky(client, data, fast_params, kind):
 def report_device():
     """Run on a worker: its CUDA_VISIBLE_DEVICES, the GPUs torch sees, what "auto" picks."""
     return (os.environ.get("CUDA_VISIBLE_DEVICES"), torch.cuda.device_count(),
-            str(resolve_device("auto")))
+            str(settle_device("auto")))
 
 
 def test_auto_device_is_the_workers_gpu(client):
@@ -150,7 +150,7 @@ def test_auto_device_is_the_workers_gpu(client):
             assert count == int(k < gpus)
     # The search cluster, started with no CUDA_VISIBLE_DEVICES, resolves "auto"
     # as this process does.
-    here = str(resolve_device("auto"))
+    here = str(settle_device("auto"))
     assert {report[2] for report in client.run(report_device).values()} == {here}
 
 

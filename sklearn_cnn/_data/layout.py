@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_array
 __all__ = [
     "ImageLayout",
     "normalize_image_shape",
-    "resolve_layout",
+    "settle_layout",
     "validate_images",
 ]
 
@@ -127,7 +127,7 @@ def _four_d_layout(shape: Sequence[int], data_format: str, expected) -> ImageLay
     return candidates[0]
 
 
-def resolve_layout(
+def settle_layout(
     shape: Sequence[int],
     *,
     image_shape=None,
@@ -237,8 +237,8 @@ def validate_images(
             input_name="X",
         )
     if X.ndim < 2:
-        resolve_layout(X.shape)  # raises the rank error
-    layout = resolve_layout(
+        settle_layout(X.shape)  # raises the rank error
+    layout = settle_layout(
         X.shape, image_shape=image_shape, data_format=data_format, expected=expected
     )
     if min(layout.image_shape) == 0:

@@ -38,7 +38,7 @@ __all__ = [
     "ImageFileDataset",
     "load_file_batches",
     "loader_kwargs",
-    "resolve_num_workers",
+    "settle_num_workers",
 ]
 
 #: Below this many files, ``num_workers="auto"`` decodes in the main process.
@@ -56,7 +56,7 @@ def available_cores() -> int:
     return usable_cores(physical=False)
 
 
-def resolve_num_workers(num_workers: int | str, n_files: int, cores: int | None = None) -> int:
+def settle_num_workers(num_workers: int | str, n_files: int, cores: int | None = None) -> int:
     """The number of DataLoader worker processes for ``n_files`` image files.
 
     Parameters
@@ -77,10 +77,10 @@ def resolve_num_workers(num_workers: int | str, n_files: int, cores: int | None 
 
     Examples
     --------
-    >>> from sklearn_cnn._data.workers import resolve_num_workers
-    >>> resolve_num_workers("auto", 100, cores=8), resolve_num_workers("auto", 10_000, cores=8)
+    >>> from sklearn_cnn._data.workers import settle_num_workers
+    >>> settle_num_workers("auto", 100, cores=8), settle_num_workers("auto", 10_000, cores=8)
     (0, 4)
-    >>> resolve_num_workers("auto", 10_000, cores=2), resolve_num_workers(3, 10, cores=1)
+    >>> settle_num_workers("auto", 10_000, cores=2), settle_num_workers(3, 10, cores=1)
     (0, 3)
     """
     if num_workers != "auto":
@@ -191,7 +191,7 @@ def load_file_batches(paths: list[str], mode: str, size, batch_size: int,
         As for :class:`FileBatches`: the files, in order, ``batch_size`` at
         a time, decoded in ``mode`` at ``size``.
     num_workers : int or "auto", default=0
-        Worker processes decoding (see :func:`resolve_num_workers`); 0
+        Worker processes decoding (see :func:`settle_num_workers`); 0
         decodes in the calling process, batch by batch, as it iterates.
     device : torch.device or str, default="cpu"
         Where the batches go next: on CUDA they come in pinned memory.
@@ -200,7 +200,7 @@ def load_file_batches(paths: list[str], mode: str, size, batch_size: int,
     -------
     batches : iterable of Tensor
     """
-    workers = resolve_num_workers(num_workers, len(paths))
+    workers = settle_num_workers(num_workers, len(paths))
     if workers == 0:
         return iter_file_batches(paths, mode, size, batch_size)
     dataset = FileBatches(paths, mode, size, batch_size)

@@ -37,7 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._data.images import read_images
 from .._model.augment import flips, tta_views
-from .._model.embedding import embedder
+from .._model.embedder import embedder
 from .._model.inference import INFERENCE_BATCH_SIZE, predict_logits
 from .._model.work import forward_flops
 from .._persistence.compat import add_missing

@@ -45,7 +45,7 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.class_weight import compute_class_weight
 
-from .._data.workers import loader_kwargs, resolve_num_workers
+from .._data.workers import loader_kwargs, settle_num_workers
 from .._model.augment import settle_augment
 from .._model.backbone import Backbone
 from .._model.convnet import ConvNet, conv_geometry
@@ -54,11 +54,11 @@ from .._training.callbacks import fit_callbacks
 from .._training.callbacks.logging import EpochLog
 from .._training.cuda_graph import graphs_apply
 from .._training.device import channels_last_is_fast
+from .._training.epochs_and_batches import settle_batch_size, settle_max_epochs
 from .._training.holdout import HoldoutSplit
-from .._training.lengths import fit_batch_size, fit_epochs
 from .._training.net import CNNNet
-from .._training.optimizers import resolve_optimizer
-from .._training.precision import resolve_precision
+from .._training.optimizers import make_optimizer
+from .._training.precision import settle_precision
 from .params import BASE_PARAMETER_CONSTRAINTS, as_units
 
 __all__ = ["NetBuilder", "class_weights"]
@@ -199,14 +199,14 @@ class NetBuilder(BaseEstimator):
 
     def _build_optimizer(self, device: torch.device) -> tuple[type, dict]:
         """The optimizer class and its keyword arguments, ``lr`` included."""
-        return resolve_optimizer(self.optimizer, self.lr, self.momentum, self.weight_decay,
+        return make_optimizer(self.optimizer, self.lr, self.momentum, self.weight_decay,
                                  device_type=device.type)
 
     def _build_callbacks(self, has_holdout: bool, steps_per_epoch: int) -> list:
         """skorch callbacks of one fit: the user's, the schedule, early stopping, logging."""
         return fit_callbacks(
             callbacks=self.callbacks, ema=self.ema, lr_schedule=self.lr_schedule,
-            max_epochs=fit_epochs(self.max_epochs, steps_per_epoch),
+            max_epochs=settle_max_epochs(self.max_epochs, steps_per_epoch),
             early_stopping=self.early_stopping, patience=self.patience, verbose=self.verbose,
             has_holdout=has_holdout, steps_per_epoch=steps_per_epoch)
 
@@ -218,7 +218,7 @@ class NetBuilder(BaseEstimator):
         changes them, and a model loaded on another device trains as that
         device allows.
         """
-        return {"precision": resolve_precision(self.precision, device),
+        return {"precision": settle_precision(self.precision, device),
                 "cuda_graphs": self.cuda_graphs and graphs_apply(device, module, augment),
                 "n_jobs": self.n_jobs}
 
@@ -257,11 +257,11 @@ class NetBuilder(BaseEstimator):
         if self.validation_fraction > 0:
             split = HoldoutSplit(self.validation_fraction, seed)
             n_valid = split.n_valid(n_samples) if y is not None else 0  # loaded: trained count
-        batch_size = fit_batch_size(self.batch_size, n_samples - n_valid)
+        batch_size = settle_batch_size(self.batch_size, n_samples - n_valid)
         steps_per_epoch = -(-(n_samples - n_valid) // batch_size)
         augment = settle_augment(self.augment, input_shape)
         # For the DataLoader of image files; tensors are sliced without one.
-        loader = loader_kwargs(resolve_num_workers(self.num_workers, n_samples), device)
+        loader = loader_kwargs(settle_num_workers(self.num_workers, n_samples), device)
         return self.net_class(
             module,
             augment=augment,
@@ -270,7 +270,7 @@ class NetBuilder(BaseEstimator):
             criterion=criterion,
             optimizer=optimizer,
             lr=optimizer_kwargs.pop("lr"),
-            max_epochs=fit_epochs(self.max_epochs, steps_per_epoch),
+            max_epochs=settle_max_epochs(self.max_epochs, steps_per_epoch),
             batch_size=batch_size,
             train_split=split,
             callbacks=self._build_callbacks(n_valid > 0, steps_per_epoch),

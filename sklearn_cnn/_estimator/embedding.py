@@ -20,11 +20,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._data.images import read_images
 from .._model.backbone import Backbone, check_backbone
-from .._model.embedding import PretrainedInput, embedder
+from .._model.embedder import PretrainedInput, embedder
 from .._model.inference import INFERENCE_BATCH_SIZE, predict_logits
 from .._model.work import forward_flops
 from .._names import stable_name
-from .._training.device import resolve_device
+from .._training.device import settle_device
 from .._training.threads import ThreadPolicy, prediction_work
 
 __all__ = ["CNNEmbedding"]
@@ -137,7 +137,7 @@ class CNNEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             check_backbone(self.backbone)
             images = read_images(X, estimator=self)
             self.input_shape_ = tuple(images.image_shape)
-            device = resolve_device(self.device)
+            device = settle_device(self.device)
             backbone = Backbone(self.backbone, (3, *self.input_shape_[1:]), 1, self.weights)
             self.module_ = torch.nn.Sequential(PretrainedInput(), backbone).to(device).eval()
             self.device_ = str(device)

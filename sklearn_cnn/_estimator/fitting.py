@@ -19,9 +19,9 @@ from .._data.sample_weights import check_sample_weight
 from .._model.convnet import ConvNet
 from .._training.callbacks import EARLY_STOPPING
 from .._training.checkpoint import open_checkpoint
-from .._training.device import resolve_device
+from .._training.device import settle_device
 from .._training.net import carry_over, single_pass
-from .._training.optimizers import resolve_lr
+from .._training.optimizers import settle_lr
 from .._training.precision import check_precision
 from .._training.randomness import FitRandomness, draw_seed
 from .net_state import NetState
@@ -87,7 +87,7 @@ class NetFitter(NetState):
     def _fit(self, X, y, classes, incremental: bool, sample_weight=None):
         self._validate_params()
         check_param_rules(self.get_params(deep=False))
-        device = resolve_device(self.device)
+        device = settle_device(self.device)
         check_precision(self.precision, device)
         fitted = hasattr(self, "net_")
         resume = fitted and (incremental or self.warm_start)
@@ -110,7 +110,7 @@ class NetFitter(NetState):
         if incremental and fitted:
             net = self.net_
             # The lr as set_params left it, as SGDClassifier.partial_fit takes eta0.
-            net.lr = resolve_lr(self.optimizer, self.lr)
+            net.lr = settle_lr(self.optimizer, self.lr)
             for name, value in self._training_choices(device, net.module, net.augment).items():
                 setattr(net, name, value)
         else:

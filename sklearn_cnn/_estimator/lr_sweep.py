@@ -24,7 +24,7 @@ from numbers import Integral, Real
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, validate_params
 
-from .._training.lengths import fit_batch_size
+from .._training.epochs_and_batches import settle_batch_size
 from .._training.lr_finder import SKIP_START, sweep_callbacks, sweep_result
 
 __all__ = ["lr_sweep"]
@@ -107,7 +107,7 @@ def lr_sweep(estimator, X, y, *, start_lr=1e-6, end_lr=10.0, num_steps=100, smoo
     if hasattr(estimator, "steps"):
         X = clone(estimator[:-1]).fit_transform(X, y)
         estimator = estimator[-1]
-    batch_size = fit_batch_size(estimator.get_params()["batch_size"], len(X))
+    batch_size = settle_batch_size(estimator.get_params()["batch_size"], len(X))
     steps_per_epoch = math.ceil(len(X) / batch_size)
     sweep = clone(estimator).set_params(
         lr=start_lr, lr_schedule="constant", max_epochs=math.ceil(num_steps / steps_per_epoch),

@@ -27,10 +27,10 @@ NET_PARTS = ("module", "criterion")
 
 def load_device(device) -> torch.device:
     """``device`` resolved, or the CPU (with a warning) where it is not available."""
-    from .._training.device import resolve_device
+    from .._training.device import settle_device
 
     try:
-        return resolve_device(device)
+        return settle_device(device)
     except ValueError:
         warn_user(f"The model was saved for device={device!r}, which is not available "
                   "here; loading it on the CPU.", UserWarning)

@@ -28,7 +28,7 @@ from torch.nn import functional as F
 from .._names import stable_name
 from .generator import DrawsFromGenerator
 
-__all__ = ["AUGMENT_PRESETS", "BatchAugment", "PerSample", "resolve_augment",
+__all__ = ["AUGMENT_PRESETS", "BatchAugment", "PerSample", "make_augment",
            "tta_views"]
 
 
@@ -305,7 +305,7 @@ def settle_augment(augment, input_shape: tuple[int, int, int]):
     return "sharp" if min(input_shape[1:]) >= AUTO_MIN_SIDE else None
 
 
-def resolve_augment(augment) -> nn.Module | None:
+def make_augment(augment) -> nn.Module | None:
     """The batch transform for the ``augment`` parameter (None: no augmentation).
 
     A ``BatchAugment`` is copied: each fit sets its own generator on its own.

@@ -7,10 +7,10 @@ import torch
 from .._model.backbone import Backbone
 from .._model.convnet import ConvNet
 
-__all__ = ['channels_last_is_fast', 'resolve_device']
+__all__ = ['channels_last_is_fast', 'settle_device']
 
 
-def resolve_device(device) -> torch.device:
+def settle_device(device) -> torch.device:
     """Turn the ``device`` parameter into an available ``torch.device``.
 
     Parameters

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from skorch import NeuralNetClassifier
 
-from .._model.augment import resolve_augment
+from .._model.augment import make_augment
 from .._model.folding import fold_batch_norm
 from .._model.inference import class_probabilities, label_probabilities
 from .._names import stable_name
@@ -111,7 +111,7 @@ class CNNNet(NeuralNetClassifier):
     def initialize_module(self):
         super().initialize_module()
         self.module_.to(memory_format=self.memory_format)
-        self.augment_ = resolve_augment(self.augment)
+        self.augment_ = make_augment(self.augment)
         self.inference_cache_ = {}
         return self
 

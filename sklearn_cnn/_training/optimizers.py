@@ -6,7 +6,7 @@ import inspect
 
 import torch
 
-__all__ = ["AUTO_LR", "OPTIMIZERS", "resolve_lr", "resolve_optimizer"]
+__all__ = ["AUTO_LR", "OPTIMIZERS", "make_optimizer", "settle_lr"]
 
 OPTIMIZERS = {
     "sgd": torch.optim.SGD,
@@ -19,14 +19,14 @@ AUTO_LR = {"sgd": 0.05, "adam": 5e-3, "adamw": 5e-3, "rmsprop": 1e-3}
 AUTO_LR_OTHER = 1e-3
 
 
-def resolve_lr(optimizer, lr) -> float:
+def settle_lr(optimizer, lr) -> float:
     """The learning rate of the ``lr`` parameter: "auto" is ``optimizer``'s own."""
     if lr != "auto":
         return float(lr)
     return AUTO_LR[optimizer] if isinstance(optimizer, str) else AUTO_LR_OTHER
 
 
-def resolve_optimizer(optimizer, lr, momentum: float, weight_decay: float,
+def make_optimizer(optimizer, lr, momentum: float, weight_decay: float,
                       device_type: str = "cpu"):
     """The optimizer class and the keyword arguments to build it with.
 
@@ -52,7 +52,7 @@ def resolve_optimizer(optimizer, lr, momentum: float, weight_decay: float,
         ``lr`` and whichever of ``momentum`` / ``weight_decay`` it accepts.
     """
     cls = OPTIMIZERS[optimizer] if isinstance(optimizer, str) else optimizer
-    kwargs = {"lr": resolve_lr(optimizer, lr)}
+    kwargs = {"lr": settle_lr(optimizer, lr)}
     accepted = inspect.signature(cls).parameters
     if "momentum" in accepted:
         kwargs["momentum"] = momentum

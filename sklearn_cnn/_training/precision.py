@@ -29,7 +29,7 @@ __all__ = [
     "PRECISIONS",
     "bfloat16_is_fast",
     "check_precision",
-    "resolve_precision",
+    "settle_precision",
     "training_autocast",
 ]
 
@@ -74,7 +74,7 @@ def bfloat16_is_fast(device: torch.device) -> bool:
     return False
 
 
-def resolve_precision(precision: str, device: torch.device) -> str:
+def settle_precision(precision: str, device: torch.device) -> str:
     """The precision a fit on ``device`` trains in: "float32" or "bfloat16".
 
     Parameters
@@ -91,10 +91,10 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     Examples
     --------
     >>> import torch
-    >>> from sklearn_cnn._training.precision import resolve_precision
-    >>> resolve_precision("float32", torch.device("cpu"))
+    >>> from sklearn_cnn._training.precision import settle_precision
+    >>> settle_precision("float32", torch.device("cpu"))
     'float32'
-    >>> resolve_precision("auto", torch.device("meta"))
+    >>> settle_precision("auto", torch.device("meta"))
     'float32'
     """
     if precision == "auto":
@@ -138,7 +138,7 @@ def training_autocast(precision: str, device: torch.device | str):
     Parameters
     ----------
     precision : {"float32", "bfloat16"}
-        A resolved precision (:func:`resolve_precision`).
+        A resolved precision (:func:`settle_precision`).
     device : torch.device or str
         The training device.
 

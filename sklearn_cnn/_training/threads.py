@@ -54,7 +54,7 @@ from .._cpu import CpuLoad, usable_cores
 from .._model.work import forward_flops
 
 __all__ = ["FLOPS_PER_THREAD", "THREADS_KEY", "ThreadPolicy", "caller_threads",
-           "choose_threads", "prediction_work", "resolve_n_jobs", "step_work",
+           "choose_threads", "prediction_work", "settle_n_jobs", "step_work",
            "torch_default_threads", "work_threads"]
 
 #: Floating-point operations of a step per thread below which one more
@@ -136,13 +136,13 @@ def caller_threads() -> int | None:
     return None if borrowed else current
 
 
-def resolve_n_jobs(n_jobs: int | None, usable: int) -> int | None:
+def settle_n_jobs(n_jobs: int | None, usable: int) -> int | None:
     """The thread count an int ``n_jobs`` pins (joblib's convention), None for the policy.
 
     Examples
     --------
-    >>> from sklearn_cnn._training.threads import resolve_n_jobs
-    >>> resolve_n_jobs(None, 8), resolve_n_jobs(3, 8), resolve_n_jobs(-1, 8), resolve_n_jobs(-2, 8)
+    >>> from sklearn_cnn._training.threads import settle_n_jobs
+    >>> settle_n_jobs(None, 8), settle_n_jobs(3, 8), settle_n_jobs(-1, 8), settle_n_jobs(-2, 8)
     (None, 3, 8, 7)
     """
     if n_jobs is None:
@@ -304,7 +304,7 @@ class ThreadPolicy:
     def __enter__(self) -> ThreadPolicy:
         nested = getattr(_local, "depth", 0) > 0
         caller = caller_threads()
-        self._pinned = caller if self.n_jobs is None else resolve_n_jobs(
+        self._pinned = caller if self.n_jobs is None else settle_n_jobs(
             self.n_jobs, usable_cores())
         # What the thread gets back: its own count, or torch's default where
         # its count was only one another thread's policy had set.

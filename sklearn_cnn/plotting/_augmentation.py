@@ -9,7 +9,7 @@ import torch
 from sklearn.utils import _safe_indexing
 
 from .._data.images import read_images
-from .._model.augment import resolve_augment, settle_augment
+from .._model.augment import make_augment, settle_augment
 from ._image_grid import displayable_images, draw_images
 from ._matplotlib import check_matplotlib_support, panel_axes
 
@@ -136,7 +136,7 @@ class AugmentationDisplay:
                              data_format=params["data_format"])
         pixels = torch.from_numpy(images.to_array())
         setting = settle_augment(params["augment"], images.image_shape)
-        augment = resolve_augment(setting)
+        augment = make_augment(setting)
         name = repr(params["augment"])
         if params["augment"] != setting:
             name += f": {setting!r}"

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 from _helpers import check_images
 
-from sklearn_cnn._data.layout import resolve_layout
+from sklearn_cnn._data.layout import settle_layout
 
 RNG = np.random.default_rng(0)
 NCHW = RNG.random((5, 3, 6, 7)).astype(np.float32)
@@ -132,7 +132,7 @@ def test_bad_input_is_refused_with_a_clear_error(X, error, match):
 @pytest.mark.parametrize("image_shape", [(0, 4), (2,), (1, 2, 3, 4), ("a", 2), (2.5, 2)])
 def test_bad_image_shape(image_shape):
     with pytest.raises(ValueError, match="image_shape"):
-        resolve_layout((3, 8), image_shape=image_shape)
+        settle_layout((3, 8), image_shape=image_shape)
 
 
 def test_mismatch_at_predict_is_explained():

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from sklearn_cnn import CNNClassifier
 from sklearn_cnn._data import workers as _loading
 from sklearn_cnn._data.files import iter_file_batches
-from sklearn_cnn._data.workers import load_file_batches, loader_kwargs, resolve_num_workers
+from sklearn_cnn._data.workers import load_file_batches, loader_kwargs, settle_num_workers
 from sklearn_cnn._estimator import prediction as _prediction
 from sklearn_cnn._training.batches import TensorBatches
 
@@ -87,8 +87,8 @@ def test_augmentation_sees_file_batches(digit_files, fast_params):
     (16, 10_000, 4),
 ])
 def test_auto_resolves_by_cores_and_files(cores, n_files, expected):
-    assert resolve_num_workers("auto", n_files, cores=cores) == expected
-    assert resolve_num_workers(3, n_files, cores=cores) == 3  # an int is kept
+    assert settle_num_workers("auto", n_files, cores=cores) == expected
+    assert settle_num_workers(3, n_files, cores=cores) == 3  # an int is kept
 
 
 def test_auto_in_a_fit(digit_files, fast_params, monkeypatch):

@@ -10,7 +10,7 @@ from sklearn_cnn import BatchAugment, CNNClassifier
 from sklearn_cnn._model.augment import (
     AUGMENT_PRESETS,
     PerSample,
-    resolve_augment,
+    make_augment,
     settle_augment,
     tta_views,
 )
@@ -117,7 +117,7 @@ def test_augmentation_changes_what_is_learned(digits, fast_params):
 def test_batch_augment_keeps_shape_dtype_and_device():
     x = torch.rand(16, 3, 10, 14)
     for name in AUGMENT_PRESETS:
-        out = resolve_augment(name)(x)
+        out = make_augment(name)(x)
         assert out.shape == x.shape and out.dtype == x.dtype and out.device == x.device
 
 
@@ -162,12 +162,12 @@ def test_brightness_and_contrast_are_per_image():
 
 
 def test_resolve_augment():
-    assert resolve_augment(None) is None
+    assert make_augment(None) is None
     custom = BatchAugment(degrees=5)
-    copied = resolve_augment(custom)  # each fit sets its own generator on its own copy
+    copied = make_augment(custom)  # each fit sets its own generator on its own copy
     assert type(copied) is BatchAugment and copied is not custom
     assert copied.get_params() == custom.get_params()
-    wrapped = resolve_augment(v2.RandomHorizontalFlip())
+    wrapped = make_augment(v2.RandomHorizontalFlip())
     assert isinstance(wrapped, PerSample)
     assert wrapped(torch.rand(3, 1, 4, 4)).shape == (3, 1, 4, 4)
 
@@ -260,7 +260,7 @@ def test_nearest_interpolation_moves_pixels_without_blending():
 
 
 def test_sharp_preset_resamples_with_nearest_pixels():
-    augment = resolve_augment("sharp")
+    augment = make_augment("sharp")
     assert augment.interpolation == "nearest" and augment.degrees and augment.scale
 
 

@@ -4,37 +4,37 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_cnn._data.layout import ImageLayout, resolve_layout
+from sklearn_cnn._data.layout import ImageLayout, settle_layout
 from sklearn_cnn._data.placement import place_images, to_float_nchw, to_float_nchw_tensor
-from sklearn_cnn._training.device import resolve_device
+from sklearn_cnn._training.device import settle_device
 
 
 def test_auto_picks_cuda_when_available(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert resolve_device("auto") == torch.device("cuda")
+    assert settle_device("auto") == torch.device("cuda")
 
 
 def test_auto_falls_back_to_cpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert resolve_device("auto") == torch.device("cpu")
+    assert settle_device("auto") == torch.device("cpu")
 
 
 def test_explicit_devices():
-    assert resolve_device("cpu") == torch.device("cpu")
-    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    assert settle_device("cpu") == torch.device("cpu")
+    assert settle_device(torch.device("cpu")) == torch.device("cpu")
 
 
 def test_missing_cuda_index_is_refused(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     with pytest.raises(ValueError, match="has 1 cuda device"):
-        resolve_device("cuda:1")
+        settle_device("cuda:1")
 
 
 @pytest.mark.parametrize("device", ["tpu", "gpu", ""])
 def test_unknown_device_names(device):
     with pytest.raises(ValueError, match="device"):
-        resolve_device(device)
+        settle_device(device)
 
 
 def test_data_stays_on_the_host_for_the_cpu():
@@ -73,7 +73,7 @@ def test_data_goes_to_the_gpu_only_when_it_fits(monkeypatch):
 def test_images_converted_on_the_device_match_the_host(source, shape, dtype):
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=shape).astype(dtype)
-    layout = resolve_layout(X.shape, image_shape=(2, 6, 5) if source == "flat" else None)
+    layout = settle_layout(X.shape, image_shape=(2, 6, 5) if source == "flat" else None)
     assert layout.source == source
     on_device = to_float_nchw_tensor(torch.from_numpy(X), layout)
     np.testing.assert_allclose(on_device.numpy(), to_float_nchw(X, layout), rtol=1e-7)

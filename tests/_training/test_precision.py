@@ -16,7 +16,7 @@ from sklearn_cnn import CNNClassifier
 from sklearn_cnn._estimator import fitting as fitting_module
 from sklearn_cnn._training.holdout import HoldoutSplit
 from sklearn_cnn._training.net import CNNNet
-from sklearn_cnn._training.precision import bfloat16_is_fast, check_precision, resolve_precision
+from sklearn_cnn._training.precision import bfloat16_is_fast, check_precision, settle_precision
 from sklearn_cnn._training.randomness import draw_seed
 from sklearn_cnn.preprocessing import ToImage
 
@@ -52,8 +52,8 @@ def test_bfloat16_is_decided_by_the_capability_of_the_fits_device(gpus):
     assert not bfloat16_is_fast(torch.device("cuda:0"))
     assert bfloat16_is_fast(torch.device("cuda:1"))
     assert gpus == [torch.device("cuda:0"), torch.device("cuda:1")]  # not the current one
-    assert resolve_precision("auto", torch.device("cuda:0")) == "float32"
-    assert resolve_precision("auto", torch.device("cuda:1")) == "bfloat16"
+    assert settle_precision("auto", torch.device("cuda:0")) == "float32"
+    assert settle_precision("auto", torch.device("cuda:1")) == "bfloat16"
     assert not bfloat16_is_fast(torch.device("meta"))
 
 
@@ -64,7 +64,7 @@ def test_bfloat16_is_refused_on_gpus_older_than_ampere(gpus, monkeypatch, digits
     for precision in ("float32", "auto"):
         check_precision(precision, torch.device("cuda:0"))
     # Through fit, before anything reaches the (stand-in) GPU.
-    monkeypatch.setattr(fitting_module, "resolve_device", lambda device: torch.device(device))
+    monkeypatch.setattr(fitting_module, "settle_device", lambda device: torch.device(device))
     X, y = digits
     with pytest.raises(ValueError, match="precision='float32'"):
         CNNClassifier(device="cuda:0", precision="bfloat16").fit(X, y)
@@ -72,7 +72,7 @@ def test_bfloat16_is_refused_on_gpus_older_than_ampere(gpus, monkeypatch, digits
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_a_precision_named_is_the_precision_trained_in(amx, precision):
-    assert resolve_precision(precision, torch.device("cpu")) == precision
+    assert settle_precision(precision, torch.device("cpu")) == precision
 
 
 def test_auto_is_bfloat16_exactly_where_the_cpu_has_amx(amx, digits, fast_params):

@@ -25,7 +25,7 @@ from sklearn_cnn._training.threads import (
     ThreadPolicy,
     caller_threads,
     choose_threads,
-    resolve_n_jobs,
+    settle_n_jobs,
     torch_default_threads,
     work_threads,
 )
@@ -122,7 +122,7 @@ def test_the_choice(work, usable, free, sharing, expected):
 
 
 def test_n_jobs_as_joblib_reads_it():
-    assert [resolve_n_jobs(n, 8) for n in (None, 1, 3, -1, -2, -8, -20)] == [
+    assert [settle_n_jobs(n, 8) for n in (None, 1, 3, -1, -2, -8, -20)] == [
         None, 1, 3, 8, 7, 1, 1]
 
 

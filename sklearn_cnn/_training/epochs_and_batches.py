@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ['fit_batch_size', 'fit_epochs']
+__all__ = ['settle_batch_size', 'settle_max_epochs']
 
 
 #: ``batch_size="auto"``: a power of two near a sixteenth of the training set,
@@ -22,14 +22,14 @@ AUTO_STEPS = 480
 AUTO_EPOCHS = (5, 30)
 
 
-def fit_batch_size(batch_size, n_train: int) -> int:
+def settle_batch_size(batch_size, n_train: int) -> int:
     """The ``batch_size`` parameter, with "auto" settled for ``n_train`` images.
 
     Examples
     --------
-    >>> [fit_batch_size("auto", n) for n in (50, 600, 1347, 4000, 60000)]
+    >>> [settle_batch_size("auto", n) for n in (50, 600, 1347, 4000, 60000)]
     [16, 32, 64, 128, 128]
-    >>> fit_batch_size(100, 4000)
+    >>> settle_batch_size(100, 4000)
     100
     """
     if batch_size != "auto":
@@ -38,12 +38,12 @@ def fit_batch_size(batch_size, n_train: int) -> int:
     return min(high, max(low, 2 ** math.floor(math.log2(max(n_train, 1) / 16))))
 
 
-def fit_epochs(max_epochs, steps_per_epoch: int) -> int:
+def settle_max_epochs(max_epochs, steps_per_epoch: int) -> int:
     """The ``max_epochs`` parameter, with "auto" settled for ``steps_per_epoch``.
 
     Examples
     --------
-    >>> [fit_epochs("auto", steps) for steps in (4, 22, 32, 469)]
+    >>> [settle_max_epochs("auto", steps) for steps in (4, 22, 32, 469)]
     [30, 22, 15, 5]
     """
     if max_epochs != "auto":

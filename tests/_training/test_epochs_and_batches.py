@@ -5,7 +5,12 @@ import torch
 
 from sklearn_cnn import CNNClassifier
 from sklearn_cnn._training.callbacks.lr_scheduler import OneCycleLR, make_lr_scheduler
-from sklearn_cnn._training.lengths import AUTO_BATCH_SIZES, AUTO_EPOCHS, fit_batch_size, fit_epochs
+from sklearn_cnn._training.epochs_and_batches import (
+    AUTO_BATCH_SIZES,
+    AUTO_EPOCHS,
+    settle_batch_size,
+    settle_max_epochs,
+)
 
 
 def test_onecycle_peaks_at_the_optimizer_lr_and_ends_low():
@@ -37,7 +42,7 @@ def test_make_lr_scheduler():
 
 @pytest.mark.parametrize("n", [1, 10, 50, 300, 1000, 4000, 100_000])
 def test_auto_batch_size_is_a_bounded_power_of_two_near_a_sixteenth(n):
-    size = fit_batch_size("auto", n)
+    size = settle_batch_size("auto", n)
     low, high = AUTO_BATCH_SIZES
     assert low <= size <= high and size & (size - 1) == 0
     assert size in (low, high) or size <= n / 16 < 2 * size
@@ -45,14 +50,14 @@ def test_auto_batch_size_is_a_bounded_power_of_two_near_a_sixteenth(n):
 
 @pytest.mark.parametrize("steps", [1, 4, 16, 17, 32, 100, 469])
 def test_auto_epochs_aim_at_a_number_of_steps(steps):
-    epochs = fit_epochs("auto", steps)
+    epochs = settle_max_epochs("auto", steps)
     low, high = AUTO_EPOCHS
     assert low <= epochs <= high
     assert epochs in (low, high) or (epochs - 1) * steps < 480 <= epochs * steps
 
 
 def test_numbers_are_kept():
-    assert fit_batch_size(100, 4000) == 100 and fit_epochs(7, 3) == 7
+    assert settle_batch_size(100, 4000) == 100 and settle_max_epochs(7, 3) == 7
 
 
 def test_the_fit_trains_the_auto_length_and_schedules_over_it(digits):
