@@ -7,10 +7,10 @@ graph of the training step through skorch's public extension points
 Those of the training run are thin calls of two modules: what one
 optimizer step does is ``_training.step``'s, the epochs and the batch loop
 are ``_training.epoch``'s. Where they rely on more than skorch's public
-points (one copied loop and a few private skorch names), the code says
-why, and ``tests/_training/test_skorch_points.py`` fails if skorch changes
-what it relies on; ``pyproject.toml`` pins the skorch versions that suite
-passed with. The estimator builds the net (``_estimator.building``);
+points (a copied loop, private skorch names, the order of skorch's hooks),
+the code says why, and ``tests/_training/test_skorch_points.py`` has one
+test per reliance, which docs/architecture.md lists; ``pyproject.toml``
+pins the skorch versions that suite passed with. The estimator builds the net (``_estimator.building``);
 skorch runs the loop.
 """
 
