@@ -14,7 +14,7 @@ from sklearn_cnn import CNNClassifier
 from sklearn_cnn._data import workers as _loading
 from sklearn_cnn._data.files import iter_file_batches
 from sklearn_cnn._data.workers import load_file_batches, loader_kwargs, settle_num_workers
-from sklearn_cnn._estimator import prediction as _prediction
+from sklearn_cnn._estimator import base as _base
 from sklearn_cnn._training.batches import TensorBatches
 
 
@@ -49,7 +49,7 @@ def test_predictions_with_workers_equal_without(digit_files, fast_params, monkey
     paths, y = digit_files
     clf = CNNClassifier(**{**fast_params, "max_epochs": 1, "device": "cpu"}, num_workers=0)
     clf.fit(paths, y)
-    monkeypatch.setattr(_prediction, "INFERENCE_BATCH_SIZE", 32)  # several batches
+    monkeypatch.setattr(_base, "INFERENCE_BATCH_SIZE", 32)  # several batches
     expected = clf.predict_proba(paths)
     np.testing.assert_array_equal(clf.set_params(num_workers=2).predict_proba(paths), expected)
 
