@@ -10,8 +10,8 @@ are ``_training.epoch``'s. Where they rely on more than skorch's public
 points (a copied loop, private skorch names, the order of skorch's hooks),
 the code says why, and ``tests/_training/test_skorch_points.py`` has one
 test per reliance, which docs/architecture.md lists; ``pyproject.toml``
-pins the skorch versions that suite passed with. The estimator builds the net (``_estimator.building``);
-skorch runs the loop.
+pins the skorch versions that suite passed with. The estimator builds the
+net (``_estimator.building``); skorch runs the loop.
 """
 
 from __future__ import annotations
