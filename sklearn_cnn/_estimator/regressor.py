@@ -11,6 +11,7 @@ a plain skorch ``NeuralNetRegressor`` inside ``TransformedTargetRegressor``).
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import numpy as np
@@ -42,14 +43,18 @@ def valid_r2(net, X, y) -> float:
     return float(r2_score(np.asarray(y).reshape(len(y), -1), prediction))
 
 
-def _shared_parameters() -> str:
-    """``CNNClassifier``'s documentation of the parameters the two estimators share."""
+def _parameters_doc(estimator: type, own: dict[str, str]) -> str:
+    """The Parameters section of ``estimator``: its ``own`` entries, the rest ``CNNClassifier``'s.
+
+    In the order of ``estimator.__init__``'s signature; the two estimators
+    share most parameters, documented once, on the classifier.
+    """
     doc = CNNClassifier.__doc__
     block = doc[doc.index("    Parameters\n    ----------\n") + 30:doc.index("    Attributes\n")]
-    entries = re.split(r"\n(?=    \w+ : )", block.rstrip("\n"))
-    return "\n".join(entry for entry in entries
-                     if entry.split(" : ")[0].strip() in BASE_PARAMETER_CONSTRAINTS
-                     and not entry.lstrip().startswith("augment :"))
+    entries = {entry.split(" : ")[0].strip(): entry
+               for entry in re.split(r"\n(?=    \w+ : )", block.rstrip("\n"))}
+    names = [name for name in inspect.signature(estimator.__init__).parameters if name != "self"]
+    return "\n".join(own.get(name) or entries[name] for name in names)
 
 
 @stable_name()
@@ -201,6 +206,19 @@ class CNNRegressor(RegressorMixin, BaseCNN):
         return tags
 
 
+LOSS_DOC = """\
+    loss : {"squared_error", "huber", "absolute_error"}, default="squared_error"
+        The loss on the standardised targets: squared error, Huber (squared
+        below 1 standard deviation of the target, linear above) or absolute
+        error."""
+AUGMENT_DOC = """\
+    augment : {"auto", "shift", "flip", "sharp", "light", "standard"}, \
+BatchAugment, callable or None, default="auto"
+        Random augmentation of training batches. "auto" adds none: a
+        rotation changes an angle, a zoom a scale, a shift a position, a
+        flip a sign. Choose a preset where the target does not change
+        under its moves (a count under shifts and flips, say)."""
+
 CNNRegressor.__doc__ = f"""A convolutional neural network regressor for images: images to numbers.
 
     The sibling of ``CNNClassifier``, sharing its base (``BaseCNN``), its
@@ -212,17 +230,7 @@ CNNRegressor.__doc__ = f"""A convolutional neural network regressor for images: 
 
     Parameters
     ----------
-{_shared_parameters()}
-    loss : {{"squared_error", "huber", "absolute_error"}}, default="squared_error"
-        The loss on the standardised targets: squared error, Huber (squared
-        below 1 standard deviation of the target, linear above) or absolute
-        error.
-    augment : {{"auto", "shift", "flip", "sharp", "light", "standard"}}, \\
-BatchAugment, callable or None, default="auto"
-        Random augmentation of training batches. "auto" adds none: a
-        rotation changes an angle, a zoom a scale, a shift a position, a
-        flip a sign. Choose a preset where the target does not change
-        under its moves (a count under shifts and flips, say).
+{_parameters_doc(CNNRegressor, {"loss": LOSS_DOC, "augment": AUGMENT_DOC})}
 
     Attributes
     ----------
