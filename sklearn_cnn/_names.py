@@ -28,7 +28,6 @@ __all__ = ["INTERNAL", "PUBLIC", "stable_name", "stable_object"]
 #: and their module now.
 PUBLIC = {
     "CNNClassifier": "sklearn_cnn._estimator.classifier",
-    "CNNRegressor": "sklearn_cnn._estimator.regressor",
     "ConvNet": "sklearn_cnn._model.convnet",
     "BatchAugment": "sklearn_cnn._model.augment",
     "LazyImages": "sklearn_cnn._data.lazy",
