@@ -124,7 +124,8 @@ class CNNRegressor(RegressorMixin, BaseCNN):
     def _build_callbacks(self, has_holdout: bool, steps_per_epoch: int) -> list:
         # The hold-out is scored by R², not by skorch's classifier accuracy;
         # before early stopping, which ends the fit by raising in its epoch end.
-        callbacks = super()._build_callbacks(has_holdout, steps_per_epoch)
+        callbacks = [item for item in super()._build_callbacks(has_holdout, steps_per_epoch)
+                     if not (isinstance(item, tuple) and item[0] == "train_acc")]  # no classes
         if has_holdout:
             names = [item[0] if isinstance(item, tuple) else None for item in callbacks]
             at = names.index(EARLY_STOPPING) if EARLY_STOPPING in names else len(callbacks)

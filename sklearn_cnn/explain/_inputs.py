@@ -89,7 +89,7 @@ def target_indices(clf, target, n_images: int) -> np.ndarray | None:
         raise ValueError(
             f"target contains {unknown}, which the estimator does not know; the "
             f"known {'classes' if known is getattr(clf, 'classes_', None) else 'outputs'} "
-            f"are {known.tolist()} (labels of a classifier, not column indices; the output "
-            "indices of a regressor)."
+            f"are {known.tolist()} (labels, not column indices; a regressor's outputs are "
+            "their indices)."
         )
     return np.array([column[label] for label in labels.tolist()], dtype=np.int64)
