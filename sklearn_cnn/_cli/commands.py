@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import csv
-import difflib
 import os
 import re
 import sys
@@ -21,10 +19,16 @@ from .._data.files import IMAGE_EXTENSIONS, is_image_file, mode_for_channels
 from .._data.sizes import ImageSizeWarning
 from .._persistence.atomic import atomic_write
 from .._training.interrupts import FitInterruptedWarning
+from .figures import (
+    explain_figure,
+    plot_confusion_matrix,
+    plot_prediction_error,
+    plot_suspects,
+    pyplot,
+)
 from .target_table import choose_task, is_target_table, read_target_table
 
-__all__ = ["audit", "demo", "evaluate", "explain", "fit", "image_paths", "parse_params",
-           "predict"]
+__all__ = ["audit", "demo", "evaluate", "explain", "fit", "image_paths", "predict"]
 
 #: Images predicted (and decoded) per step of ``predict``'s progress bar.
 PREDICT_CHUNK = 256
@@ -78,37 +82,6 @@ def demo(random_state: int = 0, verbose: int = 0) -> dict[str, float]:
         scores[name] = score
         print(f"{name:<30} held-out accuracy {score:.4f}   fit {seconds:6.1f} s")
     return scores
-
-
-def parse_params(pairs: Sequence[str], known: Sequence[str],
-                 owner: str = "CNNClassifier") -> dict:
-    """``["key=value", ...]`` as a dict, values read as Python literals when they are.
-
-    ``lr=0.01`` is a float, ``conv_channels=16,32`` a tuple, ``augment=None``
-    None, ``optimizer=sgd`` the string "sgd".
-
-    Raises
-    ------
-    ValueError
-        For an item without "=", or a key not in ``known`` (with the
-        closest known names).
-    """
-    params = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ValueError(f"--param expects key=value, such as lr=0.01; got {pair!r}.")
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=3)
-            hint = f"did you mean {' or '.join(close)}? " if close else ""
-            raise ValueError(f"unknown parameter {key!r} for {owner}; {hint}"
-                             "`sklearn-cnn fit --help` lists them.")
-        try:
-            params[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            params[key] = text
-    return params
 
 
 def image_paths(inputs: Sequence[str]) -> np.ndarray:
@@ -364,7 +337,7 @@ def _evaluate_classifier(model, paths, y, source, plot) -> float:
     for label, row in zip(labels, matrix, strict=True):
         print(f"{label!s:>{width}}  " + "  ".join(f"{v:>{width}}" for v in row))
     if plot is not None:
-        _plot_confusion_matrix(y, y_pred, labels, plot)
+        plot_confusion_matrix(y, y_pred, labels, plot)
         print(f"confusion matrix plotted to {plot}")
     return accuracy_score(y, y_pred)
 
@@ -395,53 +368,9 @@ def _evaluate_regressor(model, table, plot) -> float:
     for name, row in zip(names, rows, strict=True):
         print(f"{name:<{width}}" + "".join(f"{text:>{cell + 2}}" for text in row))
     if plot is not None:
-        _plot_prediction_error(columns, predicted, table.names, plot)
+        plot_prediction_error(columns, predicted, table.names, plot)
         print(f"actual against predicted values plotted to {plot}")
     return float(scores["R²"].mean())
-
-
-def _plot_prediction_error(y, y_pred, names, path) -> None:
-    """scikit-learn's ``PredictionErrorDisplay`` (actual against predicted), one per column."""
-    from sklearn.metrics import PredictionErrorDisplay
-
-    plt = _pyplot()
-    figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 4.5),
-                                squeeze=False, layout="constrained")
-    for j, (name, ax) in enumerate(zip(names, axes[0], strict=True)):
-        PredictionErrorDisplay.from_predictions(y[:, j], y_pred[:, j], kind="actual_vs_predicted",
-                                                ax=ax)
-        ax.set_title(name)
-    save_figure(figure, path, dpi=120)
-    plt.close(figure)
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only: no window, no display needed
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError("plots need matplotlib: pip install 'sklearn-cnn[plot]'") from exc
-    return plt
-
-
-def save_figure(figure, path, **kwargs) -> None:
-    """``figure.savefig`` to ``path``, atomically, in the format its extension names."""
-    suffix = Path(path).suffix.lstrip(".").lower()
-    with atomic_write(path) as file:
-        figure.savefig(file, format=suffix or None, **kwargs)
-
-
-def _plot_confusion_matrix(y, y_pred, labels, path) -> None:
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    plt = _pyplot()
-    display = ConfusionMatrixDisplay.from_predictions(y, y_pred, labels=labels,
-                                                      xticks_rotation="vertical")
-    display.figure_.tight_layout()
-    save_figure(display.figure_, path, dpi=120)
-    plt.close(display.figure_)
 
 
 def predict(model_path, inputs: Sequence[str], *, out=None) -> None:
@@ -474,41 +403,6 @@ def predict(model_path, inputs: Sequence[str], *, out=None) -> None:
         print(f"{len(paths)} predictions written to {out}")
 
 
-#: Side of each panel of an explain figure, in inches (at FIGURE_DPI): a small
-#: image is enlarged to it, a large one shown whole.
-PANEL_INCHES = 3.0
-FIGURE_DPI = 100
-
-
-def explain_figure(pixels: np.ndarray, heat: np.ndarray, title: str, path,
-                   alpha: float = 0.5) -> None:
-    """Write the image beside its Grad-CAM overlay, with a colour bar and a title.
-
-    Both panels show the image at ``PANEL_INCHES`` a side, whatever its own
-    size; the map (of any resolution) is stretched over it and coloured with
-    "jet" from 0 to its peak, as in the Grad-CAM paper's figures.
-    """
-    plt = _pyplot()
-    height, width = pixels.shape[:2]
-    figure, (left, right) = plt.subplots(
-        1, 2, figsize=(2 * PANEL_INCHES + 1.2, PANEL_INCHES + 0.8), dpi=FIGURE_DPI,
-        layout="constrained")
-    extent = (-0.5, width - 0.5, height - 0.5, -0.5)
-    for panel, name in ((left, "image"), (right, "Grad-CAM over the image")):
-        panel.imshow(pixels, interpolation="nearest")
-        panel.set_title(name, fontsize="medium")
-        panel.set_xticks([])
-        panel.set_yticks([])
-    peak = heat.max()
-    heat_image = right.imshow(heat / peak if peak > 0 else heat, cmap="jet", alpha=alpha,
-                              vmin=0, vmax=1, interpolation="bilinear", extent=extent)
-    figure.colorbar(heat_image, ax=right, fraction=0.046, pad=0.04,
-                    label="evidence (share of the peak)")
-    figure.suptitle(title)
-    save_figure(figure, path)
-    plt.close(figure)
-
-
 def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> list[str]:
     """Write a Grad-CAM figure PNG per image into ``out``; returns their paths.
 
@@ -521,7 +415,7 @@ def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> li
 
     model = _load_model(model_path, ("CNNClassifier",), what="explain")
     paths = image_paths(images)
-    _pyplot()  # fail now, not after the maps, when matplotlib is missing
+    pyplot()  # fail now, not after the maps, when matplotlib is missing
     maps = grad_cam(model, paths)
     proba = _predict_proba(model, paths)
     predicted, top = model.classes_[proba.argmax(axis=1)], proba.max(axis=1)
@@ -578,20 +472,10 @@ def audit(folder, out, params: dict, *, test=None, cv: int = 5, plot=None):
     found = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "nothing"
     print(f"found {found}; written to {out}")
     if plot is not None and len(issues):
-        _plot_suspects(issues, paths, test_paths, plot)
+        plot_suspects(issues, paths, test_paths, plot)
         print(f"suspects plotted to {plot}")
     return issues
 
 
 def _blank(value) -> str:
     return "" if value is None or value != value else str(value)  # None or NaN
-
-
-def _plot_suspects(issues, paths, test_paths, path, n_images: int = 16) -> None:
-    """The first suspects of each kind, titled with their finding (``AuditDisplay``)."""
-    from ..plotting import AuditDisplay
-
-    plt = _pyplot()
-    display = AuditDisplay.from_issues(issues, paths, test_paths, n_images=n_images)
-    save_figure(display.figure_, path, dpi=120, bbox_inches="tight")
-    plt.close(display.figure_)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from . import commands as _commands
 from .commands import demo
+from .param_values import parse_params
 from .target_table import TASKS
 
 __all__ = ["demo", "main"]
@@ -209,7 +210,7 @@ def _run(args: argparse.Namespace) -> None:
     if args.command == "demo":
         _commands.demo(random_state=args.random_state, verbose=args.verbose)
     elif args.command == "fit":
-        params = _commands.parse_params(args.param, estimator_parameters(),
+        params = parse_params(args.param, estimator_parameters(),
                                         owner="CNNClassifier or CNNRegressor")
         if args.validation_fraction is not None:
             params["validation_fraction"] = args.validation_fraction
@@ -226,7 +227,7 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "audit":
         from .._estimator.classifier import CNNClassifier
 
-        params = _commands.parse_params(args.param, CNNClassifier().get_params(deep=False))
+        params = parse_params(args.param, CNNClassifier().get_params(deep=False))
         _commands.audit(args.folder, args.out, params, test=args.test, cv=args.cv,
                         plot=args.plot)
 
