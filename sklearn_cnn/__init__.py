@@ -10,6 +10,7 @@ from ._estimator.classifier import CNNClassifier
 from ._estimator.embedding import CNNEmbedding
 from ._estimator.lr_sweep import lr_sweep
 from ._estimator.pixel_range import PixelRangeWarning
+from ._estimator.regressor import CNNRegressor
 from ._model.augment import BatchAugment
 from ._model.convnet import ConvNet
 from ._names import stable_object
@@ -24,6 +25,7 @@ __all__ = [
     "BatchAugment",
     "CNNClassifier",
     "CNNEmbedding",
+    "CNNRegressor",
     "ConvNet",
     "FitInterruptedWarning",
     "ImageSizeWarning",

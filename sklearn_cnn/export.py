@@ -45,8 +45,32 @@ class _Probabilities(nn.Module):
         return probabilities(self.network(images))
 
 
+class _Predictions(nn.Module):
+    """The network followed by the regressor's scaling back to the targets' scale."""
+
+    def __init__(self, network: nn.Module, mean, scale) -> None:
+        super().__init__()
+        self.network = network
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.network(images) * self.scale + self.mean
+
+
+def _graph(estimator, network: nn.Module) -> tuple[nn.Module, str]:
+    """What the file computes, and the name of its output."""
+    if hasattr(estimator, "y_scale_"):  # a regressor: the targets' scale
+        return _Predictions(network, estimator.y_mean_, estimator.y_scale_), "predictions"
+    return _Probabilities(network, estimator.multilabel_), "probabilities"
+
+
 def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = None) -> None:
     """Write ``estimator``'s network and its softmax (or sigmoid) to one ONNX file.
+
+    For a ``CNNRegressor``, the network and the scaling back to the targets'
+    scale: its output ``predictions`` is ``(N, n_outputs_)``, as
+    ``predict`` gives it before a single output is flattened.
 
     The weights are stored in the file, so ``path`` alone is the model: it
     can be copied, uploaded or loaded from anywhere. ONNX files are
@@ -56,8 +80,8 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
 
     Parameters
     ----------
-    estimator : CNNClassifier
-        A fitted classifier.
+    estimator : CNNClassifier or CNNRegressor
+        A fitted estimator.
     path : str or path-like
         The ``.onnx`` file to write.
     opset_version : int, default=None
@@ -118,9 +142,9 @@ def to_onnx(estimator, path: str | os.PathLike, *, opset_version: int | None = N
     # torch's own exporter (torch.export-based): a maintained library, not a
     # hand-written graph. Saved by onnx rather than by the exporter, which
     # writes the weights to a second file (external data) from a few kB up.
+    graph, output = _graph(estimator, network)
     program = torch.onnx.export(
-        _Probabilities(network, estimator.multilabel_).eval(), (example,),
-        input_names=["images"], output_names=["probabilities"],
+        graph.eval(), (example,), input_names=["images"], output_names=[output],
         dynamic_shapes=({0: torch.export.Dim("batch")},), dynamo=True, verbose=False,
         **options,
     )

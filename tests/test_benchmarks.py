@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 BENCHMARKS = pathlib.Path(__file__).parent.parent / "benchmarks"
@@ -22,6 +23,7 @@ QUICK_ARGS = {
     "gpu_defaults.py": ["--device", "cpu", "--mnist-train", "300", "--images", "512"],
     "precision.py": ["--device", "cpu"],
     "recipe.py": ["--quick", "--runs", "1"],
+    "regression.py": ["--quick"],
     "lr_rules.py": ["--quick", "--sets", "digits", "faces"],
     "audit.py": ["--quick", "--runs", "1"],
     "reproducibility.py": ["--runs", "1", "--images", "300", "--epochs", "2", "--folds", "2"],
@@ -36,7 +38,8 @@ QUICK_ARGS = {
 #: What a script prints when it ran (the others print medians).
 EXPECTED = {"precision.py": "max |d proba|", "gpu_defaults.py": "median ratio",
             "cv_digits.py": "mean", "cuda_checks.py": "largest |p32 - p16|",
-            "recipe.py": "worst margin", "lr_rules.py": "median decades from best",
+            "recipe.py": "worst margin", "regression.py": "worst margin",
+            "lr_rules.py": "median decades from best",
             "threads.py": "ratio to n_jobs=1"}
 
 
@@ -49,10 +52,10 @@ def test_every_benchmark_is_listed():
 @pytest.mark.parametrize("script", sorted(QUICK_ARGS))
 def test_benchmark_runs(script):
     if script in ("throughput.py", "ablation.py", "accuracy_mnist.py", "gpu.py",
-                  "gpu_defaults.py", "cuda_checks.py", "recipe.py", "lr_rules.py", "threads.py",
-                  "checkpoint.py"):
+                  "gpu_defaults.py", "cuda_checks.py", "recipe.py", "regression.py", "lr_rules.py",
+                  "threads.py", "checkpoint.py"):
         pytest.importorskip("mlxtend")
-    if script in ("recipe.py", "lr_rules.py", "threads.py"):
+    if script in ("recipe.py", "regression.py", "lr_rules.py", "threads.py"):
         pytest.importorskip("skimage")
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *QUICK_ARGS[script]],
@@ -88,3 +91,22 @@ def test_the_recipe_panel_cuts_train_and_test_from_disjoint_halves():
         assert set(y_train) == set(y_test) and len(set(y_train)) >= 3
         train = {patch.tobytes() for patch in X_train}
         assert not any(patch.tobytes() in train for patch in X_test)
+
+
+def test_the_regression_panel_tests_on_unseen_faces_and_halves():
+    pytest.importorskip("skimage")
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from _panel import blobs_count_set, faces_angle_set, textures_zoom_set
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    for loader, kwargs in ((blobs_count_set, {"n_train": 60, "n_test": 20}),
+                           (textures_zoom_set, {"n_train": 20, "n_test": 10}),
+                           (faces_angle_set, {"train_angles": 2, "test_angles": 1})):
+        X_train, X_test, y_train, y_test = loader(**kwargs)
+        assert X_train.dtype == "uint8" and X_train.shape[1:] == X_test.shape[1:]
+        assert y_train.dtype == y_test.dtype == "float64" and y_train.ndim == 1
+        assert len(X_train) == len(y_train) and len(X_test) == len(y_test)
+        assert np.ptp(y_train) > 0 and np.ptp(y_test) > 0
+        train = {image.tobytes() for image in X_train}
+        assert not any(image.tobytes() in train for image in X_test)

@@ -1,9 +1,9 @@
-"""scikit-learn's own estimator checks, every one of them, on CNNClassifier."""
+"""scikit-learn's own estimator checks, every one of them, on CNNClassifier and CNNRegressor."""
 
 from _settings import fast_params
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_cnn import CNNClassifier
+from sklearn_cnn import CNNClassifier, CNNRegressor
 
 #: The one check expected to fail, for the reason scikit-learn gives for its
 #: own minibatch learners (SGDClassifier; MLPClassifier passes it only with
@@ -24,8 +24,28 @@ EXPECTED_FAILED_CHECKS = {
 # Every check runs; only the one above is expected to fail. scikit-learn
 # skips one itself: the multilabel check of decision_function, which
 # CNNClassifier, like MLPClassifier, does not have.
-@parametrize_with_checks([CNNClassifier(**fast_params("estimator_checks"))],
-                         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+#: And one more for the regressor, which MLPRegressor does not share: its
+#: network computes in float32, whose CPU kernels block a batch by its size,
+#: so a prediction made in a subset can differ from the one made among all
+#: the images in the last float32 digit (2e-7 relative, where the check
+#: allows 1e-7; the classifier's probabilities, below 1, stay within its
+#: absolute tolerance). MLPRegressor computes in float64.
+REGRESSOR_FAILED_CHECKS = {
+    **EXPECTED_FAILED_CHECKS,
+    "check_methods_subset_invariance": (
+        "float32 predictions differ in their last digit with the batch they are made in."
+    ),
+}
+
+
+def _expected_failed_checks(estimator):
+    return REGRESSOR_FAILED_CHECKS if isinstance(estimator, CNNRegressor) \
+        else EXPECTED_FAILED_CHECKS
+
+
+@parametrize_with_checks([CNNClassifier(**fast_params("estimator_checks")),
+                          CNNRegressor(**fast_params("estimator_checks"))],
+                         expected_failed_checks=_expected_failed_checks)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 

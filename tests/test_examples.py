@@ -107,3 +107,14 @@ def test_audit_example(capsys, monkeypatch):
     found = {line.split(":")[0]: int(line.split(": ")[1].split()[0])
              for line in out.splitlines() if " planted found" in line}
     assert found["leak"] == 5 and found["near_duplicate"] == 8 and found["label"] >= 15
+
+
+@pytest.mark.slow
+def test_regression_angle_example(capsys):
+    runpy.run_path(str(EXAMPLES / "regression_angle.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    cnn, ridge = (float(out.split(name + ": R2 ", 1)[1].split(",")[0])
+                  for name in ("CNNRegressor", "ridge on pixels"))
+    errors = [float(line.rsplit("mean error ", 1)[1].split()[0]) for line in out.splitlines()
+              if "mean error" in line]
+    assert cnn > 0.95 and cnn > ridge and errors[0] < errors[1]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import csv
-import difflib
 import os
 import re
 import sys
@@ -21,9 +19,16 @@ from .._data.files import IMAGE_EXTENSIONS, is_image_file, mode_for_channels
 from .._data.sizes import ImageSizeWarning
 from .._persistence.atomic import atomic_write
 from .._training.interrupts import FitInterruptedWarning
+from .figures import (
+    explain_figure,
+    plot_confusion_matrix,
+    plot_prediction_error,
+    plot_suspects,
+    pyplot,
+)
+from .target_table import choose_task, is_target_table, read_target_table
 
-__all__ = ["audit", "demo", "evaluate", "explain", "fit", "image_paths", "parse_params",
-           "predict"]
+__all__ = ["audit", "demo", "evaluate", "explain", "fit", "image_paths", "predict"]
 
 #: Images predicted (and decoded) per step of ``predict``'s progress bar.
 PREDICT_CHUNK = 256
@@ -79,36 +84,6 @@ def demo(random_state: int = 0, verbose: int = 0) -> dict[str, float]:
     return scores
 
 
-def parse_params(pairs: Sequence[str], known: Sequence[str]) -> dict:
-    """``["key=value", ...]`` as a dict, values read as Python literals when they are.
-
-    ``lr=0.01`` is a float, ``conv_channels=16,32`` a tuple, ``augment=None``
-    None, ``optimizer=sgd`` the string "sgd".
-
-    Raises
-    ------
-    ValueError
-        For an item without "=", or a key not in ``known`` (with the
-        closest known names).
-    """
-    params = {}
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ValueError(f"--param expects key=value, such as lr=0.01; got {pair!r}.")
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=3)
-            hint = f"did you mean {' or '.join(close)}? " if close else ""
-            raise ValueError(f"unknown parameter {key!r} for CNNClassifier; {hint}"
-                             "`sklearn-cnn fit --help` lists them.")
-        try:
-            params[key] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            params[key] = text
-    return params
-
-
 def image_paths(inputs: Sequence[str]) -> np.ndarray:
     """Image files named in ``inputs``: files as given, folders searched (recursively, sorted).
 
@@ -130,33 +105,106 @@ def image_paths(inputs: Sequence[str]) -> np.ndarray:
     return np.array(paths)
 
 
-def fit(folder, out, params: dict, *, lazy: bool = False, verbose: int = 1):
-    """Train a CNNClassifier on an image folder (one subfolder per class); save it.
+def _check_source(source) -> None:
+    """Raise FileNotFoundError where ``source`` is neither a folder nor a file."""
+    if not Path(source).exists():
+        raise FileNotFoundError(f"No such folder or CSV file: '{source}'.")
 
-    Returns the fitted classifier.
+
+def _decode(paths: np.ndarray, shape) -> np.ndarray:
+    """Image files decoded at once, as ``load_image_folder`` decodes a folder's."""
+    from .._data.files import common_mode, decode_images, read_headers
+    from .._data.sizes import choose_size
+    from ..datasets._folder import PROGRESS_MIN_IMAGES
+
+    sizes, modes = read_headers(list(paths))
+    mode = (mode_for_channels(shape[0]) if shape is not None and len(shape) == 3
+            else common_mode(modes))
+    size = choose_size(sizes, None if shape is None else tuple(shape)[-2:], parameter="size")
+    return decode_images(list(paths), mode, size,
+                         progress=None if len(paths) >= PROGRESS_MIN_IMAGES else False)
+
+
+def _describe_targets(y: np.ndarray, names) -> str:
+    """One line on numeric targets: each column's name, range and mean."""
+    columns = y.reshape(len(y), -1)
+    return ", ".join(f"{name} from {column.min():g} to {column.max():g} (mean {column.mean():g})"
+                     for name, column in zip(names, columns.T, strict=True))
+
+
+def fit(source, out, params: dict, *, task: str = "auto", lazy: bool = False,
+        verbose: int = 1):
+    """Train a CNNClassifier or CNNRegressor on a folder or a CSV of paths and targets; save it.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A folder with one subfolder of images per class, or a CSV of
+        ``path,target[,target...]`` with a header row (``_cli.target_table``).
+    out : str or path-like
+        The model file to write.
+    params : dict
+        Parameters of the estimator.
+    task : {"auto", "classify", "regress"}, default="auto"
+        "auto" regresses a CSV whose targets are all numbers and classifies
+        anything else; the others force the estimator.
+    lazy : bool, default=False
+        Decode the files batch by batch every epoch instead of once.
+    verbose : int, default=1
+        Verbosity of the fit.
+
+    Returns
+    -------
+    estimator : CNNClassifier or CNNRegressor
+        The fitted estimator.
     """
     from .._estimator.classifier import CNNClassifier
     from .._estimator.params import check_param_rules
+    from .._estimator.regressor import CNNRegressor
     from ..datasets import load_image_folder
 
-    clf = CNNClassifier(**{"verbose": verbose, **params})
-    clf._validate_params()  # before reading the folder: a bad value fails fast
+    _check_source(source)
+    table = read_target_table(source) if is_target_table(source) else None
+    if table is None and task == "regress":
+        raise ValueError(f"--task regress needs a CSV of path,target; '{source}' is a folder "
+                         "of class subfolders, whose names are labels.")
+    chosen = "classify" if table is None else choose_task(table, task)
+    estimator_class = CNNRegressor if chosen == "regress" else CNNClassifier
+    known = estimator_class().get_params(deep=False)
+    foreign = [key for key in params if key not in known]
+    if foreign:
+        raise ValueError(f"{', '.join(map(repr, foreign))} is no parameter of "
+                         f"{estimator_class.__name__}, which the targets of '{source}' "
+                         f"train (--task {chosen}); drop it or change --task.")
+    clf = estimator_class(**{"verbose": verbose, **params})
+    clf._validate_params()  # before decoding the files: a bad value fails fast
     check_param_rules(clf.get_params(deep=False))
     shape = clf.image_shape
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ImageSizeWarning)
-        X, y = load_image_folder(
-            folder, as_paths=lazy, size=None if shape is None else tuple(shape)[-2:],
-            mode=mode_for_channels(shape[0]) if shape is not None and len(shape) == 3 else None,
-        )
+        if table is None:
+            X, y = load_image_folder(
+                source, as_paths=lazy, size=None if shape is None else tuple(shape)[-2:],
+                mode=(mode_for_channels(shape[0]) if shape is not None and len(shape) == 3
+                      else None),
+            )
+        else:
+            y = (table.numbers("--task regress") if chosen == "regress"
+                 else table.labels("a CNNClassifier"))
+            X = table.paths if lazy else _decode(table.paths, shape)
     for warning in caught:  # in the command line's words
         warnings.warn(str(warning.message).replace("size=(height, width)",
                                                     "--param image_shape=H,W"),
                       warning.category, stacklevel=2)
-    classes, counts = np.unique(y, return_counts=True)
-    shown = ", ".join(f"{c} ({n})" for c, n in zip(classes, counts, strict=True))
-    print(f"{len(y)} image{'s' * (len(y) != 1)} of {len(classes)} "
-          f"class{'es' * (len(classes) != 1)}: {shown}")
+    images = f"{len(y)} image{'s' * (len(y) != 1)}"
+    if chosen == "regress":
+        why = " (numbers: --task classify reads them as labels)" if task == "auto" else ""
+        print(f"{images}, {len(table.names)} numeric target{'s' * (len(table.names) > 1)}: "
+              f"{_describe_targets(y, table.names)}; a CNNRegressor{why}")
+    else:
+        classes, counts = np.unique(y, return_counts=True)
+        shown = ", ".join(f"{c} ({n})" for c, n in zip(classes, counts, strict=True))
+        print(f"{images} of {len(classes)} class{'es' * (len(classes) != 1)}: {shown}")
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FitInterruptedWarning)
@@ -171,7 +219,8 @@ def fit(folder, out, params: dict, *, lazy: bool = False, verbose: int = 1):
         warnings.warn_explicit(warning.message, warning.category, warning.filename,
                                warning.lineno)
     history = clf.history_[-1]
-    valid = f", valid_acc {history['valid_acc']:.4f}" if "valid_acc" in history else ""
+    valid = "".join(f", {name} {history[name]:.4f}" for name in ("valid_acc", "valid_r2")
+                    if name in history)
     epochs = f"{clf.n_iter_} epoch" + "s" * (clf.n_iter_ != 1)
     print(f"trained {epochs} in {time.perf_counter() - start:.1f} s on "
           f"{clf.device_}, images {clf.input_shape_}{valid}")
@@ -181,42 +230,93 @@ def fit(folder, out, params: dict, *, lazy: bool = False, verbose: int = 1):
     return clf
 
 
-def _load_model(path):
+def _load_model(path, kinds: tuple[str, ...] = ("CNNClassifier", "CNNRegressor"),
+                what: str = ""):
+    """The fitted estimator of a model file, of one of the classes named in ``kinds``."""
     from .._estimator.classifier import CNNClassifier
+    from .._estimator.regressor import CNNRegressor
     from .._persistence.format import load
 
     model = load(path)
-    if not isinstance(model, CNNClassifier) or not hasattr(model, "net_"):
-        raise ValueError(f"'{path}' holds no fitted CNNClassifier.")
+    classes = tuple(cls for cls in (CNNClassifier, CNNRegressor) if cls.__name__ in kinds)
+    if not isinstance(model, classes) or not hasattr(model, "net_"):
+        held = (f"a {type(model).__name__}" if isinstance(model, (CNNClassifier, CNNRegressor))
+                else "no fitted " + " or ".join(kinds))
+        needs = f"; {what} needs a fitted {' or '.join(kinds)}" if what else ""
+        raise ValueError(f"'{path}' holds {held}{needs}.")
     return model
 
 
-def _predict_proba(model, paths: np.ndarray) -> np.ndarray:
-    """Probabilities of image files, chunk by chunk behind a progress bar (on a terminal)."""
+def _is_regressor(model) -> bool:
+    from .._estimator.regressor import CNNRegressor
+
+    return isinstance(model, CNNRegressor)
+
+
+def _predict_chunks(method, paths: np.ndarray) -> np.ndarray:
+    """``method`` (predict_proba, predict) of image files, chunk by chunk behind a
+    progress bar (on a terminal)."""
     chunks = range(0, len(paths), PREDICT_CHUNK)
     bar = tqdm(chunks, desc="Predicting", unit="chunk", disable=None if len(chunks) > 1
                else True, leave=False)
-    return np.concatenate([model.predict_proba(paths[i:i + PREDICT_CHUNK]) for i in bar])
+    return np.concatenate([method(paths[i:i + PREDICT_CHUNK]) for i in bar])
 
 
-def evaluate(model_path, folder, *, plot=None) -> float:
-    """Print the classification report and confusion matrix of a model on a folder.
+def _predict_proba(model, paths: np.ndarray) -> np.ndarray:
+    """Probabilities of image files, chunk by chunk."""
+    return _predict_chunks(model.predict_proba, paths)
 
-    Returns the accuracy.
+
+def evaluate(model_path, source, *, plot=None) -> float:
+    """Print the scores of a model on a labelled folder or a CSV of paths and targets.
+
+    A CNNClassifier gets scikit-learn's classification report and confusion
+    matrix (``plot`` draws the matrix), a CNNRegressor R², MAE and RMSE per
+    target column (``plot`` draws actual against predicted values).
+
+    Parameters
+    ----------
+    model_path : str or path-like
+        The model file.
+    source : str or path-like
+        A folder with one subfolder of images per class (a classifier's), or
+        a CSV of ``path,target[,target...]`` with a header row.
+    plot : str or path-like, default=None
+        A figure file to draw, such as ``confusion.png``.
+
+    Returns
+    -------
+    score : float
+        The accuracy of a classifier, the R² of a regressor.
     """
+    model = _load_model(model_path)
+    _check_source(source)
+    table = read_target_table(source) if is_target_table(source) else None
+    if _is_regressor(model):
+        if table is None:
+            raise ValueError(f"'{model_path}' holds a CNNRegressor, evaluated on a CSV of "
+                             f"path,target; '{source}' is a folder.")
+        return _evaluate_regressor(model, table, plot)
+    if table is None:
+        from ..datasets import load_image_folder
+
+        paths, y = load_image_folder(source, as_paths=True)
+    else:
+        paths, y = table.paths, table.labels("a CNNClassifier")
+    return _evaluate_classifier(model, paths, y, source, plot)
+
+
+def _evaluate_classifier(model, paths, y, source, plot) -> float:
+    """The classification report and confusion matrix; returns the accuracy."""
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix
 
-    from ..datasets import load_image_folder
-
-    model = _load_model(model_path)
-    paths, y = load_image_folder(folder, as_paths=True)
     unknown = np.setdiff1d(y, model.classes_)
     known = ", ".join(map(str, model.classes_))
     if len(unknown) == len(np.unique(y)):
         raise ValueError(
-            f"None of the classes of {folder} ({', '.join(map(str, np.unique(y)))}) is a "
-            f"class of the model ({known}): the subfolder names must be the class names "
-            "the model was fitted on."
+            f"None of the classes of {source} ({', '.join(map(str, np.unique(y)))}) is a "
+            f"class of the model ({known}): the subfolder names (or the CSV's labels) must "
+            "be the class names the model was fitted on."
         )
     if len(unknown):
         n_unknown = int(np.isin(y, unknown).sum())
@@ -237,89 +337,70 @@ def evaluate(model_path, folder, *, plot=None) -> float:
     for label, row in zip(labels, matrix, strict=True):
         print(f"{label!s:>{width}}  " + "  ".join(f"{v:>{width}}" for v in row))
     if plot is not None:
-        _plot_confusion_matrix(y, y_pred, labels, plot)
+        plot_confusion_matrix(y, y_pred, labels, plot)
         print(f"confusion matrix plotted to {plot}")
     return accuracy_score(y, y_pred)
 
 
-def _pyplot():
-    try:
-        import matplotlib
+def _evaluate_regressor(model, table, plot) -> float:
+    """R², MAE and RMSE per target column (and their means for several); returns R²."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
-        matplotlib.use("Agg")  # files only: no window, no display needed
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError("plots need matplotlib: pip install 'sklearn-cnn[plot]'") from exc
-    return plt
-
-
-def save_figure(figure, path, **kwargs) -> None:
-    """``figure.savefig`` to ``path``, atomically, in the format its extension names."""
-    suffix = Path(path).suffix.lstrip(".").lower()
-    with atomic_write(path) as file:
-        figure.savefig(file, format=suffix or None, **kwargs)
-
-
-def _plot_confusion_matrix(y, y_pred, labels, path) -> None:
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    plt = _pyplot()
-    display = ConfusionMatrixDisplay.from_predictions(y, y_pred, labels=labels,
-                                                      xticks_rotation="vertical")
-    display.figure_.tight_layout()
-    save_figure(display.figure_, path, dpi=120)
-    plt.close(display.figure_)
+    y = table.numbers("a CNNRegressor")
+    columns = y.reshape(len(y), -1)
+    if columns.shape[1] != model.n_outputs_:
+        raise ValueError(
+            f"'{table.source}' has {columns.shape[1]} target column(s) "
+            f"({', '.join(table.names)}); the model predicts {model.n_outputs_}.")
+    predicted = _predict_chunks(model.predict, table.paths).reshape(columns.shape)
+    scores = {"R²": r2_score(columns, predicted, multioutput="raw_values"),
+              "MAE": mean_absolute_error(columns, predicted, multioutput="raw_values"),
+              "RMSE": np.sqrt(mean_squared_error(columns, predicted,
+                                                 multioutput="raw_values"))}
+    names = list(table.names) + ["mean"] * (columns.shape[1] > 1)
+    rows = [[f"{values[j]:.4g}" for values in scores.values()] for j in range(len(table.names))]
+    if columns.shape[1] > 1:
+        rows.append([f"{values.mean():.4g}" for values in scores.values()])
+    width = max(len(name) for name in names)
+    cell = max(10, *(len(text) for row in rows for text in row))
+    print(f"{len(y)} images")
+    print(" " * width + "".join(f"{name:>{cell + 2}}" for name in scores))
+    for name, row in zip(names, rows, strict=True):
+        print(f"{name:<{width}}" + "".join(f"{text:>{cell + 2}}" for text in row))
+    if plot is not None:
+        plot_prediction_error(columns, predicted, table.names, plot)
+        print(f"actual against predicted values plotted to {plot}")
+    return float(scores["R²"].mean())
 
 
 def predict(model_path, inputs: Sequence[str], *, out=None) -> None:
-    """Write path, predicted label and one probability per class as CSV."""
+    """Write one CSV row per image: its path, then its predictions.
+
+    A CNNClassifier writes the label and one probability per class, a
+    CNNRegressor the predicted number (``prediction``), or one per output
+    (``prediction_0``, ``prediction_1``, ...).
+    """
     model = _load_model(model_path)
     paths = image_paths(inputs)
-    proba = _predict_proba(model, paths)
-    labels = model.classes_[proba.argmax(axis=1)]
+    if _is_regressor(model):
+        values = _predict_chunks(model.predict, paths).reshape(len(paths), -1)
+        header = (["prediction"] if model.n_outputs_ == 1
+                  else [f"prediction_{j}" for j in range(model.n_outputs_)])
+        rows = ([path, *(f"{v:.7g}" for v in row)] for path, row in zip(paths, values,
+                                                                         strict=True))
+    else:
+        proba = _predict_proba(model, paths)
+        labels = model.classes_[proba.argmax(axis=1)]
+        header = ["label", *(f"proba_{c}" for c in model.classes_)]
+        rows = ([path, label, *(f"{p:.6f}" for p in row)]
+                for path, label, row in zip(paths, labels, proba, strict=True))
     with (atomic_write(out, "w", newline="") if out is not None
           else contextlib.nullcontext(sys.stdout)) as stream:
         writer = csv.writer(stream)
-        writer.writerow(["path", "label", *(f"proba_{c}" for c in model.classes_)])
-        for path, label, row in zip(paths, labels, proba, strict=True):
-            writer.writerow([path, label, *(f"{p:.6f}" for p in row)])
+        writer.writerow(["path", *header])
+        writer.writerows(rows)
     if out is not None:
         print(f"{len(paths)} predictions written to {out}")
-
-
-#: Side of each panel of an explain figure, in inches (at FIGURE_DPI): a small
-#: image is enlarged to it, a large one shown whole.
-PANEL_INCHES = 3.0
-FIGURE_DPI = 100
-
-
-def explain_figure(pixels: np.ndarray, heat: np.ndarray, title: str, path,
-                   alpha: float = 0.5) -> None:
-    """Write the image beside its Grad-CAM overlay, with a colour bar and a title.
-
-    Both panels show the image at ``PANEL_INCHES`` a side, whatever its own
-    size; the map (of any resolution) is stretched over it and coloured with
-    "jet" from 0 to its peak, as in the Grad-CAM paper's figures.
-    """
-    plt = _pyplot()
-    height, width = pixels.shape[:2]
-    figure, (left, right) = plt.subplots(
-        1, 2, figsize=(2 * PANEL_INCHES + 1.2, PANEL_INCHES + 0.8), dpi=FIGURE_DPI,
-        layout="constrained")
-    extent = (-0.5, width - 0.5, height - 0.5, -0.5)
-    for panel, name in ((left, "image"), (right, "Grad-CAM over the image")):
-        panel.imshow(pixels, interpolation="nearest")
-        panel.set_title(name, fontsize="medium")
-        panel.set_xticks([])
-        panel.set_yticks([])
-    peak = heat.max()
-    heat_image = right.imshow(heat / peak if peak > 0 else heat, cmap="jet", alpha=alpha,
-                              vmin=0, vmax=1, interpolation="bilinear", extent=extent)
-    figure.colorbar(heat_image, ax=right, fraction=0.046, pad=0.04,
-                    label="evidence (share of the peak)")
-    figure.suptitle(title)
-    save_figure(figure, path)
-    plt.close(figure)
 
 
 def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> list[str]:
@@ -332,9 +413,9 @@ def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> li
     from .._data.decoding import open_image
     from ..explain import grad_cam
 
-    model = _load_model(model_path)
+    model = _load_model(model_path, ("CNNClassifier",), what="explain")
     paths = image_paths(images)
-    _pyplot()  # fail now, not after the maps, when matplotlib is missing
+    pyplot()  # fail now, not after the maps, when matplotlib is missing
     maps = grad_cam(model, paths)
     proba = _predict_proba(model, paths)
     predicted, top = model.classes_[proba.argmax(axis=1)], proba.max(axis=1)
@@ -391,20 +472,10 @@ def audit(folder, out, params: dict, *, test=None, cv: int = 5, plot=None):
     found = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "nothing"
     print(f"found {found}; written to {out}")
     if plot is not None and len(issues):
-        _plot_suspects(issues, paths, test_paths, plot)
+        plot_suspects(issues, paths, test_paths, plot)
         print(f"suspects plotted to {plot}")
     return issues
 
 
 def _blank(value) -> str:
     return "" if value is None or value != value else str(value)  # None or NaN
-
-
-def _plot_suspects(issues, paths, test_paths, path, n_images: int = 16) -> None:
-    """The first suspects of each kind, titled with their finding (``AuditDisplay``)."""
-    from ..plotting import AuditDisplay
-
-    plt = _pyplot()
-    display = AuditDisplay.from_issues(issues, paths, test_paths, n_images=n_images)
-    save_figure(display.figure_, path, dpi=120, bbox_inches="tight")
-    plt.close(display.figure_)

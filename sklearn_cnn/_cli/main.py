@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 from . import commands as _commands
 from .commands import demo
+from .param_values import parse_params
+from .target_table import TASKS
 
 __all__ = ["demo", "main"]
 
@@ -29,6 +31,7 @@ USER_ERRORS = (OSError, ValueError, TypeError, ImportError)
 EPILOG = """examples:
   sklearn-cnn fit photos/train --out model.safetensors --param max_epochs=20
   sklearn-cnn evaluate model.safetensors photos/test --plot confusion.png
+  sklearn-cnn fit train.csv --out ages.safetensors      # path,age: a CNNRegressor
   sklearn-cnn predict model.safetensors photos/new --out predictions.csv
   sklearn-cnn explain model.safetensors photos/new/a.jpg --out gradcam/
   sklearn-cnn audit photos/train --test photos/test --out issues.csv --plot issues.png
@@ -60,6 +63,15 @@ def _fraction(text: str) -> float:
     return value
 
 
+def estimator_parameters() -> list[str]:
+    """The parameters ``fit --param`` takes: CNNClassifier's, then CNNRegressor's others."""
+    from .._estimator.classifier import CNNClassifier
+    from .._estimator.regressor import CNNRegressor
+
+    names = list(CNNClassifier().get_params(deep=False))
+    return names + [name for name in CNNRegressor().get_params(deep=False) if name not in names]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command."""
     from .._estimator.classifier import CNNClassifier
@@ -78,21 +90,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     names = ", ".join(CNNClassifier().get_params(deep=False))
     fit = commands.add_parser(
-        "fit", help="train on a folder with one subfolder of images per class",
+        "fit", help="train on a folder of class subfolders or a CSV of paths and targets",
         description="Train a CNNClassifier on FOLDER (one subfolder of images per class, "
-                    "as torchvision's ImageFolder reads) and save it (safetensors, no "
-                    "pickle). Images of different sizes are resized to the most common "
-                    "size (--param image_shape=H,W sets it); gray and RGB images mix.",
-        epilog=f"parameters (help(sklearn_cnn.CNNClassifier) documents them): {names}",
+                    "as torchvision's ImageFolder reads), or a CNNClassifier or "
+                    "CNNRegressor on CSV (a header row, then path,target[,target...] per "
+                    "image, paths relative to the CSV's folder allowed: numbers are "
+                    "regressed, labels classified; --task decides), and save it "
+                    "(safetensors, no pickle). Images of different sizes are resized to the "
+                    "most common size (--param image_shape=H,W sets it); gray and RGB "
+                    "images mix.",
+        epilog="parameters (help(sklearn_cnn.CNNClassifier) and help(sklearn_cnn."
+               f"CNNRegressor) document them): {', '.join(estimator_parameters())}",
     )
-    fit.add_argument("folder", metavar="FOLDER")
+    fit.add_argument("folder", metavar="FOLDER_OR_CSV")
+    fit.add_argument("--task", choices=TASKS, default="auto",
+                     help="classify (CNNClassifier) or regress (CNNRegressor); auto "
+                          "(default) regresses a CSV whose targets are all numbers and "
+                          "classifies anything else")
     fit.add_argument("--out", required=True, metavar="MODEL",
                      help="the model file to write, such as model.safetensors")
     fit.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                     help="a CNNClassifier parameter, as a Python literal when it is one "
+                     help="an estimator parameter, as a Python literal when it is one "
                           "(max_epochs=20, conv_channels=32,64, optimizer=sgd); repeatable")
     fit.add_argument("--validation-fraction", type=_fraction, metavar="F",
-                     help="hold out this stratified share to report valid_acc per epoch")
+                     help="hold out this share (stratified for classes) to report valid_acc "
+                          "(valid_r2 for numbers) per epoch")
     fit.add_argument("--lazy", action="store_true",
                      help="decode the images batch by batch every epoch instead of once "
                           "(for folders larger than memory)")
@@ -102,15 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--quiet", action="store_true", help="no per-epoch output")
 
     evaluate = commands.add_parser(
-        "evaluate", help="classification report and confusion matrix on a labelled folder")
+        "evaluate", help="classification report and confusion matrix, or R², MAE and RMSE, "
+                         "on a labelled folder or CSV")
     evaluate.add_argument("model", metavar="MODEL")
-    evaluate.add_argument("folder", metavar="FOLDER",
-                          help="one subfolder of images per class")
+    evaluate.add_argument("folder", metavar="FOLDER_OR_CSV",
+                          help="one subfolder of images per class, or a CSV of path,target "
+                               "as fit reads (a CNNRegressor's)")
     evaluate.add_argument("--plot", metavar="FILE.png",
-                          help="also draw the confusion matrix (needs the plot extra)")
+                          help="also draw the confusion matrix, or a regressor's actual "
+                               "against predicted values (needs the plot extra)")
 
     predict = commands.add_parser(
-        "predict", help="label and class probabilities of each image, as CSV")
+        "predict", help="label and class probabilities (or predicted numbers) of each "
+                        "image, as CSV")
     predict.add_argument("model", metavar="MODEL")
     predict.add_argument("inputs", nargs="+", metavar="FOLDER_OR_FILES",
                          help="image files, or folders searched for them")
@@ -184,14 +210,13 @@ def _run(args: argparse.Namespace) -> None:
     if args.command == "demo":
         _commands.demo(random_state=args.random_state, verbose=args.verbose)
     elif args.command == "fit":
-        from .._estimator.classifier import CNNClassifier
-
-        params = _commands.parse_params(args.param, CNNClassifier().get_params(deep=False))
+        params = parse_params(args.param, estimator_parameters(),
+                                        owner="CNNClassifier or CNNRegressor")
         if args.validation_fraction is not None:
             params["validation_fraction"] = args.validation_fraction
         if args.checkpoint is not None:
             params["checkpoint"] = args.checkpoint
-        _commands.fit(args.folder, args.out, params, lazy=args.lazy,
+        _commands.fit(args.folder, args.out, params, task=args.task, lazy=args.lazy,
                       verbose=0 if args.quiet else 1)
     elif args.command == "evaluate":
         _commands.evaluate(args.model, args.folder, plot=args.plot)
@@ -202,7 +227,7 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "audit":
         from .._estimator.classifier import CNNClassifier
 
-        params = _commands.parse_params(args.param, CNNClassifier().get_params(deep=False))
+        params = parse_params(args.param, CNNClassifier().get_params(deep=False))
         _commands.audit(args.folder, args.out, params, test=args.test, cv=args.cv,
                         plot=args.plot)
 

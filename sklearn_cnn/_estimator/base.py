@@ -1,7 +1,8 @@
 """``BaseCNN``: everything a CNN estimator does that is not about its targets.
 
 scikit-learn's ``BaseMultilayerPerceptron`` serves ``MLPClassifier`` and
-``MLPRegressor``; ``BaseCNN`` serves ``CNNClassifier`` the same way. It is
+``MLPRegressor``; ``BaseCNN`` serves ``CNNClassifier`` and ``CNNRegressor``
+the same way. It is
 the last of a chain of bases, each using only what the ones before it
 define:
 
@@ -16,8 +17,8 @@ define:
 An estimator of a kind of target adds its loss (``_build_criterion``,
 ``_net_kwargs``), its targets (``_check_targets``, ``_encode_targets``,
 ``_record_targets``, ``_check_sample_weight``, ``_check_fitted_targets``,
-``_output_labels``), its predictions and its tags: ``CNNClassifier`` does,
-and ``tests/_estimator/test_base.py`` shows a regressor that needs no more.
+``_output_labels``), its predictions and its tags: ``CNNClassifier`` and
+``CNNRegressor`` (``regressor.py``) do, and need no more.
 
 Why predictions do not use skorch's ``net_.predict_proba``: that one serves
 the scores of a fit (``valid_acc``, ``EpochScoring``), on the network as it

@@ -193,6 +193,10 @@ class NetBuilder(BaseEstimator):
         """
         raise NotImplementedError(f"{type(self).__name__} defines no loss (_build_criterion).")
 
+    def _settle_augment(self, input_shape) -> object:
+        """The ``augment`` parameter with "auto" settled for images of ``input_shape``."""
+        return settle_augment(self.augment, input_shape)
+
     def _net_kwargs(self, classes: np.ndarray, y: np.ndarray | None) -> dict:
         """Keyword arguments of the net that depend on the targets (none here)."""
         return {}
@@ -259,7 +263,7 @@ class NetBuilder(BaseEstimator):
             n_valid = split.n_valid(n_samples) if y is not None else 0  # loaded: trained count
         batch_size = settle_batch_size(self.batch_size, n_samples - n_valid)
         steps_per_epoch = -(-(n_samples - n_valid) // batch_size)
-        augment = settle_augment(self.augment, input_shape)
+        augment = self._settle_augment(input_shape)
         # For the DataLoader of image files; tensors are sliced without one.
         loader = loader_kwargs(settle_num_workers(self.num_workers, n_samples), device)
         return self.net_class(

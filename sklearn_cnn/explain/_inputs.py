@@ -45,12 +45,14 @@ def image_batches(clf, X, batch_size: int) -> tuple[int, Iterator[torch.Tensor]]
 def target_indices(clf, target, n_images: int) -> np.ndarray | None:
     """Column of ``clf.classes_`` of each image's target class (None: predicted).
 
+    For a regressor, the output explained (its index; None: the first).
+
     Parameters
     ----------
-    clf : CNNClassifier
-        A fitted classifier.
+    clf : CNNClassifier or CNNRegressor
+        A fitted estimator.
     target : label, array-like of labels or None
-        One class label for every image, one label per image, or None.
+        One class label (output index) for every image, one per image, or None.
     n_images : int
         Number of images explained.
 
@@ -64,6 +66,11 @@ def target_indices(clf, target, n_images: int) -> np.ndarray | None:
         If a label is not in ``clf.classes_`` or the number of labels is not
         the number of images.
     """
+    known = getattr(clf, "classes_", None)
+    if known is None:  # a regressor: its outputs, by index; None explains the first
+        known = np.arange(clf.n_outputs_)
+        if target is None:
+            return np.zeros(n_images, dtype=np.int64)
     if target is None:
         return None
     labels = np.asarray(target)
@@ -76,11 +83,13 @@ def target_indices(clf, target, n_images: int) -> np.ndarray | None:
         )
     # A dict lookup rather than np.isin: it compares labels of any types
     # (str against int classes) without numpy's casting rules.
-    column = {label: i for i, label in enumerate(clf.classes_.tolist())}
+    column = {label: i for i, label in enumerate(known.tolist())}
     unknown = sorted({label for label in labels.tolist() if label not in column}, key=repr)
     if unknown:
         raise ValueError(
-            f"target contains {unknown}, which the classifier does not know; the "
-            f"known classes are {clf.classes_.tolist()} (labels, not column indices)."
+            f"target contains {unknown}, which the estimator does not know; the "
+            f"known {'classes' if known is getattr(clf, 'classes_', None) else 'outputs'} "
+            f"are {known.tolist()} (labels, not column indices; a regressor's outputs are "
+            "their indices)."
         )
     return np.array([column[label] for label in labels.tolist()], dtype=np.int64)
