@@ -237,9 +237,9 @@ CNNRegressor.__doc__ = f"""A convolutional neural network regressor for images: 
     ----------
     n_outputs_ : int
         Outputs of the network: the columns of ``y`` (1 for a 1-D ``y``).
-    y_mean_ : ndarray of shape (n_outputs_,)
+    y_mean_ : ndarray of shape (n_outputs,)
         Mean of each target column in training; predictions add it back.
-    y_scale_ : ndarray of shape (n_outputs_,)
+    y_scale_ : ndarray of shape (n_outputs,)
         Standard deviation of each target column (1 where constant).
     input_shape_ : tuple of int
         ``(C, H, W)`` of the images the network takes.

@@ -3,19 +3,10 @@
 ``sklearn_cnn._estimator.lr_sweep`` runs the test on a copy of an estimator
 with :func:`sweep_callbacks`, and reads it with :func:`sweep_result`.
 
-A copy of the estimator trains from scratch, one batch per step, while its
-learning rate grows exponentially from ``start_lr`` to ``end_lr``; the loss
-of each step, smoothed, tells where training is fastest and where it
-diverges (Smith, "Cyclical Learning Rates for Training Neural Networks",
-2017; as fastai's ``lr_find`` and torch-lr-finder's ``range_test``).
-
-The copy trains through its own ``fit``, so the sweep sees exactly the
-network, optimizer, loss, augmentation and device a real fit uses; skorch's
-``LRScheduler`` grows the rate and a callback records the losses and stops
-the run the way skorch's ``EarlyStopping`` does. It is written here rather
-than taken from torch-lr-finder, which drives a bare model and optimizer
-with its own loop (no augmentation, class weights, channels-last or CUDA
-graph of the real fit) and is not a dependency.
+``LRFinder`` records the smoothed loss of each step and stops the run at
+divergence, the way skorch's ``EarlyStopping`` stops a fit; skorch's
+``LRScheduler`` grows the rate. The test itself, and why it is written here
+rather than taken from torch-lr-finder, is ``lr_sweep``'s docstring.
 """
 
 from __future__ import annotations

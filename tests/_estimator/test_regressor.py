@@ -122,3 +122,22 @@ def test_targets_that_are_not_numbers_are_refused(numbers, params):
         CNNRegressor(**params).fit(X[:20], np.array(["a", "b"] * 10))
     with pytest.raises(ValueError, match="NaN or infinite"):
         CNNRegressor(**params).fit(X[:20], np.r_[np.nan, y[:19]])
+
+
+def test_weight_averaging_and_bfloat16_steps(numbers, params):
+    X, y = numbers
+    averaged = CNNRegressor(**params, ema=0.99).fit(X[:450], y[:450])
+    assert averaged.score(X[450:], y[450:]) > 0.4
+    cpu = {**params, "device": "cpu"}
+    assert CNNRegressor(**cpu, precision="bfloat16").fit(X[:200], y[:200]).precision_ == \
+        "bfloat16"
+
+
+@pytest.mark.slow
+def test_a_torchvision_backbone_learns_a_number(numbers, params):
+    X, y = numbers
+    rgb = np.repeat(np.kron(X.reshape(-1, 8, 8, 1) * 16, np.ones((1, 4, 4, 1))), 3, axis=3)
+    reg = CNNRegressor(**{**params, "max_epochs": 4}, backbone="resnet18", weights=None)
+    reg.fit(rgb[:400].astype(np.uint8), y[:400])
+    assert reg.predict(rgb[400:410].astype(np.uint8)).shape == (10,)
+    assert reg.score(rgb[400:].astype(np.uint8), y[400:]) > 0.2
