@@ -1,6 +1,6 @@
 """The CPU cores this process may use, and how many of them other processes keep busy.
 
-A leaf (it imports nothing of the package): the thread policy of training
+Nearly a leaf (it imports only ``_process_group``): the thread policy of training
 and prediction (``_training.threads``) and the count of file-decoding
 workers (``_data.workers``) read it.
 
@@ -8,7 +8,9 @@ workers (``_data.workers``) read it.
   parallelism uses: the CPUs of this process's affinity mask (``taskset``,
   a container's cpuset), capped by a cgroup CPU quota (Docker's ``--cpus``,
   a Kubernetes limit) and ``LOKY_MAX_CPU_COUNT``; physical cores unless
-  those restrict it, as torch's default thread count counts them.
+  those restrict it, as torch's default thread count counts them. The
+  processes a launcher (``torchrun``) started on one machine share its
+  cores: each may use its share.
 - :class:`CpuLoad`: how many of the CPUs of the affinity mask other
   processes keep busy, from the idle time the kernel counts for each CPU
   (``/proc/stat``) over a window, less the CPU time this process spent in
@@ -33,6 +35,8 @@ from dataclasses import dataclass
 
 from joblib import cpu_count
 
+from ._process_group import local_processes
+
 __all__ = ["CpuLoad", "Snapshot", "affinity", "idle_seconds", "usable_cores"]
 
 #: The kernel's per-CPU time counters, one line per CPU ("cpu0 user nice system idle iowait ...").
@@ -56,7 +60,9 @@ _cores: dict = {}  # physical -> (when, cores)
 def usable_cores(*, physical: bool = True) -> int:
     """How many cores this process may compute on: joblib's ``cpu_count``.
 
-    Asked of joblib at most once every :data:`CORES_KEPT` seconds.
+    Asked of joblib at most once every :data:`CORES_KEPT` seconds. Of a
+    launch of several processes on this machine (``torchrun
+    --nproc_per_node``), each process's share of them.
 
     Parameters
     ----------
@@ -80,7 +86,7 @@ def usable_cores(*, physical: bool = True) -> int:
     if when is None or now - when > CORES_KEPT:
         cores = max(1, cpu_count(only_physical_cores=physical))
         _cores[physical] = (now, cores)
-    return cores
+    return max(1, cores // local_processes())
 
 
 def idle_seconds(cpus: list[int], path: str = PROC_STAT) -> float | None:

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from .._data.files import IMAGE_EXTENSIONS, is_image_file, mode_for_channels
 from .._data.sizes import ImageSizeWarning
 from .._persistence.atomic import atomic_write
+from .._process_group import current_world
 from .._training.interrupts import FitInterruptedWarning
 from .figures import (
     explain_figure,
@@ -222,8 +223,10 @@ def fit(source, out, params: dict, *, task: str = "auto", lazy: bool = False,
     valid = "".join(f", {name} {history[name]:.4f}" for name in ("valid_acc", "valid_r2")
                     if name in history)
     epochs = f"{clf.n_iter_} epoch" + "s" * (clf.n_iter_ != 1)
+    world = current_world()
+    where = clf.device_ if world is None else f"{world.size} processes ({clf.device_} each)"
     print(f"trained {epochs} in {time.perf_counter() - start:.1f} s on "
-          f"{clf.device_}, images {clf.input_shape_}{valid}")
+          f"{where}, images {clf.input_shape_}{valid}")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     clf.save(out)
     print(f"saved to {out}")

@@ -9,14 +9,17 @@ a malformed command line in one line and exit code 2; never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 
+from .._process_group import launch_rank, launched
 from . import commands as _commands
 from .commands import demo
+from .launch import launch
 from .param_values import parse_params
 from .target_table import TASKS
 
@@ -54,6 +57,17 @@ def _one_line(exc: BaseException) -> str:
     # A line that introduces a list ("...file(s):") runs on into it.
     joined = "".join(line + (" " if line.endswith(":") else "; ") for line in lines)
     return joined[:-2] if joined.endswith("; ") else joined.rstrip() or type(exc).__name__
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, 1 or more, "
+                                         f"not {text!r}")
+    return value
 
 
 def _fraction(text: str) -> float:
@@ -122,6 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="keep the fit's state here after every epoch; run the same "
                           "command again after a crash or Ctrl-C to resume where it stopped")
     fit.add_argument("--quiet", action="store_true", help="no per-epoch output")
+    fit.add_argument("--nproc", type=_positive, metavar="N",
+                     help="train one model over N processes on this machine (one per GPU "
+                          "where there are GPUs), started by torchrun; only the first prints "
+                          "and saves")
+    fit.add_argument("--nnodes", metavar="N",
+                     help="with --nproc: machines in all (torchrun's --nnodes, such as 2 or "
+                          "1:4); run the same command on each")
+    fit.add_argument("--rdzv-endpoint", metavar="HOST:PORT",
+                     help="with --nproc over several machines: where they meet (torchrun's "
+                          "--rdzv-endpoint, on one of them)")
 
     evaluate = commands.add_parser(
         "evaluate", help="classification report and confusion matrix, or R², MAE and RMSE, "
@@ -234,7 +258,24 @@ def _run(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sklearn-cnn`` command; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    if args.command == "fit" and (args.nnodes or args.rdzv_endpoint) and not args.nproc:
+        print(f"{PROG} fit: error: --nnodes and --rdzv-endpoint go with --nproc N",
+              file=sys.stderr)
+        return 2
+    if args.command == "fit" and args.nproc and not launched():
+        return launch(argv, args.nproc, args.nnodes, args.rdzv_endpoint)
+    if launch_rank() != 0:  # a process of a launch, not the first: it prints nothing
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _main(args)
+    return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
+    """Run the parsed command; its exit code."""
 
     def show_warning(message, category, filename, lineno, file=None, line=None):
         print(f"{PROG} {args.command}: warning: {_one_line(message)}", file=sys.stderr)

@@ -49,6 +49,7 @@ from .._data.workers import loader_kwargs, settle_num_workers
 from .._model.augment import settle_augment
 from .._model.backbone import Backbone
 from .._model.convnet import ConvNet, conv_geometry
+from .._process_group import writes_files
 from .._training.batches import TensorBatches
 from .._training.callbacks import fit_callbacks
 from .._training.callbacks.logging import EpochLog
@@ -285,7 +286,7 @@ class NetBuilder(BaseEstimator):
             **{f"iterator_{kind}__{k}": v for kind in ("train", "valid")
                for k, v in loader.items()},
             device=str(device),
-            verbose=int(self.verbose),
+            verbose=int(self.verbose) if writes_files() else 0,  # rank 0 of a launch prints
             callbacks__print_log=EpochLog(),
             **{f"module__{k}": v for k, v in module_kwargs.items()},
             **{f"criterion__{k}": v for k, v in criterion_kwargs.items()},

@@ -4,6 +4,9 @@
 builds the net (``NetBuilder``) or continues the fitted one, opens the
 fit's checkpoint (``_training.checkpoint``), trains in the fit's own random
 numbers (``_training.randomness``) and records the fitted attributes.
+Under ``torchrun`` it first joins the launch's processes
+(``_process_group``): the fit is then one fit over all of them, each on its
+own GPU where there are GPUs, from one seed (``_training.data_parallel``).
 ``_training_images`` and ``_check_targets`` are the points a subclass
 overrides to read other inputs or targets.
 """
@@ -11,19 +14,22 @@ overrides to read other inputs or targets.
 from __future__ import annotations
 
 import math
+import secrets
 
 import numpy as np
+import torch
 
 from .._data.images import read_images
 from .._data.sample_weights import check_sample_weight
 from .._model.convnet import ConvNet
+from .._process_group import agree, join
 from .._training.callbacks import EARLY_STOPPING
 from .._training.checkpoint import open_checkpoint
 from .._training.device import settle_device
 from .._training.net import carry_over, single_pass
 from .._training.optimizers import settle_lr
 from .._training.precision import check_precision
-from .._training.randomness import FitRandomness, draw_seed
+from .._training.randomness import SEED_BOUND, FitRandomness, draw_seed
 from .net_state import NetState
 from .params import check_param_rules
 from .pixel_range import pixel_range, union_range
@@ -88,6 +94,10 @@ class NetFitter(NetState):
         self._validate_params()
         check_param_rules(self.get_params(deep=False))
         device = settle_device(self.device)
+        # Under torchrun: one fit over all the processes (_training.data_parallel).
+        world = join(device)
+        if world is not None and device.type == "cuda":
+            device = torch.device("cuda", world.local_rank)  # one GPU per process
         check_precision(self.precision, device)
         fitted = hasattr(self, "net_")
         resume = fitted and (incremental or self.warm_start)
@@ -102,11 +112,17 @@ class NetFitter(NetState):
         data = images.training_data(y_encoded, sample_weight, device)
 
         seed, checkpoint = draw_seed(self.random_state), None
+        if world is not None and seed is None:  # the processes split and shuffle alike
+            seed = secrets.randbelow(SEED_BOUND)
         if self.checkpoint is not None and not resume and not incremental:
-            checkpoint = open_checkpoint(self.checkpoint, self._checkpoint_key_params(), seed,
+            description = self._checkpoint_key_params()
+            if world is not None:  # a fit over N processes resumes over N
+                description["processes"] = world.size
+            checkpoint = open_checkpoint(self.checkpoint, description, seed,
                                          images.data, y_encoded, sample_weight)
             seed = checkpoint.seed_
-        randomness = FitRandomness(seed, device)
+        seed = agree(seed)  # rank 0's (itself outside a launch)
+        randomness = FitRandomness(seed, device, None if world is None else world.rank)
         if incremental and fitted:
             net = self.net_
             # The lr as set_params left it, as SGDClassifier.partial_fit takes eta0.

@@ -10,6 +10,10 @@ leaves the old file untouched (and a hidden ``.NAME.*.tmp`` file beside it);
 a writer that fails (a full disk, a file-size limit) removes its temporary
 file and raises an ``OSError`` that names the target.
 
+Of the processes of a fit launched by ``torchrun`` (``_process_group``),
+only rank 0 writes: the others write to a temporary folder, which is
+removed, so that N processes never race to replace one file.
+
 The standard library has the parts (``tempfile``, ``os.replace``) but no
 atomic write; the maintained packages that do it (``atomicwrites``, now
 unmaintained, ``safer``) add a dependency for twenty lines.
@@ -21,8 +25,11 @@ import contextlib
 import os
 import secrets
 import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from .._process_group import writes_files
 
 __all__ = ["atomic_write", "replacing"]
 
@@ -94,6 +101,10 @@ def replacing(path: str | os.PathLike) -> Iterator[Path]:
         Naming ``path``, for any failure to write (its errno kept).
     """
     path = Path(os.path.abspath(os.fspath(path)))
+    if not writes_files():  # a process of a fit over several, not rank 0: it writes nothing
+        with tempfile.TemporaryDirectory() as folder:
+            yield Path(folder) / path.name
+        return
     try:
         descriptor, temp = _temporary(path)
     except OSError as exc:

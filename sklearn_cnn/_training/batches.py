@@ -7,6 +7,10 @@ takes skorch's place as ``iterator_train``/``iterator_valid`` and slices the
 tensors directly; any other dataset still goes through a ``DataLoader``.
 Weighted training data is skorch's dict input, ``{"X": images,
 "sample_weight": weights}``, sliced key by key.
+
+In a fit over several processes (``_training.data_parallel``), each
+process iterates over its share only (:meth:`TensorBatches.shard`), and
+reads only its share of image files.
 """
 
 from __future__ import annotations
@@ -86,23 +90,80 @@ class TensorBatches:
         self.loader_kwargs = kwargs
         self.loader = None
         self.n = len(dataset)
+        self.world, self.training = None, False
+        self.global_size = None
+
+    def shard(self, rank: int, size: int, *, training: bool) -> TensorBatches:
+        """Iterate over the share of process ``rank`` of ``size`` only.
+
+        Training (``training=True``): the ``batch_size`` images of each
+        batch of the order all processes draw alike (the same ``generator``
+        seed) are dealt out in turn, process ``r`` taking images ``r, r +
+        size, ...`` of it; an epoch's last batch too small to give each
+        process one image is completed with the first images of the order.
+        Every process thus takes the same number of steps, and the images of
+        a step are ``batch_size`` in all, as on one process:
+        ``global_size`` is that count for the batch last yielded.
+        Evaluation: images ``r, r + size, ...`` of the data, in batches
+        of ``batch_size``.
+
+        Returns
+        -------
+        self : TensorBatches
+        """
+        self.world, self.training = (rank, size), training
+        return self
 
     def __len__(self) -> int:
+        if self.world is not None and not self.training:
+            rank, size = self.world
+            return math.ceil(len(range(rank, self.n, size)) / self.batch_size)
         return math.ceil(self.n / self.batch_size)
+
+    def _plan(self, device) -> list:
+        """This process's batches of one epoch (index tensors), and ``global_size`` of each.
+
+        The order drawn once per epoch (shuffled or not), cut into batches,
+        then this process's share of each (:meth:`shard`).
+        """
+        if not self.shuffle:
+            order = torch.arange(self.n, device=device)
+        elif self.generator is not None and self.generator.device != torch.device(device):
+            # A fit over several processes shuffles alike everywhere from a CPU generator.
+            order = torch.randperm(self.n, generator=self.generator).to(device)
+        else:
+            order = torch.randperm(self.n, generator=self.generator, device=device)
+        if self.world is None:
+            return [(order[s:s + self.batch_size], None) for s in range(0, self.n, self.batch_size)]
+        rank, size = self.world
+        if not self.training:
+            mine = order[rank::size]
+            return [(mine[s:s + self.batch_size], None)
+                    for s in range(0, len(mine), self.batch_size)]
+        short = self.n % self.batch_size
+        if 0 < short < size:  # too few images in the last batch for every process
+            order = torch.cat([order, order[:size - short]])
+        return [(order[s:s + self.batch_size][rank::size], len(order[s:s + self.batch_size]))
+                for s in range(0, len(order), self.batch_size)]
 
     def __iter__(self):
         if self.tensors is None:
-            yield from self._loader()
+            loader, plan = self._loader(), self._plan("cpu")
+            loader.batch_sampler.batches = [batch.tolist() for batch, _ in plan]
+            for batch, (_, size) in zip(loader, plan, strict=True):
+                self.global_size = size
+                yield batch
             return
         X, y, indices, device = self.tensors
-        if self.shuffle:
-            order = torch.randperm(self.n, device=device, generator=self.generator)
-            indices = order if indices is None else indices[order]
-        for start in range(0, self.n, self.batch_size):
-            if indices is None:
-                batch = slice(start, start + self.batch_size)
-            else:
-                batch = indices[start:start + self.batch_size]
+        if not self.shuffle and self.world is None and indices is None:
+            plan = [(slice(s, s + self.batch_size), None)  # views, not copies
+                    for s in range(0, self.n, self.batch_size)]
+        else:
+            plan = self._plan(device)
+            if indices is not None:
+                plan = [(indices[batch], size) for batch, size in plan]
+        for batch, size in plan:
+            self.global_size = size
             yield _take(X, batch), (y[batch] if y is not None else None)
 
     def _loader(self) -> DataLoader:
@@ -110,7 +171,9 @@ class TensorBatches:
 
         Built on the first epoch and kept, with its workers if any
         (``persistent_workers``), for the iterator's life: skorch's
-        ``fit_loop`` builds one iterator per fit and dataset. Not the ``DataLoader``'s own
+        ``fit_loop`` builds one iterator per fit and dataset. Its batch
+        sampler gives the batches of :meth:`_plan`: in a fit over several
+        processes, only this process's share of the files is read. Not the ``DataLoader``'s own
         shuffling, which would make the model depend on the number of
         workers: its sampler draws a second, empty permutation when it runs
         out, which workers reach batches ahead of the training, between other
@@ -123,22 +186,20 @@ class TensorBatches:
             seed = int(torch.randint(2**62, (), generator=self.generator))
             workers = self.loader_kwargs.get("num_workers", 0) > 0
             self.loader = DataLoader(
-                self.dataset, batch_size=self.batch_size, sampler=_Order(self.n),
+                self.dataset, batch_sampler=_Batches(),
                 generator=torch.Generator().manual_seed(seed),
                 persistent_workers=workers, **self.loader_kwargs)
-        if self.shuffle:
-            self.loader.sampler.order = torch.randperm(self.n, generator=self.generator).tolist()
         return self.loader
 
 
-class _Order(Sampler):
-    """The indices of ``order``, which the iterator sets for each epoch (default: in turn)."""
+class _Batches(Sampler):
+    """The batches of indices the iterator sets for each epoch (its :meth:`_plan`)."""
 
-    def __init__(self, n: int) -> None:
-        self.order = range(n)
+    def __init__(self) -> None:
+        self.batches = []
 
     def __len__(self) -> int:
-        return len(self.order)
+        return len(self.batches)
 
     def __iter__(self):
-        return iter(self.order)
+        return iter(self.batches)

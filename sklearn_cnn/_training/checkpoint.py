@@ -36,9 +36,10 @@ from skorch.callbacks import EarlyStopping, EpochScoring, PassthroughScoring
 
 from .._persistence.atomic import atomic_write
 from .._persistence.codec import decode, encode
+from .._process_group import current_world, gather
 from .._warnings import warn_user
 from .callbacks.averaging import WeightAveraging
-from .randomness import ITERATOR_GENERATOR, SEED_BOUND
+from .randomness import ITERATOR_GENERATOR, MODULE_GENERATOR, SEED_BOUND
 
 __all__ = ["FitCheckpoint", "fit_key", "open_checkpoint"]
 
@@ -149,20 +150,40 @@ def _callback_states(net) -> dict:
 
 
 def _random_state(net) -> dict:
+    """The fit's random generators: its own ones, else torch's global ones.
+
+    In a fit over several processes, those of every process, in rank order
+    (a collective: every process writes its checkpoint at the same points).
+    """
+    state = {}
     generator = getattr(net, ITERATOR_GENERATOR, None)
-    if generator is not None:  # the fit's own (training on the CPU)
-        return {"generator": generator.get_state()}
-    state = {"cpu": torch.get_rng_state()}
-    if torch.device(net.device).type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(torch.device(net.device))
+    modules = getattr(net, MODULE_GENERATOR, None)
+    if generator is not None:  # the fit's own (training on the CPU), or its shuffling
+        state["generator"] = generator.get_state()
+    if modules is not None and modules is not generator:
+        state["modules"] = modules.get_state()
+    if modules is None:  # torch's global generators
+        state["cpu"] = torch.get_rng_state()
+        if torch.device(net.device).type == "cuda":
+            state["cuda"] = torch.cuda.get_rng_state(torch.device(net.device))
+    if current_world() is not None:
+        return {"processes": gather(state)}
     return state
 
 
 def _set_random_state(net, state: dict) -> None:
+    world = current_world()
+    if "processes" in state:  # a fit over as many processes (the key counts them)
+        if world is None or len(state["processes"]) != world.size:
+            return
+        state = state["processes"][world.rank]
     generator = getattr(net, ITERATOR_GENERATOR, None)
+    modules = getattr(net, MODULE_GENERATOR, None)
     if generator is not None and "generator" in state:
         generator.set_state(state["generator"])
-    elif generator is None and "cpu" in state:
+    if modules is not None and modules is not generator and "modules" in state:
+        modules.set_state(state["modules"])
+    if modules is None and "cpu" in state:
         torch.set_rng_state(state["cpu"])
         if "cuda" in state and torch.device(net.device).type == "cuda":
             torch.cuda.set_rng_state(state["cuda"], torch.device(net.device))

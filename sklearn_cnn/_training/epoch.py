@@ -34,6 +34,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from .._data.sample_weights import split_weighted
 from .callbacks.scoring import TrainAccuracy
 from .cuda_graph import training_on
+from .data_parallel import run_sharded_epoch
 from .interrupts import SigintWatch, warn_interrupted
 from .step import release_graph
 from .threads import THREADS_KEY, ThreadPolicy, step_work
@@ -134,6 +135,9 @@ def fit_loop(net, X, y, epochs: int | None, fit_params: dict, *, skorch_loop: Ca
             return net
     finally:
         net.thread_policy_ = None
+        # The wrapper and the sharding live for one training run: afterwards
+        # the net predicts every row it is given, on each process alone.
+        net.ddp_ = net.world_ = None
         release_graph(net)
 
 
@@ -249,7 +253,9 @@ def run_single_epoch(net, iterator, training: bool, prefix: str, step_fn: Callab
     in skorch's keys and order; callbacks that read a batch's loss while it
     runs (a progress bar, a logger: :func:`reads_batch_losses`) get skorch's
     own loop. ``tests/_training/test_skorch_points.py`` checks that skorch's
-    loop is still the one copied here.
+    loop is still the one copied here. In a fit over several processes
+    (the net's ``world_``), ``data_parallel.run_sharded_epoch`` runs the
+    batches instead.
 
     Parameters
     ----------
@@ -268,6 +274,10 @@ def run_single_epoch(net, iterator, training: bool, prefix: str, step_fn: Callab
     skorch_epoch : callable
         skorch's ``run_single_epoch``.
     """
+    world = getattr(net, "world_", None)
+    if world is not None and iterator is not None:  # one fit over several processes
+        run_sharded_epoch(net, iterator, training, prefix, step_fn, fit_params, world)
+        return
     if iterator is None or any(reads_batch_losses(cb) for _, cb in net.callbacks_):
         skorch_epoch(iterator, training, prefix, step_fn, **fit_params)
         return

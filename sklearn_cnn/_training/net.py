@@ -3,7 +3,9 @@
 ``CNNNet`` adds augmentation, channels-last, bfloat16 steps and the CUDA
 graph of the training step through skorch's public extension points
 (``initialize_module``, ``train_step``, ``train_step_single``, ``infer``,
-``get_loss``, ``run_single_epoch``, ``fit_loop`` and the ``on_*`` hooks).
+``get_loss``, ``get_iterator``, ``run_single_epoch``, ``fit_loop`` and the
+``on_*`` hooks); under ``torchrun``, one fit over all the processes
+(``_training.data_parallel``).
 Those of the training run are thin calls of two modules: what one
 optimizer step does is ``_training.step``'s, the epochs and the batch loop
 are ``_training.epoch``'s. Where they rely on more than skorch's public
@@ -29,7 +31,9 @@ from .._model.folding import fold_batch_norm
 from .._model.inference import class_probabilities, label_probabilities
 from .._names import stable_name
 from .._persistence.compat import upgrade_net_state
-from . import epoch, step
+from .._process_group import current_world
+from . import data_parallel, epoch, step
+from .batches import TensorBatches
 from .callbacks import EARLY_STOPPING, LR_SCHEDULE
 from .randomness import ITERATOR_GENERATOR
 
@@ -147,11 +151,18 @@ class CNNNet(NeuralNetClassifier):
         state["step_graph_"] = None  # lives for one training run
         state["thread_policy_"] = None  # likewise
         state["checkpoint_"] = None  # likewise
+        state["ddp_"] = state["world_"] = None  # likewise: a model alone, wherever it loads
         state.pop(ITERATOR_GENERATOR, None)  # the fit's own, while it trains (_random)
         return state
 
     def __setstate__(self, state):
         upgrade_net_state(state)  # pickled by an earlier version
+        device = torch.device(state.get("device") or "cpu")
+        if device.type == "cuda" and torch.cuda.is_available() \
+                and (device.index or 0) >= torch.cuda.device_count():
+            # Trained on GPU k of a node (a fit over several processes), loaded
+            # where there is no GPU k: on the current GPU.
+            state["device"] = "cuda"
         super().__setstate__(state)  # skorch maps CUDA to the CPU where CUDA is missing
 
     def predict(self, X):
@@ -166,8 +177,22 @@ class CNNNet(NeuralNetClassifier):
         checkpoint = getattr(self, "checkpoint_", None)
         self.restored_ = checkpoint is not None and checkpoint.restore(self)
         self.inference_cache_ = {}  # training changes the weights it was built from
+        # One fit over the processes of a launch (_training.data_parallel).
+        self.world_ = current_world()
+        wrapper = None if self.world_ is None else data_parallel.wrap(
+            self.module_, torch.device(self.device), X)
+        # Past skorch's guard on modules set outside initialize_*: the wrapper
+        # must not be registered, moved or pickled with the net's modules.
+        object.__setattr__(self, "ddp_", wrapper)
         self.step_graph_ = step.step_graph(self, X)
         return super().on_train_begin(net, X=X, y=y, **kwargs)
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        world = getattr(self, "world_", None)
+        if world is not None and isinstance(iterator, TensorBatches):
+            iterator.shard(world.rank, world.size, training=training)
+        return iterator
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         return epoch.fit_loop(self, X, y, epochs, fit_params, skorch_loop=super().fit_loop)

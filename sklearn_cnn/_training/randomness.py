@@ -164,21 +164,32 @@ def draws_from_own_generator(net) -> bool:
 #: The attribute of a skorch net holding its training iterator's generator.
 ITERATOR_GENERATOR = "iterator_train__generator"
 
+#: The attribute of a skorch net holding the generator its modules draw from
+#: while it trains, where it is the fit's own (else torch's global ones).
+MODULE_GENERATOR = "module_generator_"
+
 
 @contextlib.contextmanager
-def _generator_set(net, generator: torch.Generator) -> Iterator[None]:
-    """Let ``net``'s training iterator and random modules draw from ``generator``."""
-    users = [sub for m in _modules(net) for sub in m.modules()
-             if isinstance(sub, DrawsFromGenerator)]
+def _generator_set(net, generator: torch.Generator | None,
+                   shuffle: torch.Generator | None = None) -> Iterator[None]:
+    """Let ``net``'s random modules draw from ``generator``, its training iterator from ``shuffle``.
+
+    ``shuffle=None``: the iterator draws from ``generator`` too; ``generator=None``:
+    the modules draw from torch's global generators.
+    """
+    users = [] if generator is None else [
+        sub for m in _modules(net) for sub in m.modules() if isinstance(sub, DrawsFromGenerator)]
     for user in users:
         user.generator = generator
     # What set_params(iterator_train__generator=...) sets, without registering
     # a parameter that would outlive the fit.
-    setattr(net, ITERATOR_GENERATOR, generator)
+    setattr(net, ITERATOR_GENERATOR, generator if shuffle is None else shuffle)
+    setattr(net, MODULE_GENERATOR, generator)
     try:
         yield
     finally:
         vars(net).pop(ITERATOR_GENERATOR, None)
+        vars(net).pop(MODULE_GENERATOR, None)
         for user in users:
             user.generator = None
 
@@ -193,6 +204,9 @@ class FitRandomness:
         torch's global generator, which ``torch.manual_seed`` then governs.
     device : torch.device
         Where the fit trains.
+    rank : int, default=None
+        This process's rank in a fit over several processes, which then
+        agree on ``seed`` (not None); None: a fit in one process.
 
     Examples
     --------
@@ -210,9 +224,14 @@ class FitRandomness:
     #: other numbers than the initialisation's, which come from the seed itself.
     TRAINING_STREAM = 1
 
-    def __init__(self, seed: int | None, device: torch.device) -> None:
+    #: Stream of the seed that seeds a process's own draws in a fit over
+    #: several processes (its rank follows): augmentation and dropout.
+    PROCESS_STREAM = 2
+
+    def __init__(self, seed: int | None, device: torch.device, rank: int | None = None) -> None:
         self.seed = seed
         self.device = device
+        self.rank = rank
 
     def initialising(self) -> contextlib.AbstractContextManager[None]:
         """Build and initialise the network in the block (torch's layers draw globally)."""
@@ -236,9 +255,31 @@ class FitRandomness:
         draw from them.
         """
         seed = self._training_seed()
-        if draws_from_own_generator(net):
+        if self.rank is not None:
+            yield from self._training_process(net, seed)
+        elif draws_from_own_generator(net):
             with _generator_set(net, torch.Generator().manual_seed(seed)):
                 yield
         else:
             with seeded(None if self.seed is None else seed, self.device):
+                yield
+
+    def _training_process(self, net, seed: int) -> Iterator[None]:
+        """:meth:`training` of one process of a fit over several (``_training.data_parallel``).
+
+        Every process shuffles alike, from a CPU generator of the training
+        seed: they share out the same order. Augmentation and dropout draw
+        from a seed of the process's own (its rank's stream), so that the
+        processes augment their images differently: from the fit's own
+        generator where the net can take one, else from torch's global
+        generators, seeded with it.
+        """
+        shuffle = torch.Generator().manual_seed(seed)
+        own = int(np.random.SeedSequence(
+            [self.seed, self.PROCESS_STREAM, self.rank]).generate_state(1)[0])
+        if draws_from_own_generator(net):
+            with _generator_set(net, torch.Generator().manual_seed(own), shuffle=shuffle):
+                yield
+        else:
+            with seeded(own, self.device), _generator_set(net, None, shuffle=shuffle):
                 yield

@@ -97,7 +97,10 @@ def step_graph(net, X) -> StepGraph | None:
 
     A graph only with ``cuda_graphs`` on a CUDA device; not for steps that
     need skorch's closure (:func:`closure_free`: the graph's step has none),
-    nor for weighted input (a dict), which the graph does not take.
+    nor for weighted input (a dict), which the graph does not take, nor in a
+    fit over several processes (``_training.data_parallel``): the backward
+    pass of ``DistributedDataParallel`` talks to the other processes, which
+    a graph's replay would not.
 
     Parameters
     ----------
@@ -111,7 +114,8 @@ def step_graph(net, X) -> StepGraph | None:
     graph : StepGraph or None
     """
     if not (net.cuda_graphs and torch.device(net.device).type == "cuda"
-            and closure_free(net) and split_weighted(X)[1] is None):
+            and closure_free(net) and split_weighted(X)[1] is None
+            and getattr(net, "world_", None) is None):
         return None
     return StepGraph(lambda Xi, yi: net.train_step_single((Xi, yi)),
                      [param for _, param in net.get_all_learnable_params()], net.device,
@@ -273,7 +277,9 @@ def infer(net, x, fit_params: dict, *, skorch_infer: Callable):
     """The forward pass of training, validation and skorch's prediction.
 
     The images of weighted input, on the device, in the net's memory
-    format; float32 logits whatever the autocast.
+    format; float32 logits whatever the autocast. A training step of a fit
+    over several processes runs through ``ddp_``, the wrapper of the network
+    that averages its gradients.
 
     Parameters
     ----------
@@ -296,7 +302,11 @@ def infer(net, x, fit_params: dict, *, skorch_infer: Callable):
     x = x.to(net.device)
     if x.dim() == 4:
         x = x.contiguous(memory_format=net.memory_format)
-    y_pred = net.module_(x, **fit_params)
+    # A training step of a fit over several processes runs the wrapper that
+    # averages the gradients (_training.data_parallel); anything else the network.
+    ddp = getattr(net, "ddp_", None)
+    module = ddp if ddp is not None and net.module_.training else net.module_
+    y_pred = module(x, **fit_params)
     # The loss, scores and history take float32 logits.
     return y_pred.float() if isinstance(y_pred, torch.Tensor) else y_pred
 
@@ -305,6 +315,8 @@ def get_loss(net, y_pred, y_true, X, training: bool, *, skorch_loss: Callable):
     """The loss of a batch, weighted per sample when ``X`` carries ``sample_weight``.
 
     Training and validation batches alike (``_model.losses.weighted_loss``).
+    In a fit over several processes, a training batch's loss is scaled by
+    the net's ``loss_share_`` (``_training.data_parallel.share``).
 
     Parameters
     ----------
@@ -328,8 +340,12 @@ def get_loss(net, y_pred, y_true, X, training: bool, *, skorch_loss: Callable):
     """
     sample_weight = split_weighted(X)[1]
     if sample_weight is not None:
-        return weighted_loss(net.criterion_, y_pred, to_device(y_true, net.device),
+        loss = weighted_loss(net.criterion_, y_pred, to_device(y_true, net.device),
                              sample_weight.to(net.device))
-    if isinstance(net.criterion_, torch.nn.NLLLoss) or not torch.is_tensor(y_true):
-        return skorch_loss(y_pred, y_true, X=X, training=training)
-    return net.criterion_(y_pred, y_true.to(net.device))
+    elif isinstance(net.criterion_, torch.nn.NLLLoss) or not torch.is_tensor(y_true):
+        loss = skorch_loss(y_pred, y_true, X=X, training=training)
+    else:
+        loss = net.criterion_(y_pred, y_true.to(net.device))
+    share = getattr(net, "loss_share_", None)
+    # Over several processes: this one's share of the step (_training.data_parallel).
+    return loss * share if training and share is not None else loss

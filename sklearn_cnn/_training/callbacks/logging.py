@@ -21,6 +21,7 @@ from skorch.callbacks import Callback, PrintLog, ProgressBar
 from tabulate import tabulate
 
 from ..._names import stable_name
+from ..._process_group import writes_files
 from ..threads import THREADS_KEY
 from .lr_scheduler import LR_KEY
 from .scoring import TrainAccuracy
@@ -148,7 +149,8 @@ def verbose_callbacks(verbose: int) -> list[tuple[str, Callback]]:
     callbacks : list of (str, Callback)
         The ``train_acc`` recorder (``lr`` is recorded in every fit), and skorch's ``ProgressBar``
         where stderr (tqdm's stream) is a terminal or in a Jupyter notebook:
-        elsewhere its carriage-return redraws would fill a log file.
+        elsewhere its carriage-return redraws would fill a log file. Of the
+        processes of a launch (``torchrun``), rank 0's alone.
 
     Examples
     --------
@@ -161,6 +163,6 @@ def verbose_callbacks(verbose: int) -> list[tuple[str, Callback]]:
         return []
     callbacks = [("train_acc", TrainAccuracy())]
     bar = ProgressBar()
-    if is_terminal(sys.stderr) or bar.in_ipynb():
+    if (is_terminal(sys.stderr) or bar.in_ipynb()) and writes_files():  # rank 0 of a launch
         callbacks.append(("progress_bar", bar))
     return callbacks

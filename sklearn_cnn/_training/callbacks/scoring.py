@@ -23,7 +23,8 @@ class TrainAccuracy(Callback):
     would keep every batch's predictions (``N x n_classes``) until the epoch
     ends; counting keeps one integer. For multilabel targets (an indicator
     matrix) a sample counts when all its labels are right: the subset
-    accuracy of ``score`` and ``valid_acc``.
+    accuracy of ``score`` and ``valid_acc``. In a fit over several
+    processes, the counts of all of them.
 
     Parameters
     ----------
@@ -72,6 +73,11 @@ class TrainAccuracy(Callback):
     def on_epoch_end(self, net, **kwargs):
         if not self.seen_:
             return
+        if getattr(net, "world_", None) is not None:  # hits and images of every process
+            counts = torch.stack([self.hits_.float(), torch.tensor(
+                float(self.seen_), device=self.hits_.device)])
+            torch.distributed.all_reduce(counts)
+            self.hits_, self.seen_ = counts[0], int(counts[1])
         score = self.hits_.item() / self.seen_  # the epoch's one read from the device
         self.hits_ = None  # no device tensor outlives the epoch
         net.history.record(self.name, score)
