@@ -218,8 +218,13 @@ def _validate(net, iterator, prefix, step_fn, fit_params) -> None:
         y = unpack_data(batch)[1]
         mine.append((float(step["loss"]), _length(batch), step["y_pred"].detach().cpu(),
                      y.cpu() if torch.is_tensor(y) else y))
+    # skorch's on_batch_begin opened a history row per local batch: the rows
+    # are those of the gathered batches instead.
+    rows = net.history[-1]["batches"]
+    del rows[len(rows) - len(mine):]
     count = 0
     for loss, n, y_pred, y in (b for batches in gather(mine) for b in batches):
+        net.history.new_batch()
         net.history.record_batch(prefix + "_loss", loss)
         net.history.record_batch(prefix + "_batch_size", n)
         net.notify("on_batch_end", batch=(None, y), training=False,

@@ -35,7 +35,7 @@ from .._process_group import current_world
 from . import data_parallel, epoch, step
 from .batches import TensorBatches
 from .callbacks import EARLY_STOPPING, LR_SCHEDULE
-from .randomness import ITERATOR_GENERATOR
+from .randomness import ITERATOR_GENERATOR, MODULE_GENERATOR
 
 __all__ = ["CNNNet", "carry_over", "sigmoid", "single_pass", "softmax"]
 
@@ -153,6 +153,7 @@ class CNNNet(NeuralNetClassifier):
         state["checkpoint_"] = None  # likewise
         state["ddp_"] = state["world_"] = None  # likewise: a model alone, wherever it loads
         state.pop(ITERATOR_GENERATOR, None)  # the fit's own, while it trains (_random)
+        state.pop(MODULE_GENERATOR, None)  # likewise
         return state
 
     def __setstate__(self, state):
