@@ -33,6 +33,7 @@ QUICK_ARGS = {
                  "--memory-images", "30", "--memory-size", "16"],
     "decoding.py": ["--runs", "1", "--images", "4", "--sizes", "16"],
     "checkpoint.py": ["--runs", "1", "--mnist", "300", "--max-epochs", "2"],
+    "distributed.py": ["--runs", "1", "--images", "300", "--epochs", "2", "--cpu-only"],
 }
 
 #: What a script prints when it ran (the others print medians).
@@ -40,7 +41,7 @@ EXPECTED = {"precision.py": "max |d proba|", "gpu_defaults.py": "median ratio",
             "cv_digits.py": "mean", "cuda_checks.py": "largest |p32 - p16|",
             "recipe.py": "worst margin", "regression.py": "worst margin",
             "lr_rules.py": "median decades from best",
-            "threads.py": "ratio to n_jobs=1"}
+            "threads.py": "ratio to n_jobs=1", "distributed.py": "median ratio 2 processes"}
 
 
 def test_every_benchmark_is_listed():
@@ -53,7 +54,7 @@ def test_every_benchmark_is_listed():
 def test_benchmark_runs(script):
     if script in ("throughput.py", "ablation.py", "accuracy_mnist.py", "gpu.py",
                   "gpu_defaults.py", "cuda_checks.py", "recipe.py", "regression.py", "lr_rules.py",
-                  "threads.py", "checkpoint.py"):
+                  "threads.py", "checkpoint.py", "distributed.py"):
         pytest.importorskip("mlxtend")
     if script in ("recipe.py", "regression.py", "lr_rules.py", "threads.py"):
         pytest.importorskip("skimage")
