@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Everything a CUDA machine checks, in one call of about 8 minutes on an H100:
 # versions and compute capability, the non-slow test suite with CUDA present,
-# tests/_training/test_cuda_graph.py (its CUDA tests run there), benchmarks/cuda_checks.py and
-# benchmarks/gpu.py. Logs go to $OUT (default: cuda-logs/); a summary comes last.
+# tests/_training/test_cuda_graph.py (its CUDA tests run there), benchmarks/cuda_checks.py,
+# benchmarks/gpu.py, one fit over torchrun's processes with NCCL (one per GPU) and
+# benchmarks/distributed.py's GPU arms. Logs go to $OUT (default: cuda-logs/); a summary
+# comes last.
 #
 # Run from the repository root:  bash benchmarks/cuda_run.sh
 # Check it on the CPU:           bash benchmarks/cuda_run.sh --quick
@@ -48,15 +50,26 @@ if [ "$quick" = 1 ]; then
   run test_graphs 300 python3 -m pytest -q -p no:cacheprovider -rs tests/_training/test_cuda_graph.py
   run cuda_checks 300 python3 benchmarks/cuda_checks.py --device cpu --quick
   run gpu 300 python3 benchmarks/gpu.py --device cpu --quick
+  DATA_PARALLEL_DEVICE=cpu run ddp_worker 300 python3 -m torch.distributed.run --standalone \
+    --nproc_per_node 1 tests/_training/data_parallel_worker.py "$out/ddp" "$out/ddp-images"
+  run distributed 300 python3 benchmarks/distributed.py --cpu-only --runs 1 --images 300 \
+    --epochs 2
 else
   run pytest 170 python3 -m pytest -m "not slow" -n 8 -q -p no:cacheprovider
   run test_graphs 40 python3 -m pytest -q -p no:cacheprovider -rs tests/_training/test_cuda_graph.py
   run cuda_checks 150 python3 benchmarks/cuda_checks.py
   run gpu 120 python3 benchmarks/gpu.py --runs 2 --epochs 2
+  # One fit over torchrun's processes, NCCL, one GPU each (1 process: the same path).
+  DATA_PARALLEL_DEVICE=cuda run ddp_worker 90 python3 -m torch.distributed.run --standalone \
+    --nproc_per_node "$(python3 -c 'import torch; print(torch.cuda.device_count())')" \
+    tests/_training/data_parallel_worker.py "$out/ddp" "$out/ddp-images"
+  run distributed 150 python3 benchmarks/distributed.py --gpu-only --runs 1 --epochs 3 \
+    --gpu-images 30000
 fi
 
 echo
 cat "$out/versions.log"
 grep -h -A80 "^1\. cuda_graphs" "$out/cuda_checks.log"
 grep -h -A100 "best raw variant" "$out/gpu.log"
+grep -h "^GPU\|^CPU" "$out/distributed.log"
 cat "$out/summary.log"

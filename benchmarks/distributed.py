@@ -6,21 +6,23 @@ digits (--images of the training images), in a fresh process per arm:
 - CPU: one process on all the cores, one on half of them, and two
   processes under ``torchrun --nproc_per_node 2`` (gloo) with half the
   cores each (``OMP_NUM_THREADS``); the arms alternate, --runs times.
-- GPUs (where there are): 1, 2, ... N processes, one GPU each (NCCL),
-  with a per-GPU batch of --gpu-batch images (the global batch grows with
-  N, as a fit that fills the GPUs is run) and wider convolutions
+- GPUs (where there are): one process without torchrun, then 1, 2, ... N
+  processes under torchrun, one GPU each (NCCL; 1 process checks that path
+  on one GPU), with a per-GPU batch of --gpu-batch images (the global batch
+  grows with N, as a fit that fills the GPUs is run) and wider convolutions
   (--gpu-channels).
 
 The rate is training images per second over the epochs after the first (the
 history's ``dur``: no start-up, no compilation of the first epoch). Printed:
 each arm's median rate, and the ratio of N processes to N times one
-(``scaling``: 1.0 is perfect; the GPU target is 0.9).
+process without torchrun (``scaling``: 1.0 is perfect; the GPU target is 0.9).
 
 Run: python benchmarks/distributed.py [--runs 3] [--images 8000] [--epochs 4]
      [--gpu-images 60000] [--gpu-batch 512] [--gpu-channels 64,128] [--cpu-only]
 """
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -53,11 +55,11 @@ def worker(args) -> None:
 
 def arm(processes: int, threads: int, args, *, device: str, images: int, batch: int = 0,
         channels: str = "") -> float:
-    """The rate of one run of an arm, each process with ``threads`` threads."""
+    """The rate of one run of an arm: ``processes`` under torchrun (0: one, without it)."""
     command = [sys.executable, __file__, "--worker", "--images", str(images), "--epochs",
                str(args.epochs), "--device", device, "--batch-size", str(batch),
                "--channels", channels]
-    if processes > 1:
+    if processes:  # 0: a plain process, outside torchrun
         command[1:1] = ["-m", "torch.distributed.run", "--standalone",
                         f"--nproc_per_node={processes}"]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads),
@@ -89,6 +91,7 @@ def main() -> None:
     parser.add_argument("--gpu-batch", type=int, default=512, help="images per GPU per step")
     parser.add_argument("--gpu-channels", default="64,128")
     parser.add_argument("--cpu-only", action="store_true")
+    parser.add_argument("--gpu-only", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=0, help=argparse.SUPPRESS)
@@ -103,11 +106,22 @@ def main() -> None:
 
     cores = usable_cores()
     half = max(1, cores // 2)
+    if not args.gpu_only:
+        cpu_arms(args, cores, half)
+    gpus = 0 if args.cpu_only or not torch.cuda.is_available() else torch.cuda.device_count()
+    if not gpus:
+        print("GPU: none here")
+        return
+    gpu_arms(args, cores, gpus)
+
+
+def cpu_arms(args, cores: int, half: int) -> None:
+    """One process on all and on half the cores, against two on half each."""
     print(f"CPU: {cores} usable cores; MNIST {args.images} images, {args.epochs} epochs")
     cpu = compare("CPU", {
-        f"1 process x {cores} threads": lambda: arm(1, cores, args, device="cpu",
+        f"1 process x {cores} threads": lambda: arm(0, cores, args, device="cpu",
                                                     images=args.images),
-        f"1 process x {half} threads": lambda: arm(1, half, args, device="cpu",
+        f"1 process x {half} threads": lambda: arm(0, half, args, device="cpu",
                                                    images=args.images),
         f"2 processes x {half} threads": lambda: arm(2, half, args, device="cpu",
                                                      images=args.images),
@@ -116,20 +130,27 @@ def main() -> None:
     print(f"CPU: median ratio 2 processes / 1 process on all cores {two / one:.3f}; "
           f"scaling over 1 process on half the cores "
           f"{two / (2 * cpu[f'1 process x {half} threads']):.3f}")
-    gpus = 0 if args.cpu_only or not torch.cuda.is_available() else torch.cuda.device_count()
-    if not gpus:
-        print("GPU: none here")
-        return
+
+
+def gpu_arms(args, cores: int, gpus: int) -> None:
+    """One GPU without torchrun, then 1, 2, ... N under it."""
+    import torch
+
     name = torch.cuda.get_device_name()
     print(f"GPU: {gpus} x {name}; MNIST {args.gpu_images} images, {args.gpu_batch} per GPU "
           f"per step, conv_channels {args.gpu_channels}")
     counts = sorted({1, *range(2, gpus + 1, 2), gpus})
-    rates = compare("GPU", {
-        f"{n} GPU": (lambda n=n: arm(n, half, args, device="cuda", images=args.gpu_images,
-                                     batch=args.gpu_batch, channels=args.gpu_channels))
-        for n in counts}, args.runs)
+    gpu_arm = functools.partial(arm, threads=max(1, cores // gpus), args=args, device="cuda",
+                                images=args.gpu_images, batch=args.gpu_batch,
+                                channels=args.gpu_channels)
+    arms = {"1 GPU, no torchrun": lambda: gpu_arm(0)}
+    arms.update({f"{n} GPU": functools.partial(gpu_arm, n) for n in counts})
+    rates = compare("GPU", arms, args.runs)
+    overhead = rates['1 GPU'] / rates['1 GPU, no torchrun']
+    print(f"GPU: torchrun on 1 GPU / no torchrun {overhead:.3f}")
     for n in counts[1:]:
-        print(f"GPU: scaling {n} GPUs / ({n} x 1 GPU) {rates[f'{n} GPU'] / (n * rates['1 GPU']):.3f}")
+        scaling = rates[f"{n} GPU"] / (n * rates["1 GPU, no torchrun"])
+        print(f"GPU: scaling {n} GPUs / ({n} x 1 GPU) {scaling:.3f} (target 0.9)")
 
 
 if __name__ == "__main__":

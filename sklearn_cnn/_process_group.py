@@ -8,9 +8,10 @@ several, and tells each through environment variables who it is:
 (where the processes meet). PyTorch Lightning and Accelerate find their
 process group the same way; so does :func:`join`, the first time a fit
 needs it, with torch's ``init_process_group("env://")``. Outside the
-launcher (no ``WORLD_SIZE`` above 1) there is no group and nothing changes.
+launcher (no ``RANK`` and ``WORLD_SIZE``) there is no group and nothing
+changes.
 
-While a group of two or more processes exists (:func:`current_world`),
+While a process group exists (:func:`current_world`),
 every fit is one fit over all of them (``_training.data_parallel``), and
 only rank 0 prints the epoch table and writes files
 (:func:`writes_files`, which ``_persistence.atomic`` asks).
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 import torch
 
 __all__ = ["LAUNCH_VARIABLES", "World", "agree", "current_world", "gather", "join",
-           "launch_rank", "launched", "local_processes", "writes_files"]
+           "launch_rank", "launched", "local_processes", "process_device", "writes_files"]
 
 #: What the launcher sets for every process: without them there is no group to join.
 LAUNCH_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -39,7 +40,7 @@ class World:
     rank : int
         0 to ``size - 1``; rank 0 prints and writes.
     size : int
-        Processes in all (torch's world size), 2 or more.
+        Processes in all (torch's world size).
     local_rank : int
         This process on its machine: the index of its GPU.
     """
@@ -50,15 +51,15 @@ class World:
 
 
 def launched() -> bool:
-    """Whether the launcher started this process as one of several.
+    """Whether the launcher started this process (as one of one or more).
 
     Examples
     --------
     >>> import os
-    >>> launched() == (int(os.environ.get("WORLD_SIZE", "1")) > 1 and "MASTER_ADDR" in os.environ)
+    >>> launched() == all(v in os.environ for v in ("RANK", "WORLD_SIZE", "MASTER_ADDR"))
     True
     """
-    return all(v in os.environ for v in LAUNCH_VARIABLES) and int(os.environ["WORLD_SIZE"]) > 1
+    return all(v in os.environ for v in LAUNCH_VARIABLES)
 
 
 def launch_rank() -> int:
@@ -72,9 +73,13 @@ def local_processes() -> int:
 
 
 def current_world() -> World | None:
-    """The process group of two or more processes this one is in, or None."""
+    """The process group this one is in, or None.
+
+    A group of one process (``torchrun --nproc_per_node 1``) is a world too:
+    its fits take the path of several, which checks that path on one GPU.
+    """
     dist = torch.distributed
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+    if not (dist.is_available() and dist.is_initialized()):
         return None
     rank = dist.get_rank()
     return World(rank, dist.get_world_size(), int(os.environ.get("LOCAL_RANK", rank)))
@@ -109,10 +114,31 @@ def join(device: torch.device) -> World | None:
     backend = "gloo"
     if torch.cuda.is_available():
         backend = "cpu:gloo,cuda:nccl"
-        if device.type == "cuda":
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        if device.type == "cuda" and local_rank < torch.cuda.device_count():
+            torch.cuda.set_device(local_rank)
     torch.distributed.init_process_group(backend)
     return current_world()
+
+
+def process_device(device: torch.device, world: World | None) -> torch.device:
+    """Where this process trains: on CUDA, the GPU of its ``local_rank``; else ``device``.
+
+    Raises
+    ------
+    ValueError
+        If the machine has fewer GPUs than the launch put processes on it.
+    """
+    if world is None or device.type != "cuda":
+        return device
+    count = torch.cuda.device_count()
+    if world.local_rank >= count:
+        raise ValueError(
+            f"torchrun started process {world.local_rank} of this machine, which has {count} "
+            f"GPU{'s' * (count != 1)}: a fit over several processes takes one GPU per "
+            f"process. Start at most {count} per machine (--nproc_per_node {count}), or "
+            "train on the CPU (device='cpu').")
+    return torch.device("cuda", world.local_rank)
 
 
 def agree(value):

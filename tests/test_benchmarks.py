@@ -75,7 +75,7 @@ def test_the_cuda_run_checks_itself_on_the_cpu(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     summary = (tmp_path / "summary.log").read_text()
-    assert summary.count("exit 0 |") == 3, summary
+    assert summary.count("exit 0 |") == 5, summary
     assert "best raw variant" in result.stdout and "largest |p32 - p16|" in result.stdout
 
 

@@ -19,7 +19,8 @@ ROOT = pathlib.Path(__file__).parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 #: Pages whose snippets train for more than a few seconds on 2 cores.
-SLOW_PAGES = {"README.md", "cli.md", "cluster.md", "getting_started.md", "regression.md",
+SLOW_PAGES = {"README.md", "cli.md", "cluster.md", "distributed.md", "getting_started.md",
+              "regression.md",
               "reproducibility.md",
               "user_guide.md"}
 

@@ -17,12 +17,11 @@ import math
 import secrets
 
 import numpy as np
-import torch
 
 from .._data.images import read_images
 from .._data.sample_weights import check_sample_weight
 from .._model.convnet import ConvNet
-from .._process_group import agree, join
+from .._process_group import agree, join, process_device
 from .._training.callbacks import EARLY_STOPPING
 from .._training.checkpoint import open_checkpoint
 from .._training.device import settle_device
@@ -96,8 +95,7 @@ class NetFitter(NetState):
         device = settle_device(self.device)
         # Under torchrun: one fit over all the processes (_training.data_parallel).
         world = join(device)
-        if world is not None and device.type == "cuda":
-            device = torch.device("cuda", world.local_rank)  # one GPU per process
+        device = process_device(device, world)  # one GPU per process
         check_precision(self.precision, device)
         fitted = hasattr(self, "net_")
         resume = fitted and (incremental or self.warm_start)

@@ -1,6 +1,7 @@
 """One process of ``torchrun --nproc_per_node N`` for tests/_training/test_data_parallel.py.
 
-Run as ``torchrun ... data_parallel_worker.py OUT IMAGES``: every process fits
+Run as ``torchrun ... data_parallel_worker.py OUT IMAGES`` (IMAGES: a folder of
+:func:`write_images`, written if missing): every process fits
 the same estimators, as a user's script would, and writes what the tests
 check to ``OUT/rank-<k>.pt`` (plain ``torch.save``: the package's own writes
 are what is tested). Each image's index is written into three pixels of its
@@ -57,6 +58,18 @@ def history_rows(estimator) -> list[dict]:
     return rows
 
 
+def write_images(folder: Path, n: int = 96) -> None:
+    """The first ``n`` digits as 8x8 PNGs ``<index>-<label>.png`` in ``folder``."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    folder.mkdir(parents=True, exist_ok=True)
+    X, y = load_digits(return_X_y=True)
+    for i in range(n):
+        Image.fromarray((X[i].reshape(8, 8) * 15).astype(np.uint8)).save(
+            folder / f"{i:03d}-{y[i]}.png")
+
+
 def main(out: Path, images: Path) -> None:
     import torch
     from sklearn.datasets import load_digits
@@ -68,6 +81,9 @@ def main(out: Path, images: Path) -> None:
     from sklearn_cnn.preprocessing import LazyImages
 
     rank = int(os.environ["RANK"])
+    if not images.is_dir():  # run by hand (benchmarks/cuda_run.sh): this process's own copy
+        images = out / f"images-{rank}"
+        write_images(images)
     stdout = io.StringIO()
     sys.stdout = stdout  # what each process printed
     result = {}
@@ -97,7 +113,9 @@ def main(out: Path, images: Path) -> None:
     X, y = load_digits(return_X_y=True)
     X, y = encode(X[:300]), y[:300]
     weights = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
-    common = dict(device="cpu", random_state=0, conv_channels=(8, 16), dense_units=(32,))
+    # DATA_PARALLEL_DEVICE=cuda: one GPU per process, NCCL (benchmarks/cuda_run.sh).
+    device = os.environ.get("DATA_PARALLEL_DEVICE", "cpu")
+    common = dict(device=device, random_state=0, conv_channels=(8, 16), dense_units=(32,))
 
     # 1. Shares, validation, early stopping, EMA, augmentation, sample weights, tta.
     def fit_full(callbacks):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from data_parallel_worker import decode, encode
+from data_parallel_worker import decode, encode, write_images
 from PIL import Image
 from sklearn.datasets import load_digits
 from skorch.dataset import Dataset
@@ -42,10 +42,7 @@ def torchrun(*args, cwd=None, timeout=240) -> subprocess.CompletedProcess:
 def launched(tmp_path_factory):
     out = tmp_path_factory.mktemp("ranks")
     images = tmp_path_factory.mktemp("images")
-    X, y = load_digits(return_X_y=True)
-    for i in range(N_FILES):
-        Image.fromarray((X[i].reshape(8, 8) * 15).astype(np.uint8)).save(
-            images / f"{i:03d}-{y[i]}.png")
+    write_images(images, N_FILES)
     run = torchrun(WORKER, out, images)
     assert run.returncode == 0, run.stderr[-3000:]
     return out, [torch.load(out / f"rank-{k}.pt", weights_only=False) for k in (0, 1)]

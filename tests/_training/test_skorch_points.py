@@ -212,3 +212,23 @@ def test_the_nets_hooks_run_before_the_callbacks_and_keyboard_interrupt_ends_a_f
     net.fit(np.zeros((4, 2), np.float32), np.array([0, 1, 0, 1]))
     assert calls == ["net epoch begin", "callback epoch begin", "net train end"]
     assert len(net.history) == 1
+
+
+def test_on_batch_begin_opens_the_row_of_a_batch_and_modules_need_initialize():
+    """``NeuralNet.on_batch_begin`` calls ``History.new_batch``.
+
+    And skorch refuses a module set as an attribute outside ``initialize_*``,
+    which ``CNNNet.on_train_begin`` goes past for ``DistributedDataParallel``.
+    """
+    import torch
+    from skorch import NeuralNetClassifier
+    from skorch.exceptions import SkorchAttributeError
+
+    net = NeuralNetClassifier(torch.nn.Linear(2, 2), criterion=torch.nn.CrossEntropyLoss)
+    net.initialize()
+    net.history.new_epoch()
+    net.notify("on_batch_begin", batch=None, training=False)
+    net.notify("on_batch_begin", batch=None, training=False)
+    assert len(net.history[-1]["batches"]) == 2
+    with pytest.raises(SkorchAttributeError):
+        net.wrapper_ = torch.nn.Linear(2, 2)
