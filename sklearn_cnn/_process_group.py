@@ -1,7 +1,8 @@
 """The processes of one fit launched by PyTorch's launcher: which one this is, and their talk.
 
-A leaf (it imports nothing of the package). ``torchrun`` (``python -m
-torch.distributed.run``) starts N copies of a script, on one machine or
+A leaf (it imports nothing of the package, and torch only where a function
+needs it: the command line and the ONNX predictor import it without torch).
+``torchrun`` (``python -m torch.distributed.run``) starts N copies of a script, on one machine or
 several, and tells each through environment variables who it is:
 ``RANK`` (0 to N-1), ``WORLD_SIZE`` (N), ``LOCAL_RANK`` and
 ``LOCAL_WORLD_SIZE`` (on its machine), ``MASTER_ADDR`` and ``MASTER_PORT``
@@ -21,8 +22,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["LAUNCH_VARIABLES", "World", "agree", "current_world", "gather", "join",
            "launch_rank", "launched", "local_processes", "process_device", "writes_files"]
@@ -78,6 +81,12 @@ def current_world() -> World | None:
     A group of one process (``torchrun --nproc_per_node 1``) is a world too:
     its fits take the path of several, which checks that path on one GPU.
     """
+    import sys
+
+    if "torch" not in sys.modules:  # no torch imported: no group (the ONNX predictor)
+        return None
+    import torch
+
     dist = torch.distributed
     if not (dist.is_available() and dist.is_initialized()):
         return None
@@ -103,6 +112,8 @@ def join(device: torch.device) -> World | None:
     -------
     world : World or None
     """
+    import torch
+
     world = current_world()
     if world is not None or not launched():
         return world
@@ -131,6 +142,8 @@ def process_device(device: torch.device, world: World | None) -> torch.device:
     """
     if world is None or device.type != "cuda":
         return device
+    import torch
+
     count = torch.cuda.device_count()
     if world.local_rank >= count:
         raise ValueError(
@@ -145,6 +158,8 @@ def agree(value):
     """Rank 0's ``value`` on every process (as is outside a group)."""
     if current_world() is None:
         return value
+    import torch
+
     box = [value]
     torch.distributed.broadcast_object_list(box, src=0)
     return box[0]
@@ -155,6 +170,8 @@ def gather(value) -> list:
     world = current_world()
     if world is None:
         return [value]
+    import torch
+
     values = [None] * world.size
     torch.distributed.all_gather_object(values, value)
     return values

@@ -34,6 +34,7 @@ QUICK_ARGS = {
     "decoding.py": ["--runs", "1", "--images", "4", "--sizes", "16"],
     "checkpoint.py": ["--runs", "1", "--mnist", "300", "--max-epochs", "2"],
     "distributed.py": ["--runs", "1", "--images", "300", "--epochs", "2", "--cpu-only"],
+    "deploy.py": ["--quick", "--repeats", "2", "--only", "digits"],
 }
 
 #: What a script prints when it ran (the others print medians).
@@ -41,7 +42,8 @@ EXPECTED = {"precision.py": "max |d proba|", "gpu_defaults.py": "median ratio",
             "cv_digits.py": "mean", "cuda_checks.py": "largest |p32 - p16|",
             "recipe.py": "worst margin", "regression.py": "worst margin",
             "lr_rules.py": "median decades from best",
-            "threads.py": "ratio to n_jobs=1", "distributed.py": "median ratio 2 processes"}
+            "threads.py": "ratio to n_jobs=1", "distributed.py": "median ratio 2 processes",
+            "deploy.py": "agreement"}
 
 
 def test_every_benchmark_is_listed():
@@ -56,8 +58,10 @@ def test_benchmark_runs(script):
                   "gpu_defaults.py", "cuda_checks.py", "recipe.py", "regression.py", "lr_rules.py",
                   "threads.py", "checkpoint.py", "distributed.py"):
         pytest.importorskip("mlxtend")
-    if script in ("recipe.py", "regression.py", "lr_rules.py", "threads.py"):
+    if script in ("recipe.py", "regression.py", "lr_rules.py", "threads.py", "deploy.py"):
         pytest.importorskip("skimage")
+    if script == "deploy.py":
+        pytest.importorskip("onnxruntime")
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), *QUICK_ARGS[script]],
         capture_output=True, text=True, timeout=600, cwd=BENCHMARKS,

@@ -381,14 +381,24 @@ def predict(model_path, inputs: Sequence[str], *, out=None) -> None:
 
     A CNNClassifier writes the label and one probability per class, a
     CNNRegressor the predicted number (``prediction``), or one per output
-    (``prediction_0``, ``prediction_1``, ...).
+    (``prediction_0``, ``prediction_1``, ...). An ``.onnx`` file of
+    :func:`export` predicts through ``sklearn_cnn.export.OnnxPredictor``.
     """
-    model = _load_model(model_path)
+    if os.fspath(model_path).lower().endswith(".onnx"):  # ONNX Runtime, no torch
+        from ..export import OnnxPredictor
+
+        model = OnnxPredictor(model_path)
+        regressor = model.deployment_.task == "regression"
+        n_outputs = len(model.deployment_.outputs)
+    else:
+        model = _load_model(model_path)
+        regressor = _is_regressor(model)
+        n_outputs = getattr(model, "n_outputs_", 1)
     paths = image_paths(inputs)
-    if _is_regressor(model):
+    if regressor:
         values = _predict_chunks(model.predict, paths).reshape(len(paths), -1)
-        header = (["prediction"] if model.n_outputs_ == 1
-                  else [f"prediction_{j}" for j in range(model.n_outputs_)])
+        header = (["prediction"] if n_outputs == 1
+                  else [f"prediction_{j}" for j in range(n_outputs)])
         rows = ([path, *(f"{v:.7g}" for v in row)] for path, row in zip(paths, values,
                                                                          strict=True))
     else:
@@ -404,6 +414,42 @@ def predict(model_path, inputs: Sequence[str], *, out=None) -> None:
         writer.writerows(rows)
     if out is not None:
         print(f"{len(paths)} predictions written to {out}")
+
+
+def export(model_path, out, *, calibration=None) -> None:
+    """Write a model file's network to the ONNX file ``out``; int8 with ``calibration``.
+
+    Parameters
+    ----------
+    model_path : str or path-like
+        A model file of ``fit`` (or ``sklearn_cnn.save``).
+    out : str or path-like
+        The ``.onnx`` file to write.
+    calibration : str, default=None
+        A folder of calibration images: the file is then quantised to int8
+        (``to_onnx(quantize="int8")``).
+    """
+    model = _load_model(model_path)
+    if calibration is not None:
+        _check_source(calibration)
+    model.to_onnx(out, quantize=None if calibration is None else "int8",
+                  calibration=calibration)
+    size = os.path.getsize(out) / 2**20
+    print(f"wrote {out}: {size:.2f} MiB, "
+          + ("float32" if calibration is None else _quantization(out)))
+
+
+def _quantization(path) -> str:
+    """What an int8 file's metadata says of its check against the float model."""
+    from ..export import OnnxPredictor
+
+    said = OnnxPredictor(path).deployment_.quantization
+    line = (f"int8, agreeing with the float model on {said['agreement']:.1%} of "
+            f"{said['images']} calibration images")
+    if "int8_accuracy" in said:
+        line += (f" (accuracy {said['float_accuracy']:.1%} float, "
+                 f"{said['int8_accuracy']:.1%} int8)")
+    return line
 
 
 def explain(model_path, images: Sequence[str], out, *, alpha: float = 0.5) -> list[str]:

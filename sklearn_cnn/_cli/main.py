@@ -161,10 +161,31 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser(
         "predict", help="label and class probabilities (or predicted numbers) of each "
                         "image, as CSV")
-    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("model", metavar="MODEL",
+                         help="a model file, or an ONNX file of sklearn-cnn export (read "
+                              "with ONNX Runtime, without PyTorch)")
     predict.add_argument("inputs", nargs="+", metavar="FOLDER_OR_FILES",
                          help="image files, or folders searched for them")
     predict.add_argument("--out", metavar="CSV", help="write here instead of stdout")
+
+    export = commands.add_parser(
+        "export", help="an ONNX file of a model, with its classes and preprocessing, "
+                       "float32 or int8",
+        description="Write the model's network to an ONNX file that carries its classes, "
+                    "input shape, pixel scaling and resizing (sklearn-cnn predict and "
+                    "sklearn_cnn.export.OnnxPredictor read it without PyTorch). --int8 "
+                    "quantises it (ONNX Runtime's static quantisation), calibrated on "
+                    "the images of --calibration, and checks it against the float model. "
+                    "Needs the export extra.")
+    export.add_argument("model", metavar="MODEL")
+    export.add_argument("out", metavar="OUT.onnx")
+    export.add_argument("--int8", action="store_true",
+                        help="int8 weights and activations: smaller, and faster on batches "
+                             "of larger images (needs --calibration)")
+    export.add_argument("--calibration", metavar="FOLDER",
+                        help="a few hundred images like those the model will see: a folder "
+                             "of images, or of class subfolders (their names then check the "
+                             "accuracy too)")
 
     explain = commands.add_parser(
         "explain", help="Grad-CAM heat maps over images, as PNG files",
@@ -197,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: The module that tells whether each optional extra is installed.
-EXTRA_MODULES = {"plot": "matplotlib", "explain": "captum", "audit": "cleanlab"}
+EXTRA_MODULES = {"plot": "matplotlib", "explain": "captum", "audit": "cleanlab",
+                 "export": "onnxruntime"}
 
 
 def needed_extras(args: argparse.Namespace) -> list[str]:
@@ -208,6 +230,9 @@ def needed_extras(args: argparse.Namespace) -> list[str]:
         return ["plot"]
     if args.command == "audit":
         return ["audit", "plot"] if args.plot else ["audit"]
+    if args.command == "export" or (args.command == "predict"
+                                    and args.model.lower().endswith(".onnx")):
+        return ["export"]
     return []
 
 
@@ -246,6 +271,11 @@ def _run(args: argparse.Namespace) -> None:
         _commands.evaluate(args.model, args.folder, plot=args.plot)
     elif args.command == "predict":
         _commands.predict(args.model, args.inputs, out=args.out)
+    elif args.command == "export":
+        if args.int8 != (args.calibration is not None):
+            raise ValueError("--int8 and --calibration FOLDER go together: the int8 file is "
+                             "calibrated on the folder's images.")
+        _commands.export(args.model, args.out, calibration=args.calibration)
     elif args.command == "explain":
         _commands.explain(args.model, args.images, args.out)
     elif args.command == "audit":

@@ -39,17 +39,21 @@ Animated GIF, PNG and WebP files and multi-page TIFFs read their first
 frame. Palette, alpha, CMYK and the other modes are left to
 ``Image.convert``, as before (alpha dropped: the colour under it is read).
 ``describe`` says, for ``verify_images``, which of these rules change a
-file's pixels.
+file's pixels. Which files of a folder are images (``is_image_file``) is
+here too. The module needs numpy and Pillow alone, no torch: the ONNX
+predictor (``sklearn_cnn.export``) reads files through it.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-__all__ = ["as_displayed", "describe", "displayed_size", "open_image", "orientation"]
+__all__ = ["IMAGE_EXTENSIONS", "as_displayed", "describe", "displayed_size", "is_image_file",
+           "open_image", "orientation"]
 
 #: The transposition of each EXIF orientation: PIL.ImageOps.exif_transpose's.
 TRANSPOSE = {
@@ -207,3 +211,22 @@ def open_image(path: str | os.PathLike) -> Image.Image:
     # into garbage (Pillow 13: it maps the stored pixels at the displayed size).
     with open(path, "rb") as file, Image.open(file) as image:
         return as_displayed(image)
+
+
+#: The extensions of the image files a folder is searched for: torchvision's
+#: ``IMG_EXTENSIONS`` (ImageFolder's), and GIF, which Pillow reads too (its
+#: first frame when animated), as Keras' ``image_dataset_from_directory`` does.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp",
+                    ".gif")
+
+
+def is_image_file(path: str | os.PathLike, root: str | os.PathLike) -> bool:
+    """Whether ``path`` under ``root`` is an image file one would mean to read.
+
+    By extension (``IMAGE_EXTENSIONS``), and not hidden: no part of the path
+    below ``root`` starts with "." (".DS_Store", "._photo.jpg" of macOS,
+    ".ipynb_checkpoints").
+    """
+    parts = Path(path).relative_to(root).parts
+    return (os.fspath(path).lower().endswith(IMAGE_EXTENSIONS)
+            and not any(part.startswith(".") for part in parts))

@@ -25,16 +25,14 @@ a pipeline, reads parameters, builds the docs) need not pay it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
-from .decoding import as_displayed, displayed_size, open_image
+from .decoding import IMAGE_EXTENSIONS, as_displayed, displayed_size, is_image_file, open_image
 from .sizes import choose_size
 
 __all__ = [
@@ -53,26 +51,9 @@ __all__ = [
 
 #: PIL modes read as one gray channel; every other mode is read as RGB.
 GRAY_MODES = {"1", "L", "LA", "P;L", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
-#: The extensions of the image files a folder is searched for: torchvision's
-#: ``IMG_EXTENSIONS`` (ImageFolder's), and GIF, which Pillow reads too (its
-#: first frame when animated), as Keras' ``image_dataset_from_directory`` does.
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp",
-                    ".gif")
 #: The channels of each PIL mode images are decoded in, and the mode of each count.
 CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 MODES = {channels: mode for mode, channels in CHANNELS.items()}
-
-
-def is_image_file(path: str | os.PathLike, root: str | os.PathLike) -> bool:
-    """Whether ``path`` under ``root`` is an image file one would mean to read.
-
-    By extension (``IMAGE_EXTENSIONS``), and not hidden: no part of the path
-    below ``root`` starts with "." (".DS_Store", "._photo.jpg" of macOS,
-    ".ipynb_checkpoints").
-    """
-    parts = Path(path).relative_to(root).parts
-    return (os.fspath(path).lower().endswith(IMAGE_EXTENSIONS)
-            and not any(part.startswith(".") for part in parts))
 
 
 def _failure_message(failures: list[tuple[str, str]], action: str) -> str:

@@ -147,10 +147,13 @@ class NetState(NetBuilder):
 
         save(self, path)
 
-    def to_onnx(self, path, *, opset_version: int | None = None) -> None:
-        """Export the fitted network, with its softmax (or sigmoid), to an ONNX file.
+    def to_onnx(self, path, *, opset_version: int | None = None, quantize: str | None = None,
+                calibration=None) -> None:
+        """Export the fitted network, its softmax (or sigmoid) and its metadata to ONNX.
 
-        See ``sklearn_cnn.export.to_onnx``; needs the ``export`` extra.
+        See ``sklearn_cnn.export.to_onnx``; needs the ``export`` extra. The
+        file carries the classes, input shape, pixel scaling and resizing;
+        ``sklearn_cnn.export.OnnxPredictor`` predicts from it without torch.
 
         Parameters
         ----------
@@ -158,7 +161,12 @@ class NetState(NetBuilder):
             The ``.onnx`` file to write.
         opset_version : int, default=None
             ONNX opset; None: the exporter's default.
+        quantize : {None, "int8"}, default=None
+            "int8": static int8 quantisation, calibrated on ``calibration``.
+        calibration : array-like, sequence of paths, or str, default=None
+            Images for ``quantize="int8"``: arrays, paths, or a folder.
         """
         from ..export import to_onnx
 
-        to_onnx(self, path, opset_version=opset_version)
+        to_onnx(self, path, opset_version=opset_version, quantize=quantize,
+                calibration=calibration)
