@@ -165,8 +165,9 @@ def draws_from_own_generator(net) -> bool:
 ITERATOR_GENERATOR = "iterator_train__generator"
 
 #: The attribute of a skorch net holding the generator its modules draw from
-#: while it trains, where it is the fit's own (else torch's global ones).
-MODULE_GENERATOR = "module_generator_"
+#: while it trains, where it is the fit's own (else torch's global ones). Not
+#: "module..._": skorch pickles every attribute named so with the network.
+MODULE_GENERATOR = "draws_generator_"
 
 
 @contextlib.contextmanager

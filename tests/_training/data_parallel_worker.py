@@ -100,7 +100,7 @@ def main(out: Path, images: Path) -> None:
             self.valid_.append([])
 
         def on_train_begin(self, net, **kwargs):
-            modules = getattr(net, "module_generator_", None)
+            modules = getattr(net, "draws_generator_", None)
             shuffle = getattr(net, "iterator_train__generator", None)
             self.seeds_ = (None if modules is None else modules.initial_seed(),
                            None if shuffle is None else shuffle.initial_seed())
