@@ -45,6 +45,10 @@ class OnnxPredictor:
     deployment_ : Deployment
         Everything the file's metadata says (``sklearn_cnn.export._metadata``).
 
+    See Also
+    --------
+    sklearn_cnn.export.to_onnx : Writes the files it reads.
+
     Examples
     --------
     >>> import os, tempfile
@@ -89,6 +93,8 @@ class OnnxPredictor:
         Returns
         -------
         proba : ndarray of shape (N, n_classes), float32
+            Columns in the order of ``classes_``; a sigmoid per label for
+            multilabel targets.
         """
         if self.deployment_.task == "regression":
             raise AttributeError("A CNNRegressor's file predicts numbers: use predict.")

@@ -67,6 +67,19 @@ class QuantizationWarning(UserWarning):
     less than 99 % of them, or its accuracy is more than 0.5 points lower.
     The file is written all the same: calibrate on more (or more typical)
     images, or keep the float32 file.
+
+    See Also
+    --------
+    sklearn_cnn.export.to_onnx : Writes the int8 file, and checks it.
+
+    Examples
+    --------
+    Make a disagreeing int8 file an error rather than a warning:
+
+    >>> import warnings
+    >>> from sklearn_cnn.export import QuantizationWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", QuantizationWarning)
     """
 
 
