@@ -98,10 +98,11 @@ def join(device: torch.device) -> World | None:
     """The process group of the launch, joined on first use; None outside the launcher.
 
     A group the script made itself (``init_process_group``) is used as it
-    is. Else the launcher's variables make one: gloo for CPU tensors, and
-    NCCL for CUDA tensors where a GPU is available (one backend per device
-    type, ``"cpu:gloo,cuda:nccl"``); each process then computes on the GPU
-    of its ``LOCAL_RANK``.
+    is. Else the launcher's variables make one: for a fit on the CPU, gloo
+    (NCCL is never set up, also on a machine with GPUs); for a fit on CUDA,
+    gloo for CPU tensors and NCCL for CUDA ones (one backend per device
+    type, ``"cpu:gloo,cuda:nccl"``), each process computing on the GPU of
+    its ``LOCAL_RANK``.
 
     Parameters
     ----------
@@ -123,10 +124,10 @@ def join(device: torch.device) -> World | None:
             "but this build of torch has no torch.distributed; install a torch build "
             "with it, or run the script with python alone.")
     backend = "gloo"
-    if torch.cuda.is_available():
+    if device.type == "cuda" and torch.cuda.is_available():
         backend = "cpu:gloo,cuda:nccl"
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        if device.type == "cuda" and local_rank < torch.cuda.device_count():
+        if local_rank < torch.cuda.device_count():
             torch.cuda.set_device(local_rank)
     torch.distributed.init_process_group(backend)
     return current_world()
