@@ -36,7 +36,7 @@ from skorch.callbacks import EarlyStopping, EpochScoring, PassthroughScoring
 
 from .._persistence.atomic import atomic_write
 from .._persistence.codec import decode, encode
-from .._process_group import current_world, gather
+from .._process_group import agree, current_world, gather, writes_files
 from .._warnings import warn_user
 from .callbacks.averaging import WeightAveraging
 from .randomness import ITERATOR_GENERATOR, MODULE_GENERATOR, SEED_BOUND
@@ -224,17 +224,36 @@ class FitCheckpoint:
         unreadable file (damaged outside the package's atomic writes) is
         warned about and replaced as the fit goes on.
 
+        In a fit over several processes, the first (rank 0) reads the file
+        and hands what it found to the others: they all resume from the same
+        state, even while it replaces the file of a fit that just ended, and
+        only it removes temporary files (the others' would be its own,
+        half-written).
+
         Raises
         ------
         ValueError
             For a checkpoint written by a newer file format.
         """
+        refused = None
+        if writes_files():
+            try:
+                self._read(seed)
+            except ValueError as exc:  # said by every process, none left waiting
+                refused = str(exc)
+        self.state_, self.seed_, refused = agree((self.state_, self.seed_, refused))
+        if refused is not None:
+            raise ValueError(refused)
+        return seed if self.seed_ is None else self.seed_
+
+    def _read(self, seed: int) -> None:
+        """:meth:`open`'s reading of the file (on the process that writes it)."""
         with contextlib.suppress(OSError):
             for stray in self.path.parent.glob(f".{self.path.name}.*.tmp"):
                 stray.unlink()
         self.seed_ = seed
         if not self.path.is_file():
-            return seed
+            return
         try:
             state = torch.load(self.path, map_location="cpu", weights_only=True)
             version = int(state["format_version"])
@@ -243,7 +262,7 @@ class FitCheckpoint:
             warn_user(f"The checkpoint {os.fspath(self.path)!r} cannot be read "
                       f"({type(exc).__name__}: {why}); the fit starts afresh and "
                       "replaces it.", UserWarning)
-            return seed
+            return
         if version > FORMAT_VERSION:
             raise ValueError(
                 f"The checkpoint {os.fspath(self.path)!r} was written by sklearn-cnn "
@@ -252,7 +271,6 @@ class FitCheckpoint:
                 "another checkpoint folder.")
         self.state_ = state
         self.seed_ = int(state["seed"])
-        return self.seed_
 
     @property
     def epochs_left(self) -> int | None:

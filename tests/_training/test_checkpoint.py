@@ -67,3 +67,21 @@ def test_the_file_holds_tensors_and_plain_values_only(digits, tmp_path, fast_par
     assert len(state["history"]) > 0 and set(state["random"]) == {"generator"}
     assert set(state["callbacks"]) >= {"early_stopping", "weight_averaging", "valid_loss"}
     assert set(state["callbacks"]["weight_averaging"]) == {"average_", "n_updates_", "trained_"}
+
+
+def test_over_several_processes_only_the_writer_reads_and_cleans(tmp_path, monkeypatch):
+    """The other processes take rank 0's state (``agree``), and leave its temporary files:
+    one of them may be the file rank 0 is writing (a race seen with two launches at once)."""
+    from sklearn_cnn._training import checkpoint as module
+
+    checkpoint = module.FitCheckpoint(tmp_path, "key")
+    stray = tmp_path / f".{checkpoint.path.name}.1234abcd.tmp"
+    stray.write_bytes(b"half")
+    told = {"format": "told by rank 0"}
+    monkeypatch.setattr(module, "writes_files", lambda: False)
+    monkeypatch.setattr(module, "agree", lambda value: (told, 7, None))
+    assert checkpoint.open(seed=1) == 7
+    assert checkpoint.state_ is told and stray.exists()
+    monkeypatch.setattr(module, "agree", lambda value: (None, None, "newer format"))
+    with pytest.raises(ValueError, match="newer format"):  # raised by every process
+        module.FitCheckpoint(tmp_path, "key").open(seed=1)

@@ -8,6 +8,7 @@ the module that need no launch are tested on their own at the end.
 
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -30,12 +31,23 @@ ROOT = Path(__file__).parents[2]
 N_IMAGES, N_FILES = 300, 96
 
 
-def torchrun(*args, cwd=None, timeout=240) -> subprocess.CompletedProcess:
+def run_launch(command: list, env: dict, timeout: int = 240) -> subprocess.CompletedProcess:
+    """Run a command that launches processes; on a timeout, kill it and all it started."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env, start_new_session=True) as launch:
+        try:
+            out, err = launch.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(launch.pid, signal.SIGKILL)  # its processes too: none left waiting
+            raise
+    return subprocess.CompletedProcess(command, launch.returncode, out, err)
+
+
+def torchrun(*args) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                           "--nproc_per_node=2", *map(str, args)],
-                          capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+    return run_launch([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                       "--nproc_per_node=2", *map(str, args)], env)
 
 
 @pytest.fixture(scope="module")
@@ -174,10 +186,10 @@ def test_cli_nproc_trains_one_model_in_a_fresh_process(tmp_path):
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray((X[i].reshape(8, 8) * 15).astype(np.uint8)).save(folder / f"{i}.png")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    run = subprocess.run(
-        [sys.executable, "-m", "sklearn_cnn", "fit", str(tmp_path / "train"), "--out",
-         str(tmp_path / "m.safetensors"), "--nproc", "2", "--param", "max_epochs=2",
-         "--param", "device=cpu"], capture_output=True, text=True, env=env, timeout=240)
+    command = [sys.executable, "-m", "sklearn_cnn", "fit", str(tmp_path / "train"), "--out",
+               str(tmp_path / "m.safetensors"), "--nproc", "2", "--param", "max_epochs=2",
+               "--param", "device=cpu"]
+    run = run_launch(command, env)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.count("saved to") == 1 and run.stdout.count("1/2") == 1
     assert "2 processes" in run.stdout
