@@ -30,7 +30,8 @@ def test_export_then_predict_with_the_onnx_file(tmp_path):
         path = tmp_path / "digits" / str(y[i]) / f"{i}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray((X[i].reshape(8, 8) * 15).astype(np.uint8)).save(path)
-    steps = [("fit", "digits", "--out", "m.safetensors", "--param", "max_epochs=4", "--quiet"),
+    steps = [("fit", "digits", "--out", "m.safetensors", "--param", "max_epochs=4",
+              "--param", "device=cpu", "--quiet"),
              ("export", "m.safetensors", "m.onnx"),
              ("export", "m.safetensors", "q.onnx", "--int8", "--calibration", "digits"),
              ("predict", "m.safetensors", "digits", "--out", "model.csv"),
